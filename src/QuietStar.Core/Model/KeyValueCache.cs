@@ -1,0 +1,121 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Model;
+
+/// <summary>
+/// Per-layer key/value cache. Holds a sequential part (the ordinary prefix, grown by causal or masked calls) and an
+/// ordered list of branch blocks (grown by <see cref="AttentionKind.Branches"/> calls, each <c>[B, Hkv, L, D]</c>).
+/// The cache owns its tensors: they live outside dispose scopes until replaced, truncated or disposed. Appends keep
+/// autograd history, so a training step can back-propagate through every cached key.
+/// </summary>
+public sealed class KeyValueCache : IDisposable
+{
+    private readonly Tensor?[] keys;
+    private readonly Tensor?[] values;
+    private readonly List<(Tensor Key, Tensor Value)>[] branches;
+
+    /// <summary>Creates an empty cache for a model with <paramref name="numLayers"/> layers.</summary>
+    public KeyValueCache(int numLayers)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(numLayers);
+        keys = new Tensor?[numLayers];
+        values = new Tensor?[numLayers];
+        branches = Enumerable.Range(0, numLayers).Select(_ => new List<(Tensor, Tensor)>()).ToArray();
+    }
+
+    /// <summary>Number of sequential (prefix) positions cached.</summary>
+    public int Length => keys[0] is { } k ? (int)k.shape[2] : 0;
+
+    /// <summary>Number of branch blocks cached.</summary>
+    public int BranchCount => branches[0].Count;
+
+    /// <summary>Appends keys and values to the sequential part of a layer and returns the full sequential tensors.</summary>
+    /// <returns>Keys and values <c>[B, Hkv, S, D]</c>, owned by the cache.</returns>
+    internal (Tensor Keys, Tensor Values) AppendSequential(int layer, Tensor key, Tensor value)
+    {
+        if (branches[layer].Count > 0)
+        {
+            throw new InvalidOperationException(
+                "Cannot extend the sequential cache while branch blocks are cached; call Truncate first.");
+        }
+
+        keys[layer] = Replace(keys[layer], keys[layer] is null ? key.alias() : torch.cat([keys[layer]!, key], dim: 2));
+        values[layer] = Replace(values[layer], values[layer] is null ? value.alias() : torch.cat([values[layer]!, value], dim: 2));
+        return (keys[layer]!, values[layer]!);
+    }
+
+    /// <summary>Appends a branch block to a layer and returns the sequential prefix and all branch blocks.</summary>
+    internal (Tensor Keys, Tensor Values, IReadOnlyList<(Tensor Key, Tensor Value)> Branches) AppendBranch(int layer, Tensor key, Tensor value)
+    {
+        if (keys[layer] is null)
+        {
+            throw new InvalidOperationException("Branch attention needs a cached prefix; run a causal pass first.");
+        }
+
+        branches[layer].Add((Own(key.alias()), Own(value.alias())));
+        return (keys[layer]!, values[layer]!, branches[layer]);
+    }
+
+    /// <summary>The sequential keys and values cached for a layer, if any.</summary>
+    internal (Tensor Keys, Tensor Values)? Sequential(int layer) =>
+        keys[layer] is null ? null : (keys[layer]!, values[layer]!);
+
+    /// <summary>Drops every branch block and keeps the first <paramref name="length"/> sequential positions.</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
+        for (int layer = 0; layer < keys.Length; layer++)
+        {
+            ClearBranches(layer);
+            if (keys[layer] is null || length == Length)
+            {
+                continue;
+            }
+
+            keys[layer] = Replace(keys[layer], length == 0 ? null : keys[layer]!.narrow(2, 0, length).contiguous());
+            values[layer] = Replace(values[layer], length == 0 ? null : values[layer]!.narrow(2, 0, length).contiguous());
+        }
+    }
+
+    /// <summary>Drops every branch block, keeping the sequential prefix.</summary>
+    public void ClearBranches()
+    {
+        for (int layer = 0; layer < keys.Length; layer++)
+        {
+            ClearBranches(layer);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        for (int layer = 0; layer < keys.Length; layer++)
+        {
+            ClearBranches(layer);
+            keys[layer]?.Dispose();
+            values[layer]?.Dispose();
+            keys[layer] = values[layer] = null;
+        }
+    }
+
+    private void ClearBranches(int layer)
+    {
+        foreach (var (k, v) in branches[layer])
+        {
+            k.Dispose();
+            v.Dispose();
+        }
+
+        branches[layer].Clear();
+    }
+
+    private static Tensor? Replace(Tensor? old, Tensor? fresh)
+    {
+        old?.Dispose();
+        return fresh is null ? null : Own(fresh);
+    }
+
+    private static Tensor Own(Tensor t) => t.DetachFromDisposeScope();
+}
