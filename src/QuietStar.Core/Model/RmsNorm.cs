@@ -24,7 +24,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var x32 = x.to_type(ScalarType.Float32);                              // [..., H]
+        var x32 = Precision.AtLeastFloat32(x);                                // [..., H]
         var normed = x32 * torch.rsqrt(x32.pow(2).mean([-1L], keepdim: true) + eps);
         return (weight * normed.to_type(x.dtype)).MoveToOuterDisposeScope();
     }

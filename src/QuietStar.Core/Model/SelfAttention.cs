@@ -96,7 +96,7 @@ public sealed class SelfAttention : nn.Module
         var branchScores = (q5 * branchKeys.unsqueeze(2)).sum(-1).view(b, numHeads, l, n) * scale;        // [B, nH, L, n]
 
         var probs = torch.cat([prefixScores, branchScores], dim: -1)
-            .softmax(-1, ScalarType.Float32).to_type(query.dtype);                                          // [B, nH, L, Sp+n]
+            .softmax(-1, Precision.AtLeastFloat32(query.dtype)).to_type(query.dtype);                                          // [B, nH, L, Sp+n]
         var prefixProbs = probs.narrow(-1, 0, sp).reshape(b, numKvHeads, groups * l, sp);                   // [B, nKV, g*L, Sp]
         var fromPrefix = torch.matmul(prefixProbs, prefixValues).view(b, numHeads, l, headDim);             // [B, nH, L, D]
         var branchProbs = probs.narrow(-1, sp, n).reshape(b, numKvHeads, groups, l, n, 1);                  // [B, nKV, g, L, n, 1]

@@ -23,9 +23,9 @@ internal static class TinyModels
         EosTokenId = 2,
     };
 
-    public static CausalLanguageModel Create(long seed = 1, string modelType = "llama", bool tied = true, int vocab = 96)
+    public static CausalLanguageModel Create(long seed = 1, string modelType = "llama", bool tied = true, int vocab = 96, ScalarType dtype = ScalarType.Float32)
     {
-        var model = new CausalLanguageModel(Config(modelType, tied, vocab));
+        var model = new CausalLanguageModel(Config(modelType, tied, vocab), dtype: dtype);
         model.InitializeWeights(new Generator((ulong)seed), std: 0.2);
         if (modelType == "qwen2")
         {

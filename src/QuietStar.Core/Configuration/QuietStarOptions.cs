@@ -1,0 +1,96 @@
+namespace QuietStar.Core.Configuration;
+
+/// <summary>
+/// The Quiet-STaR algorithm's options. Defaults are the reference's training values (ezelikman/quiet-star,
+/// <c>quiet-star-train.py</c>); docs/paper-to-code.md maps each option to the reference's name.
+/// </summary>
+public sealed record QuietStarOptions
+{
+    /// <summary>Sampled thought tokens per position, T. The reference's <c>n_ahead</c> is T + 3 (base step, START, END). Default 9 (n_ahead 12).</summary>
+    public int ThoughtTokens { get; init; } = 9;
+
+    /// <summary>True tokens predicted after each thought (non-myopic teacher forcing), M (<c>n_ahead_talk</c>). Default 4.</summary>
+    public int TalkTokens { get; init; } = 4;
+
+    /// <summary>Thoughts sampled per position, P (<c>n_passes</c>): each sequence is repeated P times. Default 2.</summary>
+    public int Passes { get; init; } = 2;
+
+    /// <summary>Gumbel-softmax temperature for sampling thoughts (<c>gumbel_temperature</c>). A hard sample does not depend on it. Default 1.</summary>
+    public double GumbelTemperature { get; init; } = 1.0;
+
+    /// <summary>Temperature of the thought log-probabilities in the REINFORCE term (<c>reinforce_temperature</c>). Default 3.</summary>
+    public double ReinforceTemperature { get; init; } = 3.0;
+
+    /// <summary>Weight of the policy-gradient term (<c>policy_loss_beta</c>). Default 1e6.</summary>
+    public double PolicyLossWeight { get; init; } = 1e6;
+
+    /// <summary>Whether the policy-gradient term is part of the loss (<c>include_policy_loss</c>). Default true.</summary>
+    public bool IncludePolicyLoss { get; init; } = true;
+
+    /// <summary>Weight of the base next-token NLL; the talk NLLs get 1 − this (<c>original_loss_weight</c>). Default 0.5.</summary>
+    public double BaseLossWeight { get; init; } = 0.5;
+
+    /// <summary>Subtract the mean reward of the P passes of the same sequence, self included (<c>trice_mode</c>). Default true.</summary>
+    public bool MeanBaseline { get; init; } = true;
+
+    /// <summary>Clamp advantages below zero to zero (<c>remove_negative_rewards</c>). Default true.</summary>
+    public bool ClampNegativeAdvantages { get; init; } = true;
+
+    /// <summary>Gradient multiplier of the START/END embeddings, realised as e = scale·p (<c>embedding_scale</c>). Default 100.</summary>
+    public double ThoughtEmbeddingGradientScale { get; init; } = 100.0;
+
+    /// <summary>Text whose embedding seeds START and END (<c>initial_start_token</c>/<c>initial_end_token</c>). Default "---".</summary>
+    public string ThoughtInitText { get; init; } = "---";
+
+    /// <summary>Which token of <see cref="ThoughtInitText"/>'s encoding seeds the embeddings. Default <see cref="ThoughtInitRule.SkipDummyPrefix"/>.</summary>
+    public ThoughtInitRule ThoughtInitRule { get; init; } = ThoughtInitRule.SkipDummyPrefix;
+
+    /// <summary>The START token's text, registered after the base vocabulary. Default <c>&lt;|startthought|&gt;</c>.</summary>
+    public string StartThoughtToken { get; init; } = "<|startthought|>";
+
+    /// <summary>The END token's text, registered after START. Default <c>&lt;|endthought|&gt;</c>.</summary>
+    public string EndThoughtToken { get; init; } = "<|endthought|>";
+
+    /// <summary>Attention strategy for thought tokens. Default <see cref="Configuration.ThoughtAttention.Diagonal"/>.</summary>
+    public ThoughtAttention Attention { get; init; } = ThoughtAttention.Diagonal;
+
+    /// <summary>Where the mixing head blends predictions. Default <see cref="Configuration.MixingSpace.Logits"/>.</summary>
+    public MixingSpace MixingSpace { get; init; } = MixingSpace.Logits;
+
+    /// <summary>The reference's training configuration (the defaults).</summary>
+    public static QuietStarOptions Reference { get; } = new();
+
+    /// <summary>Forward passes per training step: base + START + T + END + (M − 1) teacher-forced tokens.</summary>
+    public int ForwardPasses => ThoughtTokens + TalkTokens + 2;
+
+    /// <summary>Checks every option; the exception names the option and what to do.</summary>
+    /// <exception cref="ArgumentException">An option is out of range or options contradict each other.</exception>
+    public void Validate()
+    {
+        Require(ThoughtTokens >= 1, nameof(ThoughtTokens), $"must be at least 1 (got {ThoughtTokens}).");
+        Require(TalkTokens >= 1, nameof(TalkTokens), $"must be at least 1 (got {TalkTokens}).");
+        Require(Passes >= 1, nameof(Passes), $"must be at least 1 (got {Passes}).");
+        Require(!(MeanBaseline && IncludePolicyLoss && Passes < 2), nameof(Passes),
+            $"is {Passes}, but the mean baseline needs at least 2 passes per sequence (with 1 every advantage is 0). Set Passes ≥ 2 or MeanBaseline = false.");
+        Require(GumbelTemperature > 0 && double.IsFinite(GumbelTemperature), nameof(GumbelTemperature), $"must be a positive number (got {GumbelTemperature}).");
+        Require(ReinforceTemperature > 0 && double.IsFinite(ReinforceTemperature), nameof(ReinforceTemperature), $"must be a positive number (got {ReinforceTemperature}).");
+        Require(PolicyLossWeight >= 0 && double.IsFinite(PolicyLossWeight), nameof(PolicyLossWeight), $"must be ≥ 0 and finite (got {PolicyLossWeight}).");
+        Require(BaseLossWeight is >= 0 and <= 1, nameof(BaseLossWeight), $"must be within [0, 1] (got {BaseLossWeight}).");
+        Require(ThoughtEmbeddingGradientScale > 0 && double.IsFinite(ThoughtEmbeddingGradientScale), nameof(ThoughtEmbeddingGradientScale),
+            $"must be a positive number (got {ThoughtEmbeddingGradientScale}).");
+        Require(!string.IsNullOrEmpty(ThoughtInitText), nameof(ThoughtInitText), "must not be empty.");
+        Require(!string.IsNullOrWhiteSpace(StartThoughtToken) && !string.IsNullOrWhiteSpace(EndThoughtToken) && StartThoughtToken != EndThoughtToken,
+            nameof(StartThoughtToken), "and EndThoughtToken must be two different non-empty strings.");
+        Require(Enum.IsDefined(Attention), nameof(Attention), $"has an unknown value {Attention}.");
+        Require(Enum.IsDefined(MixingSpace), nameof(MixingSpace), $"has an unknown value {MixingSpace}.");
+        Require(Enum.IsDefined(ThoughtInitRule), nameof(ThoughtInitRule), $"has an unknown value {ThoughtInitRule}.");
+    }
+
+    private static void Require(bool ok, string option, string problem)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"QuietStarOptions.{option} {problem}", option);
+        }
+    }
+}

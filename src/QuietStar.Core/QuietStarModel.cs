@@ -1,0 +1,116 @@
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Model;
+using QuietStar.Core.Thinking;
+using TorchSharp;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core;
+
+/// <summary>
+/// A causal language model equipped to think: the model with its vocabulary grown by the START/END thought tokens,
+/// the learned START/END embeddings and the mixing head. One module, so its parameters train and move together.
+/// </summary>
+public sealed class QuietStarModel : nn.Module
+{
+    [ComponentName(Name = "language_model")]
+    private readonly CausalLanguageModel languageModel;
+
+    [ComponentName(Name = "thought_embeddings")]
+    private readonly ThoughtEmbeddings thoughtEmbeddings;
+
+    [ComponentName(Name = "talk_head")]
+    private readonly nn.Module mixingHead;
+
+    private QuietStarModel(CausalLanguageModel languageModel, ThoughtEmbeddings thoughtEmbeddings, nn.Module mixingHead,
+        QuietStarOptions options, int startThoughtId, int endThoughtId)
+        : base(nameof(QuietStarModel))
+    {
+        this.languageModel = languageModel;
+        this.thoughtEmbeddings = thoughtEmbeddings;
+        this.mixingHead = mixingHead;
+        Options = options;
+        StartThoughtId = startThoughtId;
+        EndThoughtId = endThoughtId;
+        RegisterComponents();
+    }
+
+    /// <summary>The language model (vocabulary includes the two thought tokens).</summary>
+    public CausalLanguageModel LanguageModel => languageModel;
+
+    /// <summary>The learned START/END embeddings.</summary>
+    public ThoughtEmbeddings ThoughtEmbeddings => thoughtEmbeddings;
+
+    /// <summary>The mixing head.</summary>
+    public IMixingHead MixingHead => (IMixingHead)mixingHead;
+
+    /// <summary>The algorithm's options.</summary>
+    public QuietStarOptions Options { get; }
+
+    /// <summary>Id of the START thought token (the first id after the base vocabulary).</summary>
+    public int StartThoughtId { get; }
+
+    /// <summary>Id of the END thought token.</summary>
+    public int EndThoughtId { get; }
+
+    /// <summary>Size of the vocabulary without the thought tokens.</summary>
+    public int BaseVocabularySize => StartThoughtId;
+
+    /// <summary>
+    /// Equips a freshly loaded base model for Quiet-STaR training, as the reference's first forward does: grows the
+    /// vocabulary by START and END (new rows Normal(0, 0.02)), sets both thought embeddings to the embedding of
+    /// <paramref name="initTokenId"/>, and initialises the mixing head so that w ≡ 0.
+    /// </summary>
+    /// <param name="languageModel">The base model; its vocabulary is grown in place.</param>
+    /// <param name="initTokenId">Token whose embedding seeds START/END (see <see cref="ThoughtInitToken"/>).</param>
+    /// <param name="options">Validated algorithm options.</param>
+    /// <param name="generator">Random source of every initialisation.</param>
+    /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's <see cref="Thinking.MixingHead"/> when null.</param>
+    public static QuietStarModel Create(CausalLanguageModel languageModel, int initTokenId, QuietStarOptions options, Generator generator, IMixingHead? mixingHead = null)
+    {
+        ArgumentNullException.ThrowIfNull(languageModel);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(generator);
+        options.Validate();
+        int baseVocabulary = languageModel.Config.VocabSize;
+        if (initTokenId < 0 || initTokenId >= baseVocabulary)
+        {
+            throw new ArgumentOutOfRangeException(nameof(initTokenId), $"Init token {initTokenId} is outside the base vocabulary [0, {baseVocabulary}).");
+        }
+
+        var head = AsModule(mixingHead ?? new MixingHead(languageModel.Config.HiddenSize, languageModel.Device, languageModel.DType));
+        languageModel.ResizeVocabulary(baseVocabulary + 2, generator);
+        var thoughts = new ThoughtEmbeddings(languageModel.Config.HiddenSize, options.ThoughtEmbeddingGradientScale, languageModel.Device, languageModel.DType);
+        using (torch.no_grad())
+        {
+            thoughts.InitializeFrom(languageModel.EmbeddingWeight[initTokenId]);
+        }
+
+        ((IMixingHead)head).Reset(generator);
+        return new QuietStarModel(languageModel, thoughts, head, options, baseVocabulary, baseVocabulary + 1);
+    }
+
+    /// <summary>
+    /// Wraps an already-equipped model (e.g. loaded from a checkpoint) without touching its trained thought
+    /// embeddings or mixing head — the reference's evaluation script re-initialises them; this never does.
+    /// </summary>
+    public static QuietStarModel Restore(CausalLanguageModel languageModel, ThoughtEmbeddings thoughtEmbeddings, IMixingHead mixingHead,
+        QuietStarOptions options, int startThoughtId, int endThoughtId)
+    {
+        ArgumentNullException.ThrowIfNull(languageModel);
+        ArgumentNullException.ThrowIfNull(thoughtEmbeddings);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (startThoughtId < 0 || endThoughtId != startThoughtId + 1 || endThoughtId >= languageModel.Config.VocabSize)
+        {
+            throw new ArgumentException(
+                $"Thought token ids {startThoughtId}/{endThoughtId} must be two consecutive ids inside the model's vocabulary of {languageModel.Config.VocabSize}.");
+        }
+
+        return new QuietStarModel(languageModel, thoughtEmbeddings, AsModule(mixingHead), options, startThoughtId, endThoughtId);
+    }
+
+    private static nn.Module AsModule(IMixingHead head) =>
+        head as nn.Module ?? throw new ArgumentException(
+            $"Mixing head {head.GetType().Name} must derive from TorchSharp's nn.Module so its parameters train and save.", nameof(head));
+}

@@ -1,0 +1,48 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Thinking;
+
+/// <summary>
+/// The learned START/END thought embeddings (paper §4.2). Each is stored as p = e / scale and used as e = scale·p,
+/// so the gradient reaching p is scale× larger and, under Adam, the embedding moves about scale× faster than an
+/// ordinary weight at the same learning rate — the reference's <c>embedding_scale = 1e2</c>. (Scaling the gradient
+/// alone would do nothing under Adam.)
+/// </summary>
+public sealed class ThoughtEmbeddings : nn.Module
+{
+    [ComponentName(Name = "start_embedding")]
+    private readonly Parameter start;  // [H], stored divided by scale
+
+    [ComponentName(Name = "end_embedding")]
+    private readonly Parameter end;    // [H], stored divided by scale
+
+    /// <summary>Creates zero embeddings of width <paramref name="hiddenSize"/>; call <see cref="InitializeFrom"/> before use.</summary>
+    public ThoughtEmbeddings(int hiddenSize, double gradientScale, Device device, ScalarType dtype) : base(nameof(ThoughtEmbeddings))
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gradientScale);
+        GradientScale = gradientScale;
+        start = nn.Parameter(torch.zeros(hiddenSize, dtype: dtype, device: device));
+        end = nn.Parameter(torch.zeros(hiddenSize, dtype: dtype, device: device));
+        RegisterComponents();
+    }
+
+    /// <summary>The gradient multiplier (e = scale · stored parameter).</summary>
+    public double GradientScale { get; }
+
+    /// <summary>The START embedding e, <c>[H]</c>.</summary>
+    public Tensor Start => start * GradientScale;
+
+    /// <summary>The END embedding e, <c>[H]</c>.</summary>
+    public Tensor End => end * GradientScale;
+
+    /// <summary>Sets both embeddings to <paramref name="embedding"/> <c>[H]</c> (the embedding of the init token).</summary>
+    public void InitializeFrom(Tensor embedding)
+    {
+        using var noGrad = torch.no_grad();
+        start.copy_(embedding / GradientScale);
+        end.copy_(embedding / GradientScale);
+    }
+}

@@ -1,0 +1,37 @@
+using QuietStar.Core.Configuration;
+
+namespace QuietStar.Core.Thinking;
+
+/// <summary>Chooses the token whose embedding seeds the START/END thought embeddings.</summary>
+public static class ThoughtInitToken
+{
+    /// <summary>Picks a token from the encoding of the init text according to <paramref name="rule"/>.</summary>
+    /// <param name="encoding">Token ids of the init text, encoded without BOS.</param>
+    /// <param name="pieceText">Decoded text of a single token id.</param>
+    /// <param name="rule">The selection rule.</param>
+    /// <exception cref="ArgumentException">The encoding is empty or has only whitespace tokens.</exception>
+    public static int Choose(IReadOnlyList<int> encoding, Func<int, string> pieceText, ThoughtInitRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(encoding);
+        ArgumentNullException.ThrowIfNull(pieceText);
+        if (encoding.Count == 0)
+        {
+            throw new ArgumentException("The thought init text encodes to no tokens; choose another ThoughtInitText.", nameof(encoding));
+        }
+
+        if (rule == ThoughtInitRule.FirstToken)
+        {
+            return encoding[0];
+        }
+
+        foreach (int id in encoding)
+        {
+            if (!string.IsNullOrWhiteSpace(pieceText(id).Replace('\u2581', ' ')))
+            {
+                return id;
+            }
+        }
+
+        throw new ArgumentException("The thought init text encodes to whitespace only; choose another ThoughtInitText.", nameof(encoding));
+    }
+}

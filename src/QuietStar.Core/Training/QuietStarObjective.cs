@@ -1,0 +1,114 @@
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Model;
+using QuietStar.Core.Thinking;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Training;
+
+/// <summary>
+/// One evaluation of the Quiet-STaR objective on a batch (paper §4, Algorithm 1): base pass, parallel thoughts at
+/// every position, mixing, non-myopic NLL, REINFORCE. The components are swappable through the interfaces.
+/// </summary>
+public sealed class QuietStarObjective
+{
+    private readonly QuietStarModel model;
+    private readonly IThoughtGenerator thoughts;
+    private readonly ITeacherForcingLoss teacherForcing;
+    private readonly IRewardEstimator rewards;
+
+    /// <summary>Creates the objective; null components fall back to the reference implementations.</summary>
+    public QuietStarObjective(QuietStarModel model, IThoughtGenerator? thoughts = null, ITeacherForcingLoss? teacherForcing = null, IRewardEstimator? rewards = null)
+    {
+        this.model = model ?? throw new ArgumentNullException(nameof(model));
+        this.thoughts = thoughts ?? new ParallelThoughtGenerator();
+        this.teacherForcing = teacherForcing ?? new NonMyopicLoss();
+        this.rewards = rewards ?? new ReinforceRewardEstimator();
+    }
+
+    /// <summary>Computes the objective for <paramref name="inputIds"/> <c>[B, L]</c>.</summary>
+    /// <param name="inputIds">Token ids <c>[B, L]</c> (int64); also the targets.</param>
+    /// <param name="isReal">Boolean <c>[B, L]</c>, false at padding; null when nothing is padded.</param>
+    /// <param name="generator">Random source of the thought samples.</param>
+    public ObjectiveResult Compute(Tensor inputIds, Tensor? isReal, Generator generator)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        ArgumentNullException.ThrowIfNull(generator);
+        var options = model.Options;
+        var lm = model.LanguageModel;
+        long length = inputIds.shape[^1];
+        if (inputIds.dim() != 2 || length < options.TalkTokens + 2)
+        {
+            throw new ArgumentException(
+                $"Input ids must be [B, L] with L ≥ TalkTokens + 2 = {options.TalkTokens + 2}; got [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
+        }
+
+        if (length + options.ForwardPasses - 1 > lm.Config.MaxPositionEmbeddings)
+        {
+            throw new ArgumentException(
+                $"Sequences of {length} tokens plus {options.ForwardPasses - 1} thought/talk positions exceed the model's context of {lm.Config.MaxPositionEmbeddings}.", nameof(inputIds));
+        }
+
+        var ids = inputIds.repeat_interleave(options.Passes, dim: 0);                                       // [R, L]
+        long rows = ids.shape[0];
+        var real = (isReal ?? torch.ones_like(inputIds, dtype: ScalarType.Bool)).repeat_interleave(options.Passes, dim: 0); // [R, L]
+        var positions = torch.arange(length, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(0).expand(rows, length); // [R, L]
+
+        using var cache = new KeyValueCache(lm.Config.NumLayers);
+        var baseOut = lm.call(new ModelInput
+        {
+            InputIds = ids,
+            PositionIds = positions,
+            Attention = isReal is null ? AttentionSpec.Causal() : AttentionSpec.CausalWithPadding(real),
+            Cache = cache,
+        });                                                                                                  // hidden [R, L, H], logits [R, L, V]
+
+        var rollout = thoughts.Generate(new ThoughtRequest
+        {
+            Model = lm,
+            Embeddings = model.ThoughtEmbeddings,
+            Options = options,
+            InputIds = ids,
+            PositionIds = positions,
+            PrefixMask = PrefixMask(real, length),
+            Cache = cache,
+            UnsampledTokenIds = [model.StartThoughtId, model.EndThoughtId],
+            PadTokenId = lm.Config.PadTokenId ?? lm.Config.EosTokenId ?? 0,
+            Generator = generator,
+        });
+
+        var (talkLogits, weights) = Mix(baseOut.Hidden, baseOut.Logits!, rollout.TalkHidden);
+        var nll = teacherForcing.Compute(baseOut.Logits!, talkLogits, ids, real, options.BaseLossWeight);
+        var policy = rewards.Estimate(nll, rollout.ThoughtLogProbs, options);
+        double policyWeight = options.IncludePolicyLoss ? options.PolicyLossWeight : 0.0;
+        var loss = options.IncludePolicyLoss ? nll.Loss + policy.PolicyLoss * policyWeight : nll.Loss;
+        return new ObjectiveResult(loss, baseOut.Logits!, talkLogits, weights, rollout, nll, policy, policyWeight);
+    }
+
+    /// <summary>Mixes each talk step with the base prediction for the same target: the base state at t+s.</summary>
+    private (List<Tensor> Logits, List<Tensor> Weights) Mix(Tensor baseHidden, Tensor baseLogits, IReadOnlyList<Tensor> talkHidden)
+    {
+        var lm = model.LanguageModel;
+        var logits = new List<Tensor>(talkHidden.Count);
+        var weights = new List<Tensor>(talkHidden.Count);
+        for (int s = 0; s < talkHidden.Count; s++)
+        {
+            var alignedHidden = baseHidden.roll(-s, 1);                                          // [R, L, H]: h_base(t+s)
+            var w = model.MixingHead.ComputeWeight(alignedHidden, talkHidden[s]);                // [R, L, 1]
+            weights.Add(w);
+            logits.Add(model.Options.MixingSpace == MixingSpace.Logits
+                ? (1 - w) * baseLogits.roll(-s, 1) + w * lm.ComputeLogits(talkHidden[s])           // [R, L, V]
+                : lm.ComputeLogits((1 - w) * alignedHidden + w * talkHidden[s]));
+        }
+
+        return (logits, weights);
+    }
+
+    /// <summary>Causal, padded keys excluded, own position always allowed: <c>[R, 1, L, L]</c>.</summary>
+    private static Tensor PrefixMask(Tensor real, long length)
+    {
+        var causal = torch.ones(length, length, dtype: ScalarType.Bool, device: real.device).tril();   // [L, L]
+        var self = torch.eye(length, dtype: ScalarType.Bool, device: real.device);
+        return ((causal.unsqueeze(0) & real.unsqueeze(1)) | self.unsqueeze(0)).unsqueeze(1);            // [R, 1, L, L]
+    }
+}

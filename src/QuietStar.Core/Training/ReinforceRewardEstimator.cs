@@ -1,0 +1,55 @@
+using QuietStar.Core.Configuration;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Training;
+
+/// <summary>
+/// The reference's REINFORCE estimator. Reward r(t) = Σ_{s&lt;M} [NLL_base(t+s) − NLL_s(t)] for t &lt; L−1−M; baseline =
+/// mean over the P passes of the same sequence, self included (<c>trice_mode</c>); negative advantages clamped to 0
+/// (<c>remove_negative_rewards</c>); loss = mean over the T thought tokens of mean_{rows,t}(−A⁺(t) · log p(c(t))).
+/// </summary>
+public sealed class ReinforceRewardEstimator : IRewardEstimator
+{
+    /// <inheritdoc />
+    public PolicyResult Estimate(TeacherForcingResult nll, Tensor thoughtLogProbs, QuietStarOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(nll);
+        ArgumentNullException.ThrowIfNull(options);
+        int talk = nll.TalkNll.Count;
+        long rows = nll.BaseNll.shape[0], n = nll.BaseNll.shape[1] - talk;   // n = L−1−M scored positions
+        if (n <= 0)
+        {
+            throw new ArgumentException($"Sequences must be longer than {talk + 1} tokens to reward {talk} talk token(s).");
+        }
+
+        Tensor reward;
+        using (torch.no_grad())
+        {
+            reward = torch.zeros(rows, n, dtype: nll.BaseNll.dtype, device: nll.BaseNll.device);     // [R, n]
+            for (int s = 0; s < talk; s++)
+            {
+                reward += nll.BaseNll.narrow(1, s, n).detach() - nll.TalkNll[s].narrow(1, 0, n).detach();
+            }
+        }
+
+        var advantage = options.MeanBaseline ? SubtractPassMean(reward, options.Passes) : reward;     // [R, n]
+        var trainingAdvantage = options.ClampNegativeAdvantages ? advantage.clamp_min(0) : advantage;
+        var logp = thoughtLogProbs.narrow(1, 0, n);                                                    // [R, n, T]
+        var policyLoss = (-trainingAdvantage.unsqueeze(-1) * logp).mean([0L, 1L]).mean();              // scalar
+        return new PolicyResult(reward, advantage, trainingAdvantage, policyLoss);
+    }
+
+    /// <summary>Subtracts, per sequence and position, the mean over its P adjacent copies (rows i·P … i·P+P−1).</summary>
+    internal static Tensor SubtractPassMean(Tensor reward, int passes)
+    {
+        long rows = reward.shape[0], n = reward.shape[1];
+        if (rows % passes != 0)
+        {
+            throw new ArgumentException($"{rows} rows are not a whole number of sequences × {passes} passes.");
+        }
+
+        var grouped = reward.view(rows / passes, passes, n);                                           // [B, P, n]
+        return (grouped - grouped.mean([1L], keepdim: true)).view(rows, n);
+    }
+}
