@@ -33,7 +33,7 @@ internal sealed class SentencePieceBaseTokenizer : IBaseTokenizer
         _whitespaceEscaper = new SentencePieceNormalizer(
             removeExtraWhiteSpaces: false, addDummyPrefix: false, escapeWhiteSpaces: tokenizer.EscapeWhiteSpaces,
             treatWhitespaceAsSuffix: false, specialTokens: null);
-        _dummyPrefix = tokenizer.AddDummyPrefix ? _whitespaceEscaper.Normalize(" ") : "";
+        _dummyPrefix = tokenizer.AddDummyPrefix ? _whitespaceEscaper.Normalize(" ") : ""; // "▁" when escaping
         VocabularySize = tokenizer.Vocabulary.Values.Max() + 1;
         BosId = NullIfNegative(tokenizer.BeginningOfSentenceId);
         EosId = NullIfNegative(tokenizer.EndOfSentenceId);

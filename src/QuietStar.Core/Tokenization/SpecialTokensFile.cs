@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace QuietStar.Core.Tokenization;
@@ -15,6 +16,8 @@ internal static class SpecialTokensFile
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
+        // Readable tokens ("<|startthought|>", not "\u003C|startthought|\u003E"); the file is never embedded in HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Writes the tokens, which have the ids <c>baseVocabularySize + i</c>, into <paramref name="folder"/>.</summary>

@@ -6,7 +6,7 @@ namespace QuietStar.Core.Tokenization;
 /// <summary>
 /// Turns text into token ids and back for a Llama-family (SentencePiece) or GPT-2 (byte-level BPE) model, optionally
 /// with extra special tokens such as Quiet-STaR's <c>&lt;|startthought|&gt;</c> and <c>&lt;|endthought|&gt;</c>
-/// numbered after the model's own vocabulary. Immutable and safe to share between threads.
+/// numbered after the model's own vocabulary. Immutable: registering tokens returns a new tokenizer.
 /// </summary>
 /// <remarks>
 /// SentencePiece models encode and decode as llama2.c's <c>run.c</c>: a non-empty text gets a dummy-prefix space
@@ -107,9 +107,10 @@ public sealed class TextTokenizer
     public TextTokenizer WithExtraSpecialTokens(params string[] tokens)
     {
         ArgumentNullException.ThrowIfNull(tokens);
-        foreach ((string token, int index) in tokens.Select((token, index) => (token, index)))
+        var registered = new HashSet<string>(_extraTokens, StringComparer.Ordinal);
+        foreach (string token in tokens)
         {
-            RequireNewToken(token, tokens.Take(index));
+            RequireNewToken(token, registered);
         }
 
         return new TextTokenizer(_base, [.. _extraTokens, .. tokens]);
@@ -241,10 +242,11 @@ public sealed class TextTokenizer
             : _base.GetTokenBytes(id, followsBos: previousId is not null && previousId == BosId);
     }
 
-    private void RequireNewToken(string token, IEnumerable<string> earlierInCall)
+    /// <summary>Checks that <paramref name="token"/> is a new token and adds it to <paramref name="registered"/>.</summary>
+    private void RequireNewToken(string token, HashSet<string> registered)
     {
         ArgumentException.ThrowIfNullOrEmpty(token, nameof(token));
-        if (ExtraSpecialTokens.ContainsKey(token) || earlierInCall.Contains(token, StringComparer.Ordinal))
+        if (!registered.Add(token))
         {
             throw new ArgumentException($"\"{token}\" is registered twice as an extra special token.", nameof(token));
         }
