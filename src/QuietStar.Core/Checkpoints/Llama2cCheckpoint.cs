@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using QuietStar.Core.Model;
-using TorchSharp;
 using static QuietStar.Core.Checkpoints.LlamaWeightNames;
 using static TorchSharp.torch;
 
@@ -88,7 +87,7 @@ public static class Llama2cCheckpoint
     {
         using var scope = NewDisposeScope();
         long h = header.Dim, i = header.HiddenDim, kv = header.KvDim;
-        var weights = new Dictionary<string, Tensor> { [Embedding] = ReadFloats(stream, header.Vocab, h) };
+        var weights = new Dictionary<string, Tensor> { [Embedding] = ReadFloats(stream, header.Vocab, h) }; // [V, H]
 
         void ReadLayers(string suffix, Func<Tensor, Tensor> convert, params long[] shape)
         {
@@ -99,20 +98,20 @@ public static class Llama2cCheckpoint
         }
 
         Tensor AsIs(Tensor t) => t;
-        ReadLayers(InputNorm, AsIs, h);                                                             // rms_att
-        ReadLayers($"{QProj}.weight", wq => InterleavedToRotateHalf(wq, header.Heads), h, h);      // wq
-        ReadLayers($"{KProj}.weight", wk => InterleavedToRotateHalf(wk, header.KvHeads), kv, h);   // wk
-        ReadLayers($"{VProj}.weight", AsIs, kv, h);                                                // wv
-        ReadLayers($"{OProj}.weight", AsIs, h, h);                                                 // wo
-        ReadLayers(PostAttentionNorm, AsIs, h);                                                    // rms_ffn
-        ReadLayers($"{GateProj}.weight", AsIs, i, h);                                              // w1
-        ReadLayers($"{DownProj}.weight", AsIs, h, i);                                              // w2
-        ReadLayers($"{UpProj}.weight", AsIs, i, h);                                                // w3
-        weights[FinalNorm] = ReadFloats(stream, h);                                                // rms_final
-        stream.Seek((long)header.SeqLen * header.HeadSize * sizeof(float), SeekOrigin.Current);   // freq_cis_real/imag
+        ReadLayers(InputNorm, AsIs, h);                                                           // rms_att [H]
+        ReadLayers($"{QProj}.weight", wq => InterleavedToRotateHalf(wq, header.Heads), h, h);    // wq [nH*D, H]
+        ReadLayers($"{KProj}.weight", wk => InterleavedToRotateHalf(wk, header.KvHeads), kv, h); // wk [nKV*D, H]
+        ReadLayers($"{VProj}.weight", AsIs, kv, h);                                              // wv [nKV*D, H]
+        ReadLayers($"{OProj}.weight", AsIs, h, h);                                               // wo [H, nH*D]
+        ReadLayers(PostAttentionNorm, AsIs, h);                                                  // rms_ffn [H]
+        ReadLayers($"{GateProj}.weight", AsIs, i, h);                                            // w1 [I, H]
+        ReadLayers($"{DownProj}.weight", AsIs, h, i);                                            // w2 [H, I]
+        ReadLayers($"{UpProj}.weight", AsIs, i, h);                                              // w3 [I, H]
+        weights[FinalNorm] = ReadFloats(stream, h);                                              // rms_final [H]
+        stream.Seek((long)header.SeqLen * header.HeadSize * sizeof(float), SeekOrigin.Current); // freq_cis_real/imag [S, D/2] each
         if (!header.SharedClassifier)
         {
-            weights[LmHead] = ReadFloats(stream, header.Vocab, h);                                 // wcls
+            weights[LmHead] = ReadFloats(stream, header.Vocab, h);                               // wcls [V, H]
         }
 
         foreach (var tensor in weights.Values)

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using QuietStar.Core.Model;
-using TorchSharp;
 using static QuietStar.Core.Checkpoints.LlamaWeightNames;
 using static TorchSharp.torch;
 using PyBridgeSafetensors = TorchSharp.PyBridge.Safetensors;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using FluentAssertions;
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Model;
-using TorchSharp;
+using static TorchSharp.torch;
 using Xunit;
 
 namespace QuietStar.Core.Tests.Checkpoints;
@@ -51,7 +51,7 @@ public sealed class HuggingFaceConfigTests
         string path = folder.File("config.json");
         var qwen = TinyWeights.Config("qwen2") with { SlidingWindow = 64 };
 
-        HuggingFaceConfig.Write(qwen, path, torch.ScalarType.BFloat16);
+        HuggingFaceConfig.Write(qwen, path, ScalarType.BFloat16);
 
         var root = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
         root.GetProperty("architectures")[0].GetString().Should().Be("Qwen2ForCausalLM");

@@ -1,5 +1,4 @@
 using QuietStar.Core.Model;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuietStar.Core.Tests.Checkpoints;

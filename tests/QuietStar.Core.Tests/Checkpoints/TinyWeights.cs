@@ -1,6 +1,5 @@
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Model;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuietStar.Core.Tests.Checkpoints;
