@@ -86,19 +86,20 @@ public sealed class SelfAttention : nn.Module
             throw new ArgumentException("Branch attention expects one new token per prefix position of the same batch.");
         }
 
-        var grouped = query.reshape(b, numKvHeads, groups * l, headDim);                                    // [B, nKV, g*L, D]
-        var prefixScores = torch.matmul(grouped, prefixKeys.transpose(-1, -2)).view(b, numHeads, l, sp) * scale; // [B, nH, L, Sp]
-        prefixScores = prefixScores.masked_fill(prefixMask.logical_not(), double.NegativeInfinity);
+        // Prefix part: ordinary scores against the cached sequential keys. Expanding the (small) keys and values to
+        // every head keeps the [B, nH, L, Sp] probabilities a view, so autograd saves no extra copy of them.
+        var prefixScores = torch.matmul(query, ExpandKv(prefixKeys).transpose(-1, -2)).mul_(scale);         // [B, nH, L, Sp]
+        prefixScores.masked_fill_(prefixMask.logical_not(), double.NegativeInfinity);
 
+        // Branch part: query t against the key at position t of each branch block (its own thought tokens).
         var branchKeys = torch.stack(branches.Select(bk => bk.Key), dim: 3);                                // [B, nKV, L, n, D]
         var branchValues = torch.stack(branches.Select(bk => bk.Value), dim: 3);                            // [B, nKV, L, n, D]
         var q5 = query.view(b, numKvHeads, groups, l, 1, headDim);                                          // [B, nKV, g, L, 1, D]
         var branchScores = (q5 * branchKeys.unsqueeze(2)).sum(-1).view(b, numHeads, l, n) * scale;        // [B, nH, L, n]
 
         var probs = torch.cat([prefixScores, branchScores], dim: -1)
-            .softmax(-1, Precision.AtLeastFloat32(query.dtype)).to_type(query.dtype);                                          // [B, nH, L, Sp+n]
-        var prefixProbs = probs.narrow(-1, 0, sp).reshape(b, numKvHeads, groups * l, sp);                   // [B, nKV, g*L, Sp]
-        var fromPrefix = torch.matmul(prefixProbs, prefixValues).view(b, numHeads, l, headDim);             // [B, nH, L, D]
+            .softmax(-1, Precision.AtLeastFloat32(query.dtype)).to_type(query.dtype);                       // [B, nH, L, Sp+n]
+        var fromPrefix = torch.matmul(probs.narrow(-1, 0, sp), ExpandKv(prefixValues));                     // [B, nH, L, D]
         var branchProbs = probs.narrow(-1, sp, n).reshape(b, numKvHeads, groups, l, n, 1);                  // [B, nKV, g, L, n, 1]
         var fromBranches = (branchProbs * branchValues.unsqueeze(2)).sum(-2).view(b, numHeads, l, headDim); // [B, nH, L, D]
         return fromPrefix + fromBranches;
