@@ -22,6 +22,8 @@ public sealed class QuietStarModel : nn.Module
     [ComponentName(Name = "talk_head")]
     private readonly nn.Module mixingHead;
 
+    private readonly QuietStarOptions options;
+
     private QuietStarModel(CausalLanguageModel languageModel, ThoughtEmbeddings thoughtEmbeddings, nn.Module mixingHead,
         QuietStarOptions options, int startThoughtId, int endThoughtId)
         : base(nameof(QuietStarModel))
@@ -29,7 +31,7 @@ public sealed class QuietStarModel : nn.Module
         this.languageModel = languageModel;
         this.thoughtEmbeddings = thoughtEmbeddings;
         this.mixingHead = mixingHead;
-        Options = options;
+        this.options = options with { };
         StartThoughtId = startThoughtId;
         EndThoughtId = endThoughtId;
         RegisterComponents();
@@ -44,8 +46,8 @@ public sealed class QuietStarModel : nn.Module
     /// <summary>The mixing head.</summary>
     public IMixingHead MixingHead => (IMixingHead)mixingHead;
 
-    /// <summary>The algorithm's options.</summary>
-    public QuietStarOptions Options { get; }
+    /// <summary>The algorithm's options: a copy of the model's own, so changing it has no effect on the model.</summary>
+    public QuietStarOptions Options => options with { };
 
     /// <summary>Id of the START thought token (the first id after the base vocabulary).</summary>
     public int StartThoughtId { get; }

@@ -2,63 +2,64 @@ namespace QuietStar.Core.Configuration;
 
 /// <summary>
 /// The Quiet-STaR algorithm's options. Defaults are the reference's training values (ezelikman/quiet-star,
-/// <c>quiet-star-train.py</c>); docs/paper-to-code.md maps each option to the reference's name.
+/// <c>quiet-star-train.py</c>); docs/paper-to-code.md maps each option to the reference's name. Settable so that
+/// builders and <c>IOptions</c> binding can fill it; whatever consumes it keeps its own validated copy.
 /// </summary>
 public sealed record QuietStarOptions
 {
     /// <summary>Sampled thought tokens per position, T. The reference's <c>n_ahead</c> is T + 3 (base step, START, END). Default 9 (n_ahead 12).</summary>
-    public int ThoughtTokens { get; init; } = 9;
+    public int ThoughtTokens { get; set; } = 9;
 
     /// <summary>True tokens predicted after each thought (non-myopic teacher forcing), M (<c>n_ahead_talk</c>). Default 4.</summary>
-    public int TalkTokens { get; init; } = 4;
+    public int TalkTokens { get; set; } = 4;
 
     /// <summary>Thoughts sampled per position, P (<c>n_passes</c>): each sequence is repeated P times. Default 2.</summary>
-    public int Passes { get; init; } = 2;
+    public int Passes { get; set; } = 2;
 
     /// <summary>Gumbel-softmax temperature for sampling thoughts (<c>gumbel_temperature</c>). A hard sample does not depend on it. Default 1.</summary>
-    public double GumbelTemperature { get; init; } = 1.0;
+    public double GumbelTemperature { get; set; } = 1.0;
 
     /// <summary>Temperature of the thought log-probabilities in the REINFORCE term (<c>reinforce_temperature</c>). Default 3.</summary>
-    public double ReinforceTemperature { get; init; } = 3.0;
+    public double ReinforceTemperature { get; set; } = 3.0;
 
     /// <summary>Weight of the policy-gradient term (<c>policy_loss_beta</c>). Default 1e6.</summary>
-    public double PolicyLossWeight { get; init; } = 1e6;
+    public double PolicyLossWeight { get; set; } = 1e6;
 
     /// <summary>Whether the policy-gradient term is part of the loss (<c>include_policy_loss</c>). Default true.</summary>
-    public bool IncludePolicyLoss { get; init; } = true;
+    public bool IncludePolicyLoss { get; set; } = true;
 
     /// <summary>Weight of the base next-token NLL; the talk NLLs get 1 − this (<c>original_loss_weight</c>). Default 0.5.</summary>
-    public double BaseLossWeight { get; init; } = 0.5;
+    public double BaseLossWeight { get; set; } = 0.5;
 
     /// <summary>Subtract the mean reward of the P passes of the same sequence, self included (<c>trice_mode</c>). Default true.</summary>
-    public bool MeanBaseline { get; init; } = true;
+    public bool MeanBaseline { get; set; } = true;
 
     /// <summary>Clamp advantages below zero to zero (<c>remove_negative_rewards</c>). Default true.</summary>
-    public bool ClampNegativeAdvantages { get; init; } = true;
+    public bool ClampNegativeAdvantages { get; set; } = true;
 
     /// <summary>Gradient multiplier of the START/END embeddings, realised as e = scale·p (<c>embedding_scale</c>). Default 100.</summary>
-    public double ThoughtEmbeddingGradientScale { get; init; } = 100.0;
+    public double ThoughtEmbeddingGradientScale { get; set; } = 100.0;
 
     /// <summary>Text whose embedding seeds START and END (<c>initial_start_token</c>/<c>initial_end_token</c>). Default "---".</summary>
-    public string ThoughtInitText { get; init; } = "---";
+    public string ThoughtInitText { get; set; } = "---";
 
     /// <summary>Which token of <see cref="ThoughtInitText"/>'s encoding seeds the embeddings. Default <see cref="ThoughtInitRule.SkipDummyPrefix"/>.</summary>
-    public ThoughtInitRule ThoughtInitRule { get; init; } = ThoughtInitRule.SkipDummyPrefix;
+    public ThoughtInitRule ThoughtInitRule { get; set; } = ThoughtInitRule.SkipDummyPrefix;
 
     /// <summary>The START token's text, registered after the base vocabulary. Default <c>&lt;|startthought|&gt;</c>.</summary>
-    public string StartThoughtToken { get; init; } = "<|startthought|>";
+    public string StartThoughtToken { get; set; } = "<|startthought|>";
 
     /// <summary>The END token's text, registered after START. Default <c>&lt;|endthought|&gt;</c>.</summary>
-    public string EndThoughtToken { get; init; } = "<|endthought|>";
+    public string EndThoughtToken { get; set; } = "<|endthought|>";
 
     /// <summary>Attention strategy for thought tokens. Default <see cref="Configuration.ThoughtAttention.Diagonal"/>.</summary>
-    public ThoughtAttention Attention { get; init; } = ThoughtAttention.Diagonal;
+    public ThoughtAttention Attention { get; set; } = ThoughtAttention.Diagonal;
 
     /// <summary>Where the mixing head blends predictions. Default <see cref="Configuration.MixingSpace.Logits"/>.</summary>
-    public MixingSpace MixingSpace { get; init; } = MixingSpace.Logits;
+    public MixingSpace MixingSpace { get; set; } = MixingSpace.Logits;
 
-    /// <summary>The reference's training configuration (the defaults).</summary>
-    public static QuietStarOptions Reference { get; } = new();
+    /// <summary>A fresh copy of the reference's training configuration (the defaults).</summary>
+    public static QuietStarOptions Reference => new();
 
     /// <summary>Forward passes per training step: base + START + T + END + (M − 1) teacher-forced tokens.</summary>
     public int ForwardPasses => ThoughtTokens + TalkTokens + 2;
