@@ -9,7 +9,7 @@ namespace QuietStar.Core.Inference;
 /// Continues prompts with a causal language model, token by token, with a key/value cache: the prompt is run once
 /// (prefill), then each step feeds only the newest token. Text is streamed through the tokenizer's stream decoder.
 /// Several prompts can be generated together: they are left-padded, the padding is masked out of attention and each
-/// row gets its own position ids, so every row continues exactly as it would alone.
+/// row gets its own position ids, so every row continues as it would alone (up to floating-point rounding).
 /// </summary>
 /// <remarks>
 /// Every tensor lives on the model's device; sampling draws from a <see cref="Generator"/> seeded from

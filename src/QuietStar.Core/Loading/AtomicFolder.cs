@@ -1,9 +1,9 @@
 namespace QuietStar.Core.Loading;
 
 /// <summary>
-/// Writes a folder so that readers see either the old folder or the complete new one: the content goes to a
-/// temporary sibling folder, which is then renamed into place. An existing folder is renamed aside first and deleted
-/// only once the new one is in place, so a failure at any point leaves one complete folder behind.
+/// Writes a folder so that readers never see it half written: the content goes to a temporary sibling folder, which
+/// is then renamed into place. An existing folder is renamed aside first (so for an instant there is none) and
+/// deleted only once the new one is in place; a failure while writing or swapping leaves the old folder as it was.
 /// </summary>
 internal static class AtomicFolder
 {

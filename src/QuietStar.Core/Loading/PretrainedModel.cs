@@ -170,7 +170,6 @@ public sealed class PretrainedModel : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentException.ThrowIfNullOrEmpty(folder);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxShardBytes);
         tokenizer.EnsureFits(model.Config.VocabSize);
         AtomicFolder.Write(folder, temporary =>
         {

@@ -35,7 +35,7 @@ internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSett
             tokens++;
         }
 
-        if (!Console.IsOutputRedirected)
+        if (console.OutputIsTerminal)
         {
             console.Output.WriteLine(); // end the line on a terminal; piped output is exactly the continuation
         }
