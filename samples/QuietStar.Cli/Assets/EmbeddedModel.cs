@@ -1,0 +1,23 @@
+using QuietStar.Core.Loading;
+using static TorchSharp.torch;
+
+namespace QuietStar.Cli.Assets;
+
+/// <summary>The stories260K llama2.c model and its tok512 tokenizer, embedded in the executable (see data/stories260k).</summary>
+internal static class EmbeddedModel
+{
+    /// <summary>How diagnostics name the embedded model.</summary>
+    public const string Name = "stories260K (embedded)";
+
+    /// <summary>Loads the embedded model onto <paramref name="device"/> in <paramref name="dtype"/>.</summary>
+    public static PretrainedModel Load(Device device, ScalarType dtype)
+    {
+        using var checkpoint = Open("QuietStar.Cli.Assets.stories260K.bin");
+        using var tokenizer = Open("QuietStar.Cli.Assets.tok512.model");
+        return PretrainedModel.FromLlama2c(checkpoint, tokenizer, device, dtype, "stories260K.bin (embedded)");
+    }
+
+    private static Stream Open(string resource) =>
+        typeof(EmbeddedModel).Assembly.GetManifestResourceStream(resource)
+        ?? throw new InvalidOperationException($"The executable lacks its embedded resource '{resource}'; rebuild it.");
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using QuietStar.Cli.Assets;
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core.Inference;
+using QuietStar.Core.Loading;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
+namespace QuietStar.Cli.Commands.Generate;
+
+/// <summary><c>quietstar generate</c>: streams the continuation of a prompt to stdout.</summary>
+internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSettings>
+{
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, GenerateSettings settings, CancellationToken cancellationToken)
+    {
+        var options = settings.ToOptions();
+        options.Validate(); // before spending time on loading
+        var clock = Stopwatch.StartNew();
+        using var model = settings.Model is null
+            ? EmbeddedModel.Load(CPU, ScalarType.Float32)
+            : PretrainedModel.Load(settings.Model, settings.Tokenizer, CPU, ScalarType.Float32);
+        var config = model.Model.Config;
+        console.Diagnostics.MarkupLineInterpolated(
+            $"[grey]{settings.Model ?? EmbeddedModel.Name}: {config.ModelType}, {config.NumLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize}, context {config.MaxPositionEmbeddings}; loaded in {clock.ElapsedMilliseconds} ms[/]");
+
+        clock.Restart();
+        int tokens = 0;
+        foreach (var piece in new TextGenerator(model.Model, model.Tokenizer).Stream(settings.Prompt, options))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            console.Output.Write(piece.Text);
+            console.Output.Flush();
+            tokens++;
+        }
+
+        if (console.OutputIsTerminal)
+        {
+            console.Output.WriteLine(); // end the line on a terminal; piped output is exactly the continuation
+        }
+
+        string stop = tokens < options.MaxTokens ? "the model ended the text" : "reached --max-tokens";
+        console.Diagnostics.MarkupLineInterpolated(
+            $"[grey]{tokens} tokens in {clock.Elapsed.TotalSeconds:F2} s ({tokens / Math.Max(clock.Elapsed.TotalSeconds, 1e-9):F0} tokens/s); {stop}[/]");
+        return 0;
+    }
+}

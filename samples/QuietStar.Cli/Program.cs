@@ -1,0 +1,27 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using QuietStar.Cli.Commands.Generate;
+using QuietStar.Cli.Infrastructure;
+using Spectre.Console.Cli;
+
+// Before anything loads the native torch runtime: OpenMP's active wait makes torch's threads spin on small VMs.
+NativeEnvironment.SetIfUnset("OMP_WAIT_POLICY", "PASSIVE");
+
+var console = CliConsole.Create();
+var services = new ServiceCollection().AddSingleton(console);
+
+var app = new CommandApp(new TypeRegistrar(services));
+app.Configure(config =>
+{
+    config.SetApplicationName("quietstar");
+    config.SetApplicationCulture(CultureInfo.InvariantCulture); // --temperature 0.5 everywhere
+    config.UseStrictParsing();
+    config.SetExceptionHandler((exception, _) => ErrorReporter.Report(exception, console, verbose: args.Contains("--verbose")));
+
+    // One registration per verb (each in Commands/<Verb>/).
+    config.AddCommand<GenerateCommand>("generate")
+        .WithDescription("Continue a prompt. The continuation (not the prompt) streams to stdout; diagnostics go to stderr.")
+        .WithExample("generate", "--prompt", "\"Once upon a time\"", "--greedy", "--max-tokens", "100");
+});
+
+return app.Run(args);

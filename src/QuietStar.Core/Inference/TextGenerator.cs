@@ -1,0 +1,181 @@
+using QuietStar.Core.Model;
+using QuietStar.Core.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Inference;
+
+/// <summary>
+/// Continues prompts with a causal language model, token by token, with a key/value cache: the prompt is run once
+/// (prefill), then each step feeds only the newest token. Text is streamed through the tokenizer's stream decoder.
+/// Several prompts can be generated together: they are left-padded, the padding is masked out of attention and each
+/// row gets its own position ids, so every row continues as it would alone (up to floating-point rounding).
+/// </summary>
+/// <remarks>
+/// Every tensor lives on the model's device; sampling draws from a <see cref="Generator"/> seeded from
+/// <see cref="GenerationOptions.Seed"/>, never from global random state. A prompt is encoded with the tokenizer's BOS
+/// when it has one, so an empty prompt starts from BOS alone.
+/// </remarks>
+public sealed class TextGenerator
+{
+    private readonly CausalLanguageModel _model;
+    private readonly TextTokenizer _tokenizer;
+    private readonly int _vocabulary; // ids the generator may produce: those both the model and the tokenizer know
+
+    /// <summary>Creates a generator for <paramref name="model"/> and the <paramref name="tokenizer"/> it was trained with.</summary>
+    /// <exception cref="InvalidOperationException">The tokenizer has more base tokens than the model's vocabulary.</exception>
+    public TextGenerator(CausalLanguageModel model, TextTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        tokenizer.EnsureFits(model.Config.VocabSize);
+        _model = model;
+        _tokenizer = tokenizer;
+        _vocabulary = Math.Min(model.Config.VocabSize, tokenizer.VocabularySize);
+        StopTokenIds = new[] { model.Config.EosTokenId, model.Config.BosTokenId, tokenizer.EosId, tokenizer.BosId }
+            .OfType<int>()
+            .Where(id => id < _vocabulary)
+            .ToHashSet();
+    }
+
+    /// <summary>
+    /// The tokens that end a text when <see cref="GenerationOptions.StopAtEos"/> is set: the EOS and BOS ids of the model
+    /// configuration and of the tokenizer. A generated BOS starts a new document (llama2.c models separate their
+    /// training stories with BOS and never produce EOS, and llama2.c's <c>run.c</c> stops there), so it ends the text too.
+    /// </summary>
+    public IReadOnlySet<int> StopTokenIds { get; }
+
+    /// <summary>Streams the continuation of <paramref name="prompt"/>, one piece per generated token.</summary>
+    /// <param name="prompt">The text to continue; empty to start from BOS.</param>
+    /// <param name="options">Decoding and stopping options.</param>
+    /// <returns>The pieces, produced lazily as the sequence is enumerated; the prompt is not included.</returns>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid, or the prompt's tokens plus <see cref="GenerationOptions.MaxTokens"/> exceed the model's
+    /// context (thrown here, before any work), or the prompt is empty and the tokenizer has no BOS.
+    /// </exception>
+    public IEnumerable<GeneratedPiece> Stream(string prompt, GenerationOptions options)
+    {
+        var rows = Prepare([prompt], options);
+        return Decode(rows, options);
+    }
+
+    /// <summary>Generates the whole continuation of <paramref name="prompt"/>.</summary>
+    /// <inheritdoc cref="Stream" path="/param"/>
+    /// <inheritdoc cref="Stream" path="/exception"/>
+    public GeneratedText Generate(string prompt, GenerationOptions options) => GenerateBatch([prompt], options)[0];
+
+    /// <summary>
+    /// Generates continuations of several prompts in one batch (left-padded, padding masked). Each result equals what
+    /// <see cref="Generate"/> gives for that prompt alone, up to floating-point rounding in near ties.
+    /// </summary>
+    /// <param name="prompts">The texts to continue.</param>
+    /// <param name="options">Decoding and stopping options, shared by every row; when sampling, the rows draw from one generator.</param>
+    /// <returns>One result per prompt, in order.</returns>
+    /// <exception cref="ArgumentException">
+    /// No prompts, invalid options, or the longest prompt's tokens plus <see cref="GenerationOptions.MaxTokens"/>
+    /// exceed the model's context.
+    /// </exception>
+    public IReadOnlyList<GeneratedText> GenerateBatch(IReadOnlyList<string> prompts, GenerationOptions options)
+    {
+        var rows = Prepare(prompts, options);
+        foreach (var _ in Decode(rows, options))
+        {
+            // The rows collect the text; the pieces are only for streaming.
+        }
+
+        return rows.Select(row => row.Result).ToArray();
+    }
+
+    /// <summary>Validates everything and encodes the prompts, before any tensor work.</summary>
+    private DecodingRow[] Prepare(IReadOnlyList<string> prompts, GenerationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (prompts.Count == 0)
+        {
+            throw new ArgumentException("Give at least one prompt.", nameof(prompts));
+        }
+
+        var encoded = prompts.Select(Encode).ToArray();
+        int longest = encoded.Max(ids => ids.Length);
+        int context = _model.Config.MaxPositionEmbeddings;
+        if (longest + options.MaxTokens > context)
+        {
+            throw new ArgumentException(
+                $"The prompt has {longest} tokens and MaxTokens is {options.MaxTokens}: {longest + options.MaxTokens} tokens do not fit " +
+                $"the model's context of {context}. Shorten the prompt or lower MaxTokens to at most {Math.Max(0, context - longest)}.",
+                nameof(options));
+        }
+
+        return encoded.Select(ids => new DecodingRow(_tokenizer, ids, options.StopStrings)).ToArray();
+    }
+
+    private int[] Encode(string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        int[] ids = _tokenizer.Encode(prompt, addBos: _tokenizer.BosId is not null);
+        return ids.Length > 0
+            ? ids
+            : throw new ArgumentException("The prompt is empty and the tokenizer has no BOS token to start from; give a prompt.", nameof(prompt));
+    }
+
+    /// <summary>The decoding loop: prefill, then one token per step, until every row has stopped.</summary>
+    private IEnumerable<GeneratedPiece> Decode(DecodingRow[] rows, GenerationOptions options)
+    {
+        using var cache = new KeyValueCache(_model.Config.NumLayers);
+        using var generator = options.Greedy ? null : new Generator(options.Seed ?? (ulong)Random.Shared.NextInt64(), _model.Device);
+        int longest = rows.Max(row => row.PromptIds.Length);
+        long[] padding = rows.Select(row => (long)(longest - row.PromptIds.Length)).ToArray();
+        long[] input = rows.SelectMany(row => Enumerable.Repeat(0L, longest - row.PromptIds.Length).Concat(row.PromptIds.Select(id => (long)id))).ToArray();
+        for (int step = 0; step < options.MaxTokens; step++)
+        {
+            int[] next = Step(input, padding, cache, options, generator);
+            bool last = step == options.MaxTokens - 1;
+            for (int r = 0; r < rows.Length; r++)
+            {
+                if (!rows[r].Finished)
+                {
+                    yield return rows[r].Accept(next[r], options.StopAtEos && StopTokenIds.Contains(next[r]), last);
+                }
+            }
+
+            if (rows.All(row => row.Finished))
+            {
+                yield break;
+            }
+
+            input = next.Select(id => (long)id).ToArray(); // stopped rows keep running, their tokens are ignored
+        }
+    }
+
+    /// <summary>Runs the model on the new tokens of every row (appending them to the cache) and chooses the next ones.</summary>
+    /// <param name="ids">The new tokens, row-major <c>[B × L]</c> (0 at padded positions).</param>
+    /// <param name="padding">Number of left-padding positions of each row.</param>
+    /// <param name="cache">The rows' cache.</param>
+    /// <param name="options">The decoding options.</param>
+    /// <param name="generator">The sampling generator; null when greedy.</param>
+    private int[] Step(long[] ids, long[] padding, KeyValueCache cache, GenerationOptions options, Generator? generator)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var device = _model.Device;
+        long batch = padding.Length, length = ids.Length / batch, start = cache.Length;
+        var inputIds = torch.tensor(ids, [batch, length], device: device);                                      // [B, L]
+        var pad = torch.tensor(padding, device: device).unsqueeze(1);                                           // [B, 1]
+        var positions = (torch.arange(start, start + length, dtype: ScalarType.Int64, device: device).unsqueeze(0) - pad).clamp_min(0); // [B, L]
+        var attention = padding.Any(p => p > 0)
+            ? AttentionSpec.CausalWithPadding(torch.arange(0, start + length, dtype: ScalarType.Int64, device: device).unsqueeze(0) >= pad) // [B, S]
+            : AttentionSpec.Causal();
+        var hidden = _model.forward(new ModelInput
+        {
+            InputIds = inputIds,
+            PositionIds = positions,
+            Attention = attention,
+            Cache = cache,
+            ComputeLogits = false,
+        }).Hidden;                                                                                              // [B, L, H]
+        var logits = _model.ComputeLogits(hidden.select(1, -1)).narrow(-1, 0, _vocabulary);                   // [B, V]
+        return TokenSampler.Choose(logits, options, generator);
+    }
+}
