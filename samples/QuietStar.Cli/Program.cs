@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using QuietStar.Cli.Commands.Bench;
 using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
 using Spectre.Console.Cli;
@@ -22,6 +23,13 @@ app.Configure(config =>
     config.AddCommand<GenerateCommand>("generate")
         .WithDescription("Continue a prompt. The continuation (not the prompt) streams to stdout; diagnostics go to stderr.")
         .WithExample("generate", "--prompt", "\"Once upon a time\"", "--greedy", "--max-tokens", "100");
+    config.AddBranch("bench", bench =>
+    {
+        bench.SetDescription("Measure speed and memory; each prints one JSON line on stdout.");
+        bench.AddCommand<TrainBenchCommand>("train")
+            .WithDescription("Time full Quiet-STaR training steps (objective, backward, AdamW) on real text.")
+            .WithExample("bench", "train", "--attention", "both", "--steps", "5");
+    });
 });
 
 return app.Run(args);

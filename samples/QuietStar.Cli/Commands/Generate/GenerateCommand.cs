@@ -1,11 +1,8 @@
 using System.Diagnostics;
-using QuietStar.Cli.Assets;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Inference;
-using QuietStar.Core.Loading;
 using Spectre.Console;
 using Spectre.Console.Cli;
-using static TorchSharp.torch;
 
 namespace QuietStar.Cli.Commands.Generate;
 
@@ -18,12 +15,10 @@ internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSett
         var options = settings.ToOptions();
         options.Validate(); // before spending time on loading
         var clock = Stopwatch.StartNew();
-        using var model = settings.Model is null
-            ? EmbeddedModel.Load(CPU, ScalarType.Float32)
-            : PretrainedModel.Load(settings.Model, settings.Tokenizer, CPU, ScalarType.Float32);
+        using var model = settings.LoadModel();
         var config = model.Model.Config;
         console.Diagnostics.MarkupLineInterpolated(
-            $"[grey]{settings.Model ?? EmbeddedModel.Name}: {config.ModelType}, {config.NumLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize}, context {config.MaxPositionEmbeddings}; loaded in {clock.ElapsedMilliseconds} ms[/]");
+            $"[grey]{settings.ModelName}: {config.ModelType}, {config.NumLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize}, context {config.MaxPositionEmbeddings}; loaded in {clock.ElapsedMilliseconds} ms[/]");
 
         clock.Restart();
         int tokens = 0;

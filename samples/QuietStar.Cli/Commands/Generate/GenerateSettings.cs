@@ -6,18 +6,8 @@ using Spectre.Console.Cli;
 namespace QuietStar.Cli.Commands.Generate;
 
 /// <summary>Options of <c>quietstar generate</c>.</summary>
-internal sealed class GenerateSettings : CommonSettings
+internal sealed class GenerateSettings : ModelSettings
 {
-    /// <summary>The model to load; null for the embedded stories260K.</summary>
-    [CommandOption("--model <PATH>")]
-    [Description("A llama2.c .bin file or a Hugging Face model folder. Default: the embedded stories260K.")]
-    public string? Model { get; init; }
-
-    /// <summary>The tokenizer to load; required with a llama2.c file.</summary>
-    [CommandOption("--tokenizer <PATH>")]
-    [Description("A SentencePiece model file (e.g. tok512.model) or tokenizer folder. Required with a llama2.c --model; default for a folder: its own tokenizer.")]
-    public string? Tokenizer { get; init; }
-
     /// <summary>The text to continue.</summary>
     [CommandOption("--prompt <TEXT>", isRequired: true)]
     [Description("The text to continue; \"\" starts from BOS.")]
@@ -57,9 +47,7 @@ internal sealed class GenerateSettings : CommonSettings
             return ValidationResult.Error("--greedy cannot be combined with --temperature, --top-p or --seed.");
         }
 
-        return Tokenizer is not null && Model is null
-            ? ValidationResult.Error("--tokenizer needs --model: the embedded model comes with its own tokenizer.")
-            : ValidationResult.Success();
+        return base.Validate();
     }
 
     /// <summary>The library options these settings describe.</summary>

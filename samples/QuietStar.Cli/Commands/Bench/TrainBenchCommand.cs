@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using QuietStar.Cli.Assets;
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core;
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Loading;
+using QuietStar.Core.Thinking;
+using QuietStar.Core.Tokenization;
+using QuietStar.Core.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>quietstar bench train</c>: full Quiet-STaR training steps (objective, backward, clipping, AdamW) on real text,
+/// timed per step; prints one JSON line with medians and spread, peak RSS, threads and allocator.
+/// </summary>
+internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBenchSettings>
+{
+    private const int CorpusCharacters = 400_000;
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, TrainBenchSettings settings, CancellationToken cancellationToken)
+    {
+        var variants = settings.Strategies.Select(a => Variant.Create(settings, a)).ToList();
+        var tokenizer = variants[0].Tokenizer;
+        var corpus = tokenizer.Encode(ReadText(settings), addBos: true);
+        if (corpus.Length <= settings.SequenceLength)
+        {
+            throw new InvalidOperationException($"The text has {corpus.Length} tokens, fewer than one sequence of {settings.SequenceLength}.");
+        }
+
+        var crops = new Random((int)settings.Seed);
+        for (int step = 0; step < settings.Warmup + settings.Steps; step++)
+        {
+            using var batchScope = torch.NewDisposeScope();
+            var batch = Crop(corpus, settings.Batch, settings.SequenceLength, crops);                 // [B, L], same for every variant
+            foreach (var variant in variants)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var (seconds, peak, loss) = variant.Step(batch);
+                bool timed = step >= settings.Warmup;
+                if (timed)
+                {
+                    variant.Record(seconds, peak, loss);
+                }
+
+                console.Diagnostics.MarkupLineInterpolated(
+                    $"[grey]{variant.Name,-8} step {step + 1}/{settings.Warmup + settings.Steps}{(timed ? "" : " (warm-up)")}: {seconds:F2} s, peak RSS {peak:F0} MB, loss {loss:G4}[/]");
+            }
+        }
+
+        console.Output.WriteLine(JsonLine.Serialize(Report(settings, variants)));
+        foreach (var variant in variants)
+        {
+            variant.Dispose();
+        }
+
+        return 0;
+    }
+
+    private static Dictionary<string, object?> Report(TrainBenchSettings settings, List<Variant> variants)
+    {
+        var results = variants.Select(v => v.Summary(settings)).ToList();
+        var report = new Dictionary<string, object?>
+        {
+            ["benchmark"] = "train",
+            ["config"] = new
+            {
+                model = settings.ModelName,
+                data = settings.Data ?? EmbeddedCorpus.Name,
+                seq_len = settings.SequenceLength,
+                batch = settings.Batch,
+                passes = settings.Passes,
+                thought_tokens = settings.ThoughtTokens,
+                talk_tokens = settings.TalkTokens,
+                forward_passes_per_step = settings.ThoughtTokens + settings.TalkTokens + 2,
+                steps = settings.Steps,
+                warmup = settings.Warmup,
+                attention = settings.Attention.ToLowerInvariant(),
+                seed = settings.Seed,
+                dtype = "float32",
+                device = "cpu",
+            },
+            ["runtime"] = RuntimeInfo.Current(),
+        };
+
+        foreach (var (key, value) in results[0])
+        {
+            report[key] = value;  // the first (or only) strategy at top level
+        }
+
+        if (variants.Count > 1)
+        {
+            report["variants"] = results;
+            report["masked_over_diagonal_time_ratio"] =
+                (double)results[1]["seconds_per_step_median"]! / (double)results[0]["seconds_per_step_median"]!;
+        }
+
+        return report;
+    }
+
+    private static string ReadText(TrainBenchSettings settings)
+    {
+        string text = settings.Data is null ? EmbeddedCorpus.ReadAll() : File.ReadAllText(settings.Data);
+        return text.Length > CorpusCharacters ? text[..CorpusCharacters] : text;
+    }
+
+    private static Tensor Crop(int[] corpus, int batch, int length, Random random)
+    {
+        var ids = new long[batch * length];
+        for (int b = 0; b < batch; b++)
+        {
+            int start = random.Next(0, corpus.Length - length);
+            for (int t = 0; t < length; t++)
+            {
+                ids[(b * length) + t] = corpus[start + t];
+            }
+        }
+
+        return torch.tensor(ids, [batch, length], dtype: ScalarType.Int64);                       // [B, L]
+    }
+
+    /// <summary>One strategy under test: its own model copy, optimizer, generator and measurements.</summary>
+    private sealed class Variant : IDisposable
+    {
+        private readonly PretrainedModel pretrained;
+        private readonly QuietStarModel model;
+        private readonly QuietStarObjective objective;
+        private readonly optim.Optimizer optimizer;
+        private readonly Generator generator;
+        private readonly List<double> seconds = [];
+        private readonly List<double> peaks = [];
+        private double lastLoss;
+
+        private Variant(ThoughtAttention attention, PretrainedModel pretrained, QuietStarModel model, ulong seed)
+        {
+            Name = attention.ToString().ToLowerInvariant();
+            this.pretrained = pretrained;
+            this.model = model;
+            objective = new QuietStarObjective(model);
+            optimizer = torch.optim.AdamW(model.parameters(), lr: 1e-6, weight_decay: 0.001);
+            generator = new Generator(seed);
+        }
+
+        public string Name { get; }
+
+        public TextTokenizer Tokenizer => pretrained.Tokenizer;
+
+        public static Variant Create(TrainBenchSettings settings, ThoughtAttention attention)
+        {
+            var pretrained = settings.LoadModel();
+            var options = settings.ToOptions(attention);
+            var tokenizer = pretrained.Tokenizer;
+            int initToken = ThoughtInitToken.Choose(tokenizer.Encode(options.ThoughtInitText), id => tokenizer.Decode([id]), options.ThoughtInitRule);
+            var model = QuietStarModel.Create(pretrained.Model, initToken, options, new Generator(settings.Seed));
+            model.train();
+            return new Variant(attention, pretrained, model, settings.Seed + 1);
+        }
+
+        public (double Seconds, double PeakMb, double Loss) Step(Tensor batch)
+        {
+            ProcessMemory.ResetPeak();
+            var clock = Stopwatch.StartNew();
+            using (var scope = torch.NewDisposeScope())
+            {
+                optimizer.zero_grad();
+                var result = objective.Compute(batch, null, generator);
+                result.Loss.backward();
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                optimizer.step();
+                lastLoss = result.Loss.item<float>();
+            }
+
+            return (clock.Elapsed.TotalSeconds, ProcessMemory.PeakRssMb() ?? double.NaN, lastLoss);
+        }
+
+        public void Record(double stepSeconds, double peakMb, double loss)
+        {
+            seconds.Add(stepSeconds);
+            peaks.Add(peakMb);
+            lastLoss = loss;
+        }
+
+        public Dictionary<string, object?> Summary(TrainBenchSettings settings)
+        {
+            double median = Statistics.Median(seconds);
+            return new Dictionary<string, object?>
+            {
+                ["attention"] = Name,
+                ["seconds_per_step_median"] = median,
+                ["seconds_per_step_p25"] = Statistics.Quantile(seconds, 0.25),
+                ["seconds_per_step_p75"] = Statistics.Quantile(seconds, 0.75),
+                ["seconds_per_step_min"] = seconds.Min(),
+                ["seconds_per_step_max"] = seconds.Max(),
+                ["step_seconds"] = seconds.Select(s => Math.Round(s, 3)).ToArray(),
+                ["tokens_per_second"] = settings.Batch * settings.SequenceLength / median,
+                ["peak_rss_mb"] = peaks.Max(),
+                ["final_loss"] = lastLoss,
+            };
+        }
+
+        public void Dispose()
+        {
+            model.Dispose();
+            pretrained.Dispose();
+        }
+    }
+}
