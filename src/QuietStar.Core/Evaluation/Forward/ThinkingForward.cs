@@ -140,9 +140,10 @@ public sealed class ThinkingForward
         int max = MaxInputLength(withThoughts);
         if (sequenceLength > max)
         {
+            string how = withThoughts ? $" with {ThoughtTokens}-token thoughts" : "";
             throw new ArgumentException(
-                $"Sequence length {sequenceLength} exceeds what the model can evaluate {(withThoughts ? $"with {ThoughtTokens}-token thoughts" : "")}: " +
-                $"{max} tokens (context {languageModel.Config.MaxPositionEmbeddings}). Use a shorter sequence length.");
+                $"Sequence length {sequenceLength} exceeds what the model can evaluate{how}: {max} tokens " +
+                $"(context {languageModel.Config.MaxPositionEmbeddings}). Use a shorter sequence length.");
         }
     }
 
