@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+
+namespace QuietStar.Core.Evaluation;
+
+/// <summary>The configuration an evaluation ran with, reported with its result.</summary>
+/// <param name="Thoughts">Whether the scored predictions came after a thought at every position.</param>
+/// <param name="ThoughtTokens">Sampled tokens per thought (0 without thoughts).</param>
+/// <param name="Seed">Seed of the thought sampler.</param>
+/// <param name="SequenceLength">Tokens per evaluated sequence (crop/pad length or text window).</param>
+/// <param name="BatchSize">Sequences per forward pass (the thoughts drawn depend on it).</param>
+public sealed record EvaluationSettings(
+    [property: JsonPropertyName("thoughts")] bool Thoughts,
+    [property: JsonPropertyName("thought_tokens")] int ThoughtTokens,
+    [property: JsonPropertyName("seed")] int Seed,
+    [property: JsonPropertyName("seq_len")] int SequenceLength,
+    [property: JsonPropertyName("batch_size")] int BatchSize);
