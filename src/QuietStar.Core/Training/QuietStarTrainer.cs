@@ -260,7 +260,11 @@ public sealed class QuietStarTrainer : IDisposable
             group.LearningRate = lr;
         }
 
-        optimizer.zero_grad();
+        using (torch.NewDisposeScope())
+        {
+            optimizer.zero_grad(); // TorchSharp 0.107 leaves one gradient handle per parameter undisposed outside a scope
+        }
+
         var parts = new List<LossComponents>(options.GradientAccumulation);
         long tokens = 0;
         for (int micro = 0; micro < options.GradientAccumulation; micro++)
