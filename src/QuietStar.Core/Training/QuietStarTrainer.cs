@@ -102,7 +102,7 @@ public sealed class QuietStarTrainer : IDisposable
     /// and checkpoints as configured. Cancellation is honoured between steps; with a checkpoint folder, the last
     /// completed step is saved before <see cref="OperationCanceledException"/> is thrown.
     /// </summary>
-    /// <param name="corpus">The whole corpus (the same on resume).</param>
+    /// <param name="corpus">The whole corpus (the same on resume and on a further call, which continues the data stream).</param>
     /// <param name="progress">Receives a report after every step, on the training thread.</param>
     /// <param name="cancellationToken">Stops training between steps.</param>
     /// <exception cref="ArgumentException">The corpus is too small for the split or for one sequence, or differs from the resumed run's.</exception>
@@ -239,12 +239,13 @@ public sealed class QuietStarTrainer : IDisposable
         }
     }
 
+    /// <summary>A sampler at the resumed position, or where the previous <see cref="Train"/> call stopped, or at the start.</summary>
     private SequenceSampler CreateSampler(TextCorpus train)
     {
         var created = new SequenceSampler(train, options.SequenceLength, options.Seed);
-        if (pendingSamplerState is not null)
+        if ((pendingSamplerState ?? sampler?.State) is { } state)
         {
-            created.Restore(pendingSamplerState);
+            created.Restore(state);
             pendingSamplerState = null;
         }
 

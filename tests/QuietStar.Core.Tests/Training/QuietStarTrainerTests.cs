@@ -138,13 +138,16 @@ public sealed class QuietStarTrainerTests
     }
 
     [Fact]
-    public void Cancelling_stops_between_steps_and_saves_the_last_completed_step()
+    public void Cancelling_stops_between_steps_saves_the_last_completed_step_and_a_further_call_continues_exactly()
     {
+        var options = TinyTraining.Options with { Steps = 4 };
         using var folder = new TempFolder();
         string checkpoint = Path.Combine(folder.Path, "run");
         using var cancellation = new CancellationTokenSource();
         using var model = TinyTraining.Model(tokenizer);
-        using var trainer = new QuietStarTrainer(model, tokenizer, TinyTraining.Options with { Steps = 10, CheckpointFolder = checkpoint });
+        using var trainer = new QuietStarTrainer(model, tokenizer, options with { CheckpointFolder = checkpoint });
+        using var straightModel = TinyTraining.Model(tokenizer);
+        var straight = Train(straightModel, options);
 
         var act = () => trainer.Train(corpus, new SynchronousProgress<TrainingProgress>(p =>
         {
@@ -157,8 +160,15 @@ public sealed class QuietStarTrainerTests
         act.Should().Throw<OperationCanceledException>();
         trainer.CompletedSteps.Should().Be(2);
         var saved = QuietStarCheckpoint.Load(checkpoint);
-        using var savedModel = saved.Model;
-        saved.Training!.Step.Should().Be(2);
+        using (saved.Model)
+        {
+            saved.Training!.Step.Should().Be(2);
+        }
+
+        var continued = trainer.Train(corpus);
+        continued.StartStep.Should().Be(2);
+        continued.FinalComponents!.Loss.Should().Be(straight.FinalComponents!.Loss);
+        TinyTraining.Bits(model.LanguageModel.EmbeddingWeight).Should().Equal(TinyTraining.Bits(straightModel.LanguageModel.EmbeddingWeight));
     }
 
     [Theory]
