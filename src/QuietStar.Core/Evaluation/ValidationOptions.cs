@@ -25,7 +25,7 @@ public sealed record ValidationOptions
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
     {
-        Require(SequenceLength >= 3, nameof(SequenceLength), $"must be at least 3 tokens (got {SequenceLength}).");
+        Require(SequenceLength >= 2, nameof(SequenceLength), $"must be at least 2 tokens (got {SequenceLength}).");
         Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
         Require(Batches >= 1, nameof(Batches), $"must be at least 1 (got {Batches}).");
         Require(HardTokenFraction is > 0 and <= 1, nameof(HardTokenFraction), $"must be in (0, 1] (got {HardTokenFraction}).");
