@@ -13,14 +13,26 @@ namespace QuietStar.Core.Training;
 public sealed class QuietStarObjective
 {
     private readonly QuietStarModel model;
+    private readonly QuietStarOptions options;
     private readonly IThoughtGenerator thoughts;
     private readonly ITeacherForcingLoss teacherForcing;
     private readonly IRewardEstimator rewards;
 
     /// <summary>Creates the objective; null components fall back to the reference implementations.</summary>
-    public QuietStarObjective(QuietStarModel model, IThoughtGenerator? thoughts = null, ITeacherForcingLoss? teacherForcing = null, IRewardEstimator? rewards = null)
+    /// <param name="model">The model to evaluate.</param>
+    /// <param name="thoughts">The thought generator; <see cref="ParallelThoughtGenerator"/> when null.</param>
+    /// <param name="teacherForcing">The LM loss; <see cref="NonMyopicLoss"/> when null.</param>
+    /// <param name="rewards">The reward estimator; <see cref="ReinforceRewardEstimator"/> when null.</param>
+    /// <param name="options">
+    /// Overrides <see cref="QuietStarModel.Options"/>, e.g. one pass and one talk token for evaluation as in the
+    /// reference; validated. The model's options when null.
+    /// </param>
+    public QuietStarObjective(QuietStarModel model, IThoughtGenerator? thoughts = null, ITeacherForcingLoss? teacherForcing = null, IRewardEstimator? rewards = null,
+        QuietStarOptions? options = null)
     {
         this.model = model ?? throw new ArgumentNullException(nameof(model));
+        this.options = options ?? model.Options;
+        this.options.Validate();
         this.thoughts = thoughts ?? new ParallelThoughtGenerator();
         this.teacherForcing = teacherForcing ?? new NonMyopicLoss();
         this.rewards = rewards ?? new ReinforceRewardEstimator();
@@ -34,7 +46,6 @@ public sealed class QuietStarObjective
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(generator);
-        var options = model.Options;
         var lm = model.LanguageModel;
         long length = inputIds.shape[^1];
         if (inputIds.dim() != 2 || length < options.TalkTokens + 2)
@@ -96,7 +107,7 @@ public sealed class QuietStarObjective
             var alignedHidden = baseHidden.roll(-s, 1);                                          // [R, L, H]: h_base(t+s)
             var w = model.MixingHead.ComputeWeight(alignedHidden, talkHidden[s]);                // [R, L, 1]
             weights.Add(w);
-            logits.Add(model.Options.MixingSpace == MixingSpace.Logits
+            logits.Add(options.MixingSpace == MixingSpace.Logits
                 ? (1 - w) * baseLogits.roll(-s, 1) + w * lm.ComputeLogits(talkHidden[s])           // [R, L, V]
                 : lm.ComputeLogits((1 - w) * alignedHidden + w * talkHidden[s]));
         }

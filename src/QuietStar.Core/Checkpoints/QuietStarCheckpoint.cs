@@ -1,0 +1,264 @@
+using System.Text.Json;
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Model;
+using QuietStar.Core.Thinking;
+using QuietStar.Core.Tokenization;
+using QuietStar.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+using PyBridgeSafetensors = TorchSharp.PyBridge.Safetensors;
+
+namespace QuietStar.Core.Checkpoints;
+
+/// <summary>
+/// Saves and loads a Quiet-STaR checkpoint folder: a plain Hugging Face model (<c>config.json</c> +
+/// <c>model.safetensors</c>, loadable as a Llama/Mistral/Qwen2 model with the two thought tokens in its vocabulary),
+/// the tokenizer files, and what Quiet-STaR adds: <c>quietstar.json</c> (options, thought-token ids, training state)
+/// and <c>quietstar.safetensors</c> (START/END embeddings and mixing head), plus <c>optimizer.bin</c> for training.
+/// A save replaces the folder atomically.
+/// </summary>
+public static class QuietStarCheckpoint
+{
+    /// <summary>The manifest, <c>quietstar.json</c>.</summary>
+    public const string ManifestFileName = "quietstar.json";
+
+    /// <summary>The START/END embeddings and mixing head, <c>quietstar.safetensors</c>.</summary>
+    public const string ThoughtWeightsFileName = "quietstar.safetensors";
+
+    /// <summary>The AdamW state (TorchSharp's format), <c>optimizer.bin</c>.</summary>
+    public const string OptimizerFileName = "optimizer.bin";
+
+    private const string LanguageModelPrefix = "language_model.";
+
+    /// <summary>Saves <paramref name="model"/> and <paramref name="tokenizer"/> for inference (no training state).</summary>
+    /// <param name="folder">The checkpoint folder; created, or replaced atomically if it exists.</param>
+    /// <param name="model">The model.</param>
+    /// <param name="tokenizer">Its tokenizer; the thought tokens are registered at the model's ids if absent.</param>
+    /// <exception cref="ArgumentException">The tokenizer does not fit the model's thought-token ids.</exception>
+    public static void Save(string folder, QuietStarModel model, TextTokenizer tokenizer) =>
+        Save(folder, model, tokenizer, training: null, writeOptimizer: null);
+
+    /// <summary>Saves a checkpoint; with <paramref name="training"/>, also the training state and the optimizer.</summary>
+    /// <param name="folder">The checkpoint folder.</param>
+    /// <param name="model">The model.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="training">Where training stands, or null.</param>
+    /// <param name="writeOptimizer">Writes the optimizer state; required with <paramref name="training"/>.</param>
+    /// <param name="afterStep">Test seam: called after each file and between the folder renames.</param>
+    internal static void Save(string folder, QuietStarModel model, TextTokenizer tokenizer, TrainingState? training, Action<Stream>? writeOptimizer,
+        Action<string>? afterStep = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if ((training is null) != (writeOptimizer is null))
+        {
+            throw new ArgumentException("A training state and an optimizer writer go together.", nameof(writeOptimizer));
+        }
+
+        var equipped = ThoughtTokenVocabulary.Equip(tokenizer, model.Options, model.StartThoughtId, model.EndThoughtId);
+        AtomicFolder.Replace(folder, building => WriteContent(building, model, equipped, training, writeOptimizer, afterStep), afterStep);
+    }
+
+    /// <summary>
+    /// Loads a checkpoint onto <paramref name="device"/> in <paramref name="dtype"/>. The START/END embeddings and the
+    /// mixing head come from the file and are never re-initialised (the reference's evaluation script re-initialises them).
+    /// A folder left missing by a save interrupted between its renames is recovered first.
+    /// </summary>
+    /// <param name="folder">The checkpoint folder.</param>
+    /// <param name="device">Device of the model; the CPU when null.</param>
+    /// <param name="dtype">Parameter dtype: Float32, Float16 or BFloat16.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">A file of the checkpoint is missing (the message names it).</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, or the tokenizer, ids and weights do not fit together.</exception>
+    /// <exception cref="NotSupportedException">The checkpoint was written by a newer version or with a custom mixing head.</exception>
+    public static LoadedCheckpoint Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        AtomicFolder.Recover(folder);
+        string full = Path.GetFullPath(folder);
+        if (!Directory.Exists(full))
+        {
+            throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
+        }
+
+        var manifest = ReadManifest(full);
+        var tokenizer = Fit(full, () => ThoughtTokenVocabulary.Equip(TextTokenizer.FromFolder(full), manifest.QuietStar,
+            manifest.StartThoughtId, manifest.EndThoughtId));
+        var model = BuildModel(full, manifest, device ?? CPU, dtype);
+        return new LoadedCheckpoint(full, model, tokenizer, manifest.Training);
+    }
+
+    private static void WriteContent(string folder, QuietStarModel model, TextTokenizer tokenizer, TrainingState? training,
+        Action<Stream>? writeOptimizer, Action<string>? afterStep)
+    {
+        var lm = model.LanguageModel;
+        HuggingFaceConfig.Write(lm.Config, Path.Combine(folder, HuggingFaceConfig.FileName), lm.DType);
+        afterStep?.Invoke(HuggingFaceConfig.FileName);
+        SafetensorsWeights.Write(folder, lm.Weights(), lm.DType);
+        afterStep?.Invoke(SafetensorsWeights.SingleFileName);
+        tokenizer.SaveTo(folder);
+        afterStep?.Invoke("tokenizer");
+        WriteFile(Path.Combine(folder, ThoughtWeightsFileName), stream => SafetensorsFile.Write(stream, ThoughtWeights(model), lm.DType));
+        afterStep?.Invoke(ThoughtWeightsFileName);
+        if (writeOptimizer is not null)
+        {
+            WriteFile(Path.Combine(folder, OptimizerFileName), writeOptimizer);
+            afterStep?.Invoke(OptimizerFileName);
+        }
+
+        var manifest = new CheckpointManifest
+        {
+            FormatVersion = CheckpointManifest.CurrentFormatVersion,
+            QuietStar = model.Options,
+            StartThoughtId = model.StartThoughtId,
+            EndThoughtId = model.EndThoughtId,
+            MixingHead = model.MixingHead.GetType().Name,
+            Training = training,
+            OptimizerFile = training is null ? null : OptimizerFileName,
+        };
+        string json = JsonSerializer.Serialize(manifest, CheckpointManifest.Json);
+        WriteFile(Path.Combine(folder, ManifestFileName), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(json + "\n")));
+        afterStep?.Invoke(ManifestFileName);
+    }
+
+    private static void WriteFile(string path, Action<Stream> write)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        write(stream);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>The non-LM parameters (START/END embeddings, mixing head) under their module names.</summary>
+    private static List<KeyValuePair<string, Tensor>> ThoughtWeights(QuietStarModel model) =>
+        model.named_parameters()
+            .Where(p => !p.name.StartsWith(LanguageModelPrefix, StringComparison.Ordinal))
+            .Select(p => KeyValuePair.Create(p.name, (Tensor)p.parameter))
+            .ToList();
+
+    private static CheckpointManifest ReadManifest(string folder)
+    {
+        string path = Path.Combine(folder, ManifestFileName);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException(
+                $"'{folder}' is not a Quiet-STaR checkpoint: it has no {ManifestFileName}. A plain Hugging Face model folder is loaded as a base model instead.", path);
+        }
+
+        CheckpointManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path), CheckpointManifest.Json)
+                ?? throw new InvalidDataException($"'{path}' is empty (null).");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not a valid Quiet-STaR manifest: {e.Message}", e);
+        }
+
+        if (manifest.FormatVersion > CheckpointManifest.CurrentFormatVersion)
+        {
+            throw new NotSupportedException(
+                $"'{path}' has format version {manifest.FormatVersion}; this library reads up to {CheckpointManifest.CurrentFormatVersion}. Update QuietStar.Core.");
+        }
+
+        if (manifest.MixingHead != nameof(Thinking.MixingHead))
+        {
+            throw new NotSupportedException($"'{path}' was saved with a custom mixing head '{manifest.MixingHead}'; only {nameof(Thinking.MixingHead)} can be rebuilt from a checkpoint.");
+        }
+
+        Fit(folder, () => manifest.QuietStar.Validate());
+        return manifest;
+    }
+
+    private static QuietStarModel BuildModel(string folder, CheckpointManifest manifest, Device device, ScalarType dtype)
+    {
+        var config = HuggingFaceConfig.Read(Path.Combine(folder, HuggingFaceConfig.FileName));
+        var lm = new CausalLanguageModel(config, device, dtype);
+        QuietStarModel? model = null;
+        try
+        {
+            LoadLanguageModel(lm, folder, dtype);
+            var thoughts = new ThoughtEmbeddings(config.HiddenSize, manifest.QuietStar.ThoughtEmbeddingGradientScale, device, dtype);
+            var head = new MixingHead(config.HiddenSize, device, dtype);
+            model = Fit(folder, () => QuietStarModel.Restore(lm, thoughts, head, manifest.QuietStar, manifest.StartThoughtId, manifest.EndThoughtId));
+            LoadThoughtWeights(model, Path.Combine(folder, ThoughtWeightsFileName));
+            return model;
+        }
+        catch
+        {
+            (model ?? (nn.Module)lm).Dispose();
+            throw;
+        }
+    }
+
+    private static void LoadLanguageModel(CausalLanguageModel lm, string folder, ScalarType dtype)
+    {
+        var weights = SafetensorsWeights.Read(folder, dtype);
+        try
+        {
+            lm.LoadWeights(weights);
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Copies START/END and the mixing head from the file, bit for bit (no initialisation ever runs).</summary>
+    private static void LoadThoughtWeights(QuietStarModel model, string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"The checkpoint lacks {ThoughtWeightsFileName} (START/END embeddings and mixing head): '{path}'.", path);
+        }
+
+        var saved = PyBridgeSafetensors.LoadStateDict(path);
+        try
+        {
+            var expected = ThoughtWeights(model).ToDictionary(p => p.Key, p => p.Value);
+            var problems = expected.Keys.Where(name => !saved.ContainsKey(name)).Select(name => $"'{name}' is missing")
+                .Concat(saved.Keys.Where(name => !expected.ContainsKey(name)).Select(name => $"'{name}' is unexpected"))
+                .Concat(expected.Where(p => saved.TryGetValue(p.Key, out var s) && !s.shape.SequenceEqual(p.Value.shape))
+                    .Select(p => $"'{p.Key}' has shape [{string.Join(", ", saved[p.Key].shape)}], expected [{string.Join(", ", p.Value.shape)}]"))
+                .ToList();
+            if (problems.Count > 0)
+            {
+                throw new InvalidDataException($"'{path}' does not fit the model: {string.Join("; ", problems)}.");
+            }
+
+            using var noGrad = torch.no_grad();
+            foreach (var (name, parameter) in expected)
+            {
+                parameter.copy_(saved[name]);
+            }
+        }
+        finally
+        {
+            foreach (var tensor in saved.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="check"/>, reporting an <see cref="ArgumentException"/> as a malformed checkpoint.</summary>
+    private static T Fit<T>(string folder, Func<T> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Checkpoint '{folder}': {e.Message}", e);
+        }
+    }
+
+    private static void Fit(string folder, Action check) => Fit(folder, () =>
+    {
+        check();
+        return true;
+    });
+}

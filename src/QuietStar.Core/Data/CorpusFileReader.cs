@@ -1,0 +1,107 @@
+using System.Text;
+using System.Text.Json;
+
+namespace QuietStar.Core.Data;
+
+/// <summary>Reads the documents of one corpus file (plain text or JSON Lines) as strings.</summary>
+internal sealed class CorpusFileReader(TextCorpusOptions options, JsonlRecordFormatter formatter)
+{
+    /// <summary>Malformed lines skipped so far (only with <see cref="TextCorpusOptions.SkipMalformedLines"/>).</summary>
+    public List<CorpusFormatException> Skipped { get; } = [];
+
+    /// <summary>The documents of <paramref name="reader"/>; <paramref name="source"/> names it in messages.</summary>
+    /// <exception cref="CorpusFormatException">A JSON Lines line is malformed and skipping is off.</exception>
+    public IEnumerable<string> ReadDocuments(TextReader reader, string source) =>
+        ResolveFormat(source) == CorpusFileFormat.Jsonl ? ReadJsonl(reader, source) : ReadText(reader);
+
+    private CorpusFileFormat ResolveFormat(string source) =>
+        options.Format != CorpusFileFormat.Auto ? options.Format
+        : Path.GetExtension(source).ToLowerInvariant() is ".jsonl" or ".json" ? CorpusFileFormat.Jsonl
+        : CorpusFileFormat.Text;
+
+    private IEnumerable<string> ReadText(TextReader reader)
+    {
+        if (options.DocumentBoundary == TextDocumentBoundary.File)
+        {
+            string all = reader.ReadToEnd();
+            if (!string.IsNullOrWhiteSpace(all))
+            {
+                yield return all;
+            }
+
+            yield break;
+        }
+
+        var document = new StringBuilder();
+        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        {
+            bool blank = string.IsNullOrWhiteSpace(line);
+            if (options.DocumentBoundary == TextDocumentBoundary.Line || blank)
+            {
+                if (document.Length > 0)
+                {
+                    yield return document.ToString();
+                    document.Clear();
+                }
+
+                if (blank)
+                {
+                    continue;
+                }
+            }
+
+            document.Append(document.Length > 0 ? "\n" : "").Append(line);
+        }
+
+        if (document.Length > 0)
+        {
+            yield return document.ToString();
+        }
+    }
+
+    private IEnumerable<string> ReadJsonl(TextReader reader, string source)
+    {
+        int lineNumber = 0;
+        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            string? text = FormatLine(line, source, lineNumber);
+            if (text is not null)
+            {
+                yield return text;
+            }
+        }
+    }
+
+    /// <summary>The document of one JSON line, or null when the line is malformed and skipped.</summary>
+    private string? FormatLine(string line, string source, int lineNumber)
+    {
+        try
+        {
+            using var record = JsonDocument.Parse(line);
+            if (record.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new FormatException($"expected a JSON object, found {record.RootElement.ValueKind}");
+            }
+
+            return formatter.Format(record.RootElement);
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            string problem = e is JsonException ? $"not valid JSON ({e.Message})" : e.Message;
+            var error = new CorpusFormatException(source, lineNumber, problem, e);
+            if (!options.SkipMalformedLines)
+            {
+                throw error;
+            }
+
+            Skipped.Add(error);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using QuietStar.Core.Tokenization;
+
+namespace QuietStar.Core.Data;
+
+/// <summary>
+/// A tokenised text corpus: documents read once from plain-text or JSON Lines files, each encoded as
+/// <c>[BOS] text [EOS]</c> (each marker only if the tokenizer defines it). Immutable; <see cref="Split"/> holds
+/// documents out for validation, and <see cref="SequenceSampler"/> draws training sequences from it.
+/// </summary>
+public sealed class TextCorpus
+{
+    private const ulong SplitStream = 0x5EED_5B17;
+    private const int MaxLoggedSkips = 10;
+
+    private readonly int[][] documents;
+
+    private TextCorpus(int[][] documents, int padTokenId, int skippedLines, string description)
+    {
+        this.documents = documents;
+        PadTokenId = padTokenId;
+        SkippedLines = skippedLines;
+        Description = description;
+        TokenCount = documents.Sum(d => (long)d.Length);
+    }
+
+    /// <summary>Number of documents.</summary>
+    public int DocumentCount => documents.Length;
+
+    /// <summary>Number of tokens over all documents, BOS/EOS markers included.</summary>
+    public long TokenCount { get; }
+
+    /// <summary>The id that pads sequences longer than a document: the tokenizer's EOS (as the reference pads), else 0.</summary>
+    public int PadTokenId { get; }
+
+    /// <summary>Malformed JSON Lines lines that were skipped (with <see cref="TextCorpusOptions.SkipMalformedLines"/>).</summary>
+    public int SkippedLines { get; }
+
+    /// <summary>Where the documents came from, for messages (file names, or "validation split of …").</summary>
+    public string Description { get; }
+
+    /// <summary>The token ids of document <paramref name="index"/>.</summary>
+    public ReadOnlySpan<int> GetDocument(int index) => documents[index];
+
+    /// <summary>Reads and tokenises one file.</summary>
+    /// <inheritdoc cref="Load(IEnumerable{string}, TextTokenizer, TextCorpusOptions?, ILogger?)"/>
+    public static TextCorpus Load(string path, TextTokenizer tokenizer, TextCorpusOptions? options = null, ILogger? logger = null) =>
+        Load([path], tokenizer, options, logger);
+
+    /// <summary>Reads and tokenises the documents of every file in <paramref name="paths"/>, in order.</summary>
+    /// <param name="paths">Plain-text or JSON Lines files (see <see cref="TextCorpusOptions.Format"/>).</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="options">How files are split into documents; defaults when null.</param>
+    /// <param name="logger">Receives a warning per skipped line (the first few) and a summary.</param>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="CorpusFormatException">A JSON Lines line is malformed and skipping is off (names file and line).</exception>
+    /// <exception cref="InvalidDataException">A file holds no documents (empty, blank, or all lines skipped).</exception>
+    /// <exception cref="ArgumentException">No paths, or invalid options (the message names the option).</exception>
+    public static TextCorpus Load(IEnumerable<string> paths, TextTokenizer tokenizer, TextCorpusOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var files = paths.ToList();
+        if (files.Count == 0)
+        {
+            throw new ArgumentException("Give at least one corpus file.", nameof(paths));
+        }
+
+        string? missing = files.FirstOrDefault(file => !File.Exists(file));
+        if (missing is not null)
+        {
+            throw new FileNotFoundException($"Corpus file '{missing}' does not exist.", missing);
+        }
+
+        return Build(files.Select(file => (Source: file, Open: (Func<TextReader>)(() => new StreamReader(file)))),
+            tokenizer, options, logger, string.Join(", ", files.Select(Path.GetFileName)));
+    }
+
+    /// <summary>Reads and tokenises the documents of <paramref name="reader"/> (e.g. an embedded resource).</summary>
+    /// <param name="reader">The text; read to its end, not disposed.</param>
+    /// <param name="sourceName">A name for messages; its extension picks the format under <see cref="CorpusFileFormat.Auto"/>.</param>
+    /// <param name="tokenizer">The model's tokenizer.</param>
+    /// <param name="options">How the text is split into documents; defaults when null.</param>
+    /// <param name="logger">Receives a warning per skipped line (the first few) and a summary.</param>
+    /// <exception cref="CorpusFormatException">A JSON Lines line is malformed and skipping is off.</exception>
+    /// <exception cref="InvalidDataException">The text holds no documents.</exception>
+    public static TextCorpus FromReader(TextReader reader, string sourceName, TextTokenizer tokenizer, TextCorpusOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentException.ThrowIfNullOrEmpty(sourceName);
+        return Build([(sourceName, () => new BorrowedReader(reader))], tokenizer, options, logger, sourceName);
+    }
+
+    /// <summary>
+    /// Holds out documents for validation: a seeded shuffle picks round(<paramref name="validationFraction"/> · N)
+    /// documents (at least one when the fraction is positive); both parts keep the corpus order. The same seed gives
+    /// the same split.
+    /// </summary>
+    /// <param name="validationFraction">Fraction of documents held out, in [0, 1); 0 gives an empty validation part.</param>
+    /// <param name="seed">The split's seed.</param>
+    /// <exception cref="ArgumentException">The fraction is out of range, or leaves no training or no validation document.</exception>
+    public CorpusSplit Split(double validationFraction, long seed)
+    {
+        if (!(validationFraction >= 0 && validationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be in [0, 1).");
+        }
+
+        int held = validationFraction == 0 ? 0 : Math.Max(1, (int)Math.Round(validationFraction * DocumentCount));
+        if (held >= DocumentCount)
+        {
+            throw new ArgumentException(
+                $"A validation fraction of {validationFraction} of {DocumentCount} document(s) in {Description} leaves no training document; " +
+                "add documents or lower the validation fraction (0 disables validation).", nameof(validationFraction));
+        }
+
+        int[] order = [.. Enumerable.Range(0, DocumentCount)];
+        new SplitMix64(SplitMix64.Derive(seed, SplitStream)).Shuffle(order);
+        var validation = order[..held].Order().ToArray();
+        var train = order[held..].Order().ToArray();
+        return new CorpusSplit(Subset(train, $"training split of {Description}"), Subset(validation, $"validation split of {Description}"));
+    }
+
+    private TextCorpus Subset(int[] indices, string description) =>
+        new([.. indices.Select(i => documents[i])], PadTokenId, SkippedLines, description);
+
+    private static TextCorpus Build(IEnumerable<(string Source, Func<TextReader> Open)> sources, TextTokenizer tokenizer,
+        TextCorpusOptions? options, ILogger? logger, string description)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        options ??= new TextCorpusOptions();
+        options.Validate();
+        logger ??= NullLogger.Instance;
+        var reader = new CorpusFileReader(options, JsonlRecordFormatter.Create(options));
+        var documents = new List<int[]>();
+        foreach (var (source, open) in sources)
+        {
+            int before = documents.Count, skippedBefore = reader.Skipped.Count;
+            using (var text = open())
+            {
+                documents.AddRange(reader.ReadDocuments(text, source).Select(document => Tokenize(tokenizer, document)));
+            }
+
+            if (documents.Count == before)
+            {
+                int skipped = reader.Skipped.Count - skippedBefore;
+                throw new InvalidDataException(skipped == 0
+                    ? $"Corpus file '{source}' is empty: it holds no documents."
+                    : $"Corpus file '{source}' holds no documents: all {skipped} non-blank line(s) were malformed and skipped.");
+            }
+        }
+
+        LogSkipped(logger, reader.Skipped);
+        return new TextCorpus([.. documents], tokenizer.EosId ?? 0, reader.Skipped.Count, description);
+    }
+
+    private static int[] Tokenize(TextTokenizer tokenizer, string document)
+    {
+        int[] ids = tokenizer.Encode(document, addBos: tokenizer.BosId is not null);
+        return tokenizer.EosId is int eos ? [.. ids, eos] : ids;
+    }
+
+    private static void LogSkipped(ILogger logger, List<CorpusFormatException> skipped)
+    {
+        foreach (var problem in skipped.Take(MaxLoggedSkips))
+        {
+            logger.LogWarning("Skipped a malformed corpus line: {Problem}", problem.Message);
+        }
+
+        if (skipped.Count > 0)
+        {
+            logger.LogWarning("Skipped {Count} malformed corpus line(s) in total.", skipped.Count);
+        }
+    }
+
+    /// <summary>Lets <see cref="Build"/> dispose what it opens without closing a caller's reader.</summary>
+    private sealed class BorrowedReader(TextReader inner) : TextReader
+    {
+        public override string? ReadLine() => inner.ReadLine();
+
+        public override string ReadToEnd() => inner.ReadToEnd();
+
+        public override int Peek() => inner.Peek();
+
+        public override int Read() => inner.Read();
+    }
+}

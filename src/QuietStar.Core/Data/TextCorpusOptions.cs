@@ -1,0 +1,53 @@
+namespace QuietStar.Core.Data;
+
+/// <summary>How <see cref="TextCorpus"/> reads its files into documents.</summary>
+public sealed record TextCorpusOptions
+{
+    /// <summary>The file format; <see cref="CorpusFileFormat.Auto"/> (by extension) by default.</summary>
+    public CorpusFileFormat Format { get; init; } = CorpusFileFormat.Auto;
+
+    /// <summary>How plain-text files are split into documents. Default <see cref="TextDocumentBoundary.BlankLine"/>.</summary>
+    public TextDocumentBoundary DocumentBoundary { get; init; } = TextDocumentBoundary.BlankLine;
+
+    /// <summary>
+    /// The JSON Lines field holding a document's text, default <c>"text"</c>. A dotted path reaches into nested
+    /// objects (<c>"question.stem"</c>). Ignored when <see cref="JsonlTemplate"/> is set.
+    /// </summary>
+    public string JsonlField { get; init; } = "text";
+
+    /// <summary>
+    /// A template that builds a document from several JSON Lines fields, e.g. <c>"{question}\n{answer}"</c>; each
+    /// <c>{path}</c> is replaced by that field (dotted paths allowed), <c>{{</c> and <c>}}</c> are literal braces.
+    /// Null (the default) uses <see cref="JsonlField"/>.
+    /// </summary>
+    public string? JsonlTemplate { get; init; }
+
+    /// <summary>
+    /// What to do with a malformed JSON Lines line (not JSON, not an object, or missing a field): false (the default)
+    /// stops with a <see cref="CorpusFormatException"/> naming the file and line; true skips it and counts it in
+    /// <see cref="TextCorpus.SkippedLines"/>.
+    /// </summary>
+    public bool SkipMalformedLines { get; init; }
+
+    /// <summary>Checks the options; the exception names the option.</summary>
+    /// <exception cref="ArgumentException">An option is out of range or the template is malformed.</exception>
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Format))
+        {
+            throw new ArgumentException($"TextCorpusOptions.Format has an unknown value {Format}.", nameof(Format));
+        }
+
+        if (!Enum.IsDefined(DocumentBoundary))
+        {
+            throw new ArgumentException($"TextCorpusOptions.DocumentBoundary has an unknown value {DocumentBoundary}.", nameof(DocumentBoundary));
+        }
+
+        if (JsonlTemplate is null && string.IsNullOrWhiteSpace(JsonlField))
+        {
+            throw new ArgumentException("TextCorpusOptions.JsonlField must name a field (or set JsonlTemplate).", nameof(JsonlField));
+        }
+
+        _ = JsonlRecordFormatter.Create(this);
+    }
+}

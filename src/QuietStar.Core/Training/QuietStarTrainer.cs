@@ -1,0 +1,383 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Data;
+using QuietStar.Core.Evaluation;
+using QuietStar.Core.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Training;
+
+/// <summary>
+/// Trains a <see cref="QuietStarModel"/> on a <see cref="TextCorpus"/> (paper §4, reference <c>quiet-star-train.py</c>):
+/// AdamW with decay on matrices only, linear warm-up then constant or cosine, gradient clipping and accumulation,
+/// periodic validation and atomic checkpoints that resume bit for bit. With <see cref="TrainingOptions.NoThoughts"/>
+/// it trains the same model on the same data in the same order with the plain LM loss (the baseline).
+/// </summary>
+/// <remarks>
+/// A step runs synchronously on the calling thread (TorchSharp's dispose scopes are per thread), with one dispose
+/// scope per micro-batch. Randomness comes only from <see cref="TrainingOptions.Seed"/>: the data sampler, a torch
+/// <see cref="Generator"/> for the thoughts and a separate one for validation; global torch state is never touched.
+/// </remarks>
+public sealed class QuietStarTrainer : IDisposable
+{
+    /// <summary>Name of the <see cref="System.Diagnostics.Metrics.Meter"/> the trainer records to.</summary>
+    public const string MeterName = TrainingMetrics.MeterName;
+
+    private readonly TrainingOptions options;
+    private readonly ILogger logger;
+    private readonly QuietStarObjective objective;
+    private readonly Parameter[] parameters;
+    private readonly AdamW optimizer;
+    private readonly Generator thoughtGenerator;
+    private SequenceSampler? sampler;
+    private SamplerState? pendingSamplerState;
+    private int lastCheckpointStep;
+
+    /// <summary>Prepares to train <paramref name="model"/> from step 0.</summary>
+    /// <param name="model">The model; its parameters are updated in place.</param>
+    /// <param name="tokenizer">Its tokenizer (saved with checkpoints); the thought tokens are registered if absent.</param>
+    /// <param name="options">The training options.</param>
+    /// <param name="logger">Receives a line per step and validation; none when null.</param>
+    /// <exception cref="ArgumentException">An option is invalid or does not fit the model (the message names it), or the tokenizer's ids collide with the thought tokens.</exception>
+    public QuietStarTrainer(QuietStarModel model, TextTokenizer tokenizer, TrainingOptions options, ILogger? logger = null)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        CheckFits(model, options);
+        Tokenizer = ThoughtTokenVocabulary.Equip(tokenizer, model.Options, model.StartThoughtId, model.EndThoughtId);
+        this.options = options;
+        this.logger = logger ?? NullLogger.Instance;
+        objective = new QuietStarObjective(model);
+        parameters = [.. model.parameters()];
+        optimizer = CreateOptimizer(parameters, options);
+        thoughtGenerator = new Generator((ulong)options.Seed, model.LanguageModel.Device);
+    }
+
+    /// <summary>The model being trained.</summary>
+    public QuietStarModel Model { get; }
+
+    /// <summary>The tokenizer, with the thought tokens registered.</summary>
+    public TextTokenizer Tokenizer { get; }
+
+    /// <summary>Optimizer steps completed (including those before a resume).</summary>
+    public int CompletedSteps { get; private set; }
+
+    /// <summary>
+    /// Continues the run saved in <paramref name="checkpoint"/>: restores the optimizer moments, the schedule position,
+    /// the data sampler and the thought generator, so that training on to step N gives bitwise the same result as an
+    /// uninterrupted run to N with the same options.
+    /// </summary>
+    /// <param name="checkpoint">A checkpoint saved by a trainer (it must hold a training state).</param>
+    /// <param name="options">Options of the continued run, normally those of the first run with a larger <see cref="TrainingOptions.Steps"/>.</param>
+    /// <param name="logger">Receives a line per step; a warning lists options that differ from the saved run.</param>
+    /// <exception cref="InvalidOperationException">The checkpoint was saved for inference and holds no training state.</exception>
+    /// <exception cref="FileNotFoundException">The optimizer state file is missing.</exception>
+    public static QuietStarTrainer Resume(LoadedCheckpoint checkpoint, TrainingOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var state = checkpoint.Training ?? throw new InvalidOperationException(
+            $"Checkpoint '{checkpoint.Folder}' was saved for inference and holds no training state to resume from.");
+        var trainer = new QuietStarTrainer(checkpoint.Model, checkpoint.Tokenizer, options, logger);
+        try
+        {
+            trainer.Restore(state, Path.Combine(checkpoint.Folder, QuietStarCheckpoint.OptimizerFileName));
+            return trainer;
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Trains up to <see cref="TrainingOptions.Steps"/>: splits <paramref name="corpus"/> by document
+    /// (<see cref="TrainingOptions.ValidationFraction"/>, seeded), draws sequences from the training part, validates
+    /// and checkpoints as configured. Cancellation is honoured between steps; with a checkpoint folder, the last
+    /// completed step is saved before <see cref="OperationCanceledException"/> is thrown.
+    /// </summary>
+    /// <param name="corpus">The whole corpus (the same on resume and on a further call, which continues the data stream).</param>
+    /// <param name="progress">Receives a report after every step, on the training thread.</param>
+    /// <param name="cancellationToken">Stops training between steps.</param>
+    /// <exception cref="ArgumentException">The corpus is too small for the split or for one sequence, or differs from the resumed run's.</exception>
+    public TrainingReport Train(TextCorpus corpus, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        var split = corpus.Split(options.ValidationFraction, options.Seed);
+        sampler = CreateSampler(split.Train);
+        int startStep = CompletedSteps;
+        var clock = Stopwatch.StartNew();
+        long tokens = 0;
+        LossComponents? last = null;
+        ValidationResult? validation = null;
+        string? checkpoint = null;
+        logger.LogInformation("Training {Mode} from step {Start} to {Steps} on {Train} training / {Validation} validation documents.",
+            options.NoThoughts ? "without thoughts" : "with thoughts", startStep, options.Steps, split.Train.DocumentCount, split.Validation.DocumentCount);
+        while (CompletedSteps < options.Steps)
+        {
+            StopIfCancelled(cancellationToken);
+            var step = RunStep();
+            CompletedSteps++;
+            tokens += step.Tokens;
+            last = step.Components;
+            var stepValidation = ShouldValidate(split.Validation) ? Validate(split.Validation) : null;
+            validation = stepValidation ?? validation;
+            checkpoint = ShouldCheckpoint() ? SaveCheckpoint(options.CheckpointFolder!) : checkpoint;
+            Report(progress, step, stepValidation, clock.Elapsed, tokens, startStep);
+        }
+
+        return new TrainingReport
+        {
+            StartStep = startStep,
+            Steps = CompletedSteps,
+            Seconds = clock.Elapsed.TotalSeconds,
+            Tokens = tokens,
+            NoThoughts = options.NoThoughts,
+            FinalComponents = last,
+            FinalValidation = validation,
+            CheckpointPath = checkpoint,
+        };
+    }
+
+    /// <summary>Saves the model, tokenizer, optimizer and training state to <paramref name="folder"/>, replacing it atomically.</summary>
+    /// <returns>The checkpoint's full path.</returns>
+    public string SaveCheckpoint(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var state = new TrainingState
+        {
+            Step = CompletedSteps,
+            Options = options,
+            Sampler = sampler?.State ?? pendingSamplerState,
+            GeneratorState = GeneratorBytes(),
+        };
+        QuietStarCheckpoint.Save(folder, Model, Tokenizer, state, WriteOptimizer);
+        lastCheckpointStep = CompletedSteps;
+        string path = Path.GetFullPath(folder);
+        logger.LogInformation("Saved checkpoint of step {Step} to {Path}.", CompletedSteps, path);
+        return path;
+    }
+
+    /// <summary>Releases the optimizer state and the generator (not the model).</summary>
+    public void Dispose()
+    {
+        optimizer.Dispose();
+        thoughtGenerator.Dispose();
+    }
+
+    private static void CheckFits(QuietStarModel model, TrainingOptions options)
+    {
+        int context = model.LanguageModel.Config.MaxPositionEmbeddings;
+        int extra = options.NoThoughts ? 0 : model.Options.ForwardPasses - 1;
+        if (options.SequenceLength + extra > context)
+        {
+            throw new ArgumentException(
+                $"TrainingOptions.SequenceLength {options.SequenceLength}" + (extra > 0 ? $" plus {extra} thought/talk positions" : "") +
+                $" exceeds the model's context of {context}; shorten the sequences" + (extra > 0 ? " or the thoughts." : "."), nameof(options));
+        }
+
+        if (!options.NoThoughts && options.SequenceLength < model.Options.TalkTokens + 2)
+        {
+            throw new ArgumentException(
+                $"TrainingOptions.SequenceLength {options.SequenceLength} is too short to score {model.Options.TalkTokens} talk tokens; use at least {model.Options.TalkTokens + 2}.",
+                nameof(options));
+        }
+    }
+
+    /// <summary>AdamW with weight decay on matrices only: norms, biases and the START/END embeddings (all 1-D) get none.</summary>
+    private static AdamW CreateOptimizer(Parameter[] parameters, TrainingOptions options)
+    {
+        var groups = new[]
+        {
+            new AdamW.ParamGroup(parameters.Where(p => p.dim() >= 2), lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2,
+                eps: options.Epsilon, weight_decay: options.WeightDecay),
+            new AdamW.ParamGroup(parameters.Where(p => p.dim() < 2), lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2,
+                eps: options.Epsilon, weight_decay: 0.0),
+        };
+        return torch.optim.AdamW(groups, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2, eps: options.Epsilon, weight_decay: 0.0);
+    }
+
+    private void Restore(TrainingState state, string optimizerPath)
+    {
+        WarnAboutChangedOptions(state.Options);
+        if (!File.Exists(optimizerPath))
+        {
+            throw new FileNotFoundException($"The checkpoint's optimizer state '{optimizerPath}' is missing; it cannot be resumed exactly.", optimizerPath);
+        }
+
+        using (var reader = new BinaryReader(File.OpenRead(optimizerPath)))
+        {
+            optimizer.load_state_dict(reader);
+        }
+
+        using (var generatorState = torch.tensor(state.GeneratorState))
+        {
+            thoughtGenerator.set_state(generatorState);
+        }
+
+        CompletedSteps = state.Step;
+        lastCheckpointStep = state.Step;
+        pendingSamplerState = state.Sampler;
+    }
+
+    private void WarnAboutChangedOptions(TrainingOptions saved)
+    {
+        var changed = typeof(TrainingOptions).GetProperties()
+            .Where(p => p.Name is not (nameof(TrainingOptions.Steps) or nameof(TrainingOptions.CheckpointFolder) or "EqualityContract"))
+            .Where(p => !Equals(p.GetValue(saved), p.GetValue(options)))
+            .Select(p => $"{p.Name} {p.GetValue(saved)} → {p.GetValue(options)}")
+            .ToList();
+        if (changed.Count > 0)
+        {
+            logger.LogWarning("Resuming with changed options ({Changes}); the result will differ from an uninterrupted run.", string.Join(", ", changed));
+        }
+    }
+
+    /// <summary>A sampler at the resumed position, or where the previous <see cref="Train"/> call stopped, or at the start.</summary>
+    private SequenceSampler CreateSampler(TextCorpus train)
+    {
+        var created = new SequenceSampler(train, options.SequenceLength, options.Seed);
+        if ((pendingSamplerState ?? sampler?.State) is { } state)
+        {
+            created.Restore(state);
+            pendingSamplerState = null;
+        }
+
+        return created;
+    }
+
+    /// <summary>One optimizer step: set the learning rate, accumulate micro-batch gradients, clip, update.</summary>
+    private StepOutcome RunStep()
+    {
+        double lr = options.LearningRate * LearningRateCurve.Factor(CompletedSteps + 1, options);
+        foreach (var group in optimizer.ParamGroups)
+        {
+            group.LearningRate = lr;
+        }
+
+        using (torch.NewDisposeScope())
+        {
+            optimizer.zero_grad(); // TorchSharp 0.107 leaves one gradient handle per parameter undisposed outside a scope
+        }
+
+        var parts = new List<LossComponents>(options.GradientAccumulation);
+        long tokens = 0;
+        for (int micro = 0; micro < options.GradientAccumulation; micro++)
+        {
+            var (components, realTokens) = RunMicroStep();
+            parts.Add(components);
+            tokens += realTokens;
+        }
+
+        double norm;
+        using (torch.NewDisposeScope())
+        {
+            norm = torch.nn.utils.clip_grad_norm_(parameters, options.MaxGradNorm);
+            optimizer.step();
+        }
+
+        return new StepOutcome(LossComponentsMean.Of(parts), lr, norm, tokens);
+    }
+
+    /// <summary>Forward and backward of one micro-batch, in its own dispose scope; gradients are averaged over the step.</summary>
+    private (LossComponents Components, long Tokens) RunMicroStep()
+    {
+        using var scope = torch.NewDisposeScope();
+        var batch = sampler!.NextBatch(options.BatchSize, Model.LanguageModel.Device);              // ids, isReal [B, L]
+        if (options.NoThoughts)
+        {
+            var nll = NextTokenLoss.TokenNll(Model.LanguageModel, batch.InputIds, batch.IsReal);   // [B, L−1]
+            var loss = NextTokenLoss.Mean(nll, batch.IsReal);
+            (loss / options.GradientAccumulation).backward();
+            return (LossComponentsMean.PlainLanguageModel(loss.to_type(ScalarType.Float64).item<double>()), batch.RealTokens);
+        }
+
+        var result = objective.Compute(batch.InputIds, batch.IsReal, thoughtGenerator);
+        (result.Loss / options.GradientAccumulation).backward();
+        return (result.Components(), batch.RealTokens);
+    }
+
+    private bool ShouldValidate(TextCorpus validation) =>
+        options.EvalEvery > 0 && validation.DocumentCount > 0 && (CompletedSteps % options.EvalEvery == 0 || CompletedSteps == options.Steps);
+
+    private ValidationResult Validate(TextCorpus validation)
+    {
+        var result = ValidationEvaluator.Evaluate(Model, validation, new ValidationOptions
+        {
+            SequenceLength = options.SequenceLength,
+            BatchSize = options.BatchSize,
+            Batches = options.EvalBatches,
+            Seed = options.Seed,
+            WithThoughts = !options.NoThoughts,
+        });
+        TrainingMetrics.RecordValidation(result);
+        logger.LogInformation(
+            "Validation at step {Step}: base NLL {Base:F4}, talk NLL {Talk:F4} ({Delta:+0.0000;-0.0000}), hardest 10%: {HardBase:F4} → {HardTalk:F4}, mixing weight {Weight:F4}.",
+            CompletedSteps, result.BaseNll, result.TalkNll, result.TalkMinusBase, result.HardBaseNll, result.HardTalkNll, result.MeanMixingWeight);
+        return result;
+    }
+
+    private bool ShouldCheckpoint() =>
+        options.CheckpointFolder is not null &&
+        ((options.CheckpointEvery > 0 && CompletedSteps % options.CheckpointEvery == 0) || CompletedSteps == options.Steps);
+
+    private void StopIfCancelled(CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (options.CheckpointFolder is not null && CompletedSteps > lastCheckpointStep)
+        {
+            SaveCheckpoint(options.CheckpointFolder);
+        }
+
+        logger.LogWarning("Training cancelled after step {Step}.", CompletedSteps);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private void Report(IProgress<TrainingProgress>? progress, StepOutcome step, ValidationResult? validation, TimeSpan elapsed, long tokens, int startStep)
+    {
+        int done = CompletedSteps - startStep;
+        var report = new TrainingProgress
+        {
+            Step = CompletedSteps,
+            TotalSteps = options.Steps,
+            Components = step.Components,
+            LearningRate = step.LearningRate,
+            GradientNorm = step.GradientNorm,
+            Tokens = step.Tokens,
+            TokensPerSecond = tokens / Math.Max(elapsed.TotalSeconds, 1e-9),
+            Elapsed = elapsed,
+            EstimatedRemaining = elapsed / done * (options.Steps - CompletedSteps),
+            Validation = validation,
+        };
+        TrainingMetrics.RecordStep(report);
+        logger.LogInformation(
+            "Step {Step}/{Total}: loss {Loss:F4}, base NLL {Base:F4}, talk−base {Delta:+0.0000;-0.0000}, mixing weight {Weight:F4}, lr {Lr:G3}, grad norm {Norm:F3}, {TokensPerSecond:F0} tok/s, ETA {Eta:hh\\:mm\\:ss}.",
+            report.Step, report.TotalSteps, report.Components.Loss, report.Components.BaseNll, report.TalkMinusBase, report.MixingWeight,
+            report.LearningRate, report.GradientNorm, report.TokensPerSecond, report.EstimatedRemaining);
+        progress?.Report(report);
+    }
+
+    private void WriteOptimizer(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        optimizer.save_state_dict(writer);
+    }
+
+    private byte[] GeneratorBytes()
+    {
+        using var state = thoughtGenerator.get_state();
+        return state.data<byte>().ToArray();
+    }
+
+    private sealed record StepOutcome(LossComponents Components, double LearningRate, double GradientNorm, long Tokens);
+}

@@ -1,0 +1,101 @@
+namespace QuietStar.Core.Training;
+
+/// <summary>
+/// Options of <see cref="QuietStarTrainer"/>. Defaults follow the reference's training script
+/// (<c>quiet-star-train.py</c>: AdamW, lr 1e-6, weight decay 0.001, 20 warm-up steps, gradient norm 1.0, 4 sequences
+/// × 2 accumulation steps, L = 256, 100 steps); a tiny model needs a larger learning rate (see docs).
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Total optimizer steps; a resumed run continues up to this number. Default 100.</summary>
+    public int Steps { get; init; } = 100;
+
+    /// <summary>Peak learning rate. Default 1e-6.</summary>
+    public double LearningRate { get; init; } = 1e-6;
+
+    /// <summary>AdamW weight decay of matrices; norms, biases and the START/END embeddings (every 1-D parameter) get none. Default 0.001.</summary>
+    public double WeightDecay { get; init; } = 0.001;
+
+    /// <summary>Steps of linear warm-up from lr/WarmupSteps to the peak. Default 20.</summary>
+    public int WarmupSteps { get; init; } = 20;
+
+    /// <summary>The curve after the warm-up. Default <see cref="LearningRateSchedule.Constant"/>.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+    /// <summary>Gradients are rescaled so that their global L2 norm is at most this. Default 1.0.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>AdamW β₁. Default 0.9.</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>AdamW β₂. Default 0.999.</summary>
+    public double Beta2 { get; init; } = 0.999;
+
+    /// <summary>AdamW ε. Default 1e-8.</summary>
+    public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>Sequences per micro-batch (each repeated P times for the thoughts). Default 4.</summary>
+    public int BatchSize { get; init; } = 4;
+
+    /// <summary>Micro-batches whose gradients are averaged into one optimizer step. Default 2.</summary>
+    public int GradientAccumulation { get; init; } = 2;
+
+    /// <summary>Tokens per sequence, L. Default 256.</summary>
+    public int SequenceLength { get; init; } = 256;
+
+    /// <summary>Seed of the validation split, the data order and crops, and the thought samples. Default 42.</summary>
+    public long Seed { get; init; } = 42;
+
+    /// <summary>Fraction of documents held out for validation, in [0, 1). Default 0.05.</summary>
+    public double ValidationFraction { get; init; } = 0.05;
+
+    /// <summary>Validate every this many steps and after the last one; 0 never validates. Default 10.</summary>
+    public int EvalEvery { get; init; } = 10;
+
+    /// <summary>Batches of <see cref="BatchSize"/> validation sequences per validation. Default 4.</summary>
+    public int EvalBatches { get; init; } = 4;
+
+    /// <summary>Folder of the training checkpoint (replaced atomically at each save); null saves none. Default null.</summary>
+    public string? CheckpointFolder { get; init; }
+
+    /// <summary>Save a checkpoint every this many steps; 0 saves only after the last step. Needs <see cref="CheckpointFolder"/>. Default 0.</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>
+    /// Train with the plain next-token loss and no thoughts: the equal-step baseline on the same data in the same
+    /// order. The START/END embeddings and the mixing head stay untouched. Default false.
+    /// </summary>
+    public bool NoThoughts { get; init; }
+
+    /// <summary>Checks every option on its own; the exception names the option.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        Require(Steps >= 1, nameof(Steps), $"must be at least 1 (got {Steps}).");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number (got {LearningRate}).");
+        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), $"must be ≥ 0 (got {WeightDecay}).");
+        Require(WarmupSteps >= 0, nameof(WarmupSteps), $"must be ≥ 0 (got {WarmupSteps}).");
+        Require(Enum.IsDefined(Schedule), nameof(Schedule), $"has an unknown value {Schedule}.");
+        Require(MaxGradNorm > 0, nameof(MaxGradNorm), $"must be positive (got {MaxGradNorm}); use double.PositiveInfinity to disable clipping.");
+        Require(Beta1 is >= 0 and < 1, nameof(Beta1), $"must be in [0, 1) (got {Beta1}).");
+        Require(Beta2 is >= 0 and < 1, nameof(Beta2), $"must be in [0, 1) (got {Beta2}).");
+        Require(Epsilon > 0 && double.IsFinite(Epsilon), nameof(Epsilon), $"must be a positive number (got {Epsilon}).");
+        Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
+        Require(GradientAccumulation >= 1, nameof(GradientAccumulation), $"must be at least 1 (got {GradientAccumulation}).");
+        Require(SequenceLength >= 2, nameof(SequenceLength), $"must be at least 2 tokens (got {SequenceLength}).");
+        Require(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), $"must be in [0, 1) (got {ValidationFraction}).");
+        Require(EvalEvery >= 0, nameof(EvalEvery), $"must be ≥ 0; 0 disables validation (got {EvalEvery}).");
+        Require(EvalBatches >= 1, nameof(EvalBatches), $"must be at least 1 (got {EvalBatches}).");
+        Require(CheckpointEvery >= 0, nameof(CheckpointEvery), $"must be ≥ 0; 0 saves only at the end (got {CheckpointEvery}).");
+        Require(CheckpointEvery == 0 || CheckpointFolder is not null, nameof(CheckpointEvery), "needs CheckpointFolder to be set.");
+        Require(CheckpointFolder is null || !string.IsNullOrWhiteSpace(CheckpointFolder), nameof(CheckpointFolder), "must not be blank (use null for no checkpoints).");
+    }
+
+    private static void Require(bool ok, string option, string problem)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"TrainingOptions.{option} {problem}", option);
+        }
+    }
+}
