@@ -171,7 +171,7 @@ public sealed class PretrainedModel : IDisposable
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentException.ThrowIfNullOrEmpty(folder);
         tokenizer.EnsureFits(model.Config.VocabSize);
-        AtomicFolder.Write(folder, temporary =>
+        AtomicFolder.Replace(folder, temporary =>
         {
             HuggingFaceConfig.Write(model.Config, Path.Combine(temporary, HuggingFaceConfig.FileName), dtype);
             SafetensorsWeights.Write(temporary, model.Weights(), dtype, maxShardBytes);

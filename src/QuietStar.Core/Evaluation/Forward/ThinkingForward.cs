@@ -65,9 +65,7 @@ public sealed class ThinkingForward
             MeanBaseline = false,
             IncludePolicyLoss = false,
         };
-        var evaluated = QuietStarModel.Restore(
-            model.LanguageModel, model.ThoughtEmbeddings, model.MixingHead, options, model.StartThoughtId, model.EndThoughtId);
-        return new ThinkingForward(model.LanguageModel, new QuietStarObjective(evaluated), options.ThoughtTokens, model.BaseVocabularySize);
+        return new ThinkingForward(model.LanguageModel, new QuietStarObjective(model, options: options), options.ThoughtTokens, model.BaseVocabularySize);
     }
 
     /// <summary>Evaluates a plain language model, which can only be run without thoughts.</summary>
