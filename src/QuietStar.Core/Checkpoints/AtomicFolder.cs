@@ -17,6 +17,11 @@ internal static class AtomicFolder
     public static void Replace(string folder, Action<string> build, Action<string>? afterStep = null)
     {
         var (parent, name) = Locate(folder);
+        if (File.Exists(folder))
+        {
+            throw new IOException($"Cannot save to '{folder}': it is a file, not a folder. Choose a folder path.");
+        }
+
         Directory.CreateDirectory(parent);
         Recover(folder);
         DeleteLeftovers(parent, name);
