@@ -43,17 +43,18 @@ public sealed class QuietStarTrainer : IDisposable
     /// <param name="tokenizer">Its tokenizer (saved with checkpoints); the thought tokens are registered if absent.</param>
     /// <param name="options">The training options.</param>
     /// <param name="logger">Receives a line per step and validation; none when null.</param>
+    /// <param name="components">Custom objective parts; the reference implementations when null.</param>
     /// <exception cref="ArgumentException">An option is invalid or does not fit the model (the message names it), or the tokenizer's ids collide with the thought tokens.</exception>
-    public QuietStarTrainer(QuietStarModel model, TextTokenizer tokenizer, TrainingOptions options, ILogger? logger = null)
+    public QuietStarTrainer(QuietStarModel model, TextTokenizer tokenizer, TrainingOptions options, ILogger? logger = null, QuietStarComponents? components = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         CheckFits(model, options);
         Tokenizer = ThoughtTokenVocabulary.Equip(tokenizer, model.Options, model.StartThoughtId, model.EndThoughtId);
-        this.options = options;
+        this.options = options with { };
         this.logger = logger ?? NullLogger.Instance;
-        objective = new QuietStarObjective(model);
+        objective = (components ?? QuietStarComponents.Reference).CreateObjective(model);
         parameters = [.. model.parameters()];
         optimizer = CreateOptimizer(parameters, options);
         thoughtGenerator = new Generator((ulong)options.Seed, model.LanguageModel.Device);
@@ -76,14 +77,15 @@ public sealed class QuietStarTrainer : IDisposable
     /// <param name="checkpoint">A checkpoint saved by a trainer (it must hold a training state).</param>
     /// <param name="options">Options of the continued run, normally those of the first run with a larger <see cref="TrainingOptions.Steps"/>.</param>
     /// <param name="logger">Receives a line per step; a warning lists options that differ from the saved run.</param>
+    /// <param name="components">Custom objective parts; the reference implementations when null.</param>
     /// <exception cref="InvalidOperationException">The checkpoint was saved for inference and holds no training state.</exception>
     /// <exception cref="FileNotFoundException">The optimizer state file is missing.</exception>
-    public static QuietStarTrainer Resume(LoadedCheckpoint checkpoint, TrainingOptions options, ILogger? logger = null)
+    public static QuietStarTrainer Resume(LoadedCheckpoint checkpoint, TrainingOptions options, ILogger? logger = null, QuietStarComponents? components = null)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var state = checkpoint.Training ?? throw new InvalidOperationException(
             $"Checkpoint '{checkpoint.Folder}' was saved for inference and holds no training state to resume from.");
-        var trainer = new QuietStarTrainer(checkpoint.Model, checkpoint.Tokenizer, options, logger);
+        var trainer = new QuietStarTrainer(checkpoint.Model, checkpoint.Tokenizer, options, logger, components);
         try
         {
             trainer.Restore(state, Path.Combine(checkpoint.Folder, QuietStarCheckpoint.OptimizerFileName));

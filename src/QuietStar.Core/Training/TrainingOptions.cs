@@ -8,64 +8,64 @@ namespace QuietStar.Core.Training;
 public sealed record TrainingOptions
 {
     /// <summary>Total optimizer steps; a resumed run continues up to this number. Default 100.</summary>
-    public int Steps { get; init; } = 100;
+    public int Steps { get; set; } = 100;
 
     /// <summary>Peak learning rate. Default 1e-6.</summary>
-    public double LearningRate { get; init; } = 1e-6;
+    public double LearningRate { get; set; } = 1e-6;
 
     /// <summary>AdamW weight decay of matrices; norms, biases and the START/END embeddings (every 1-D parameter) get none. Default 0.001.</summary>
-    public double WeightDecay { get; init; } = 0.001;
+    public double WeightDecay { get; set; } = 0.001;
 
     /// <summary>Steps of linear warm-up from lr/WarmupSteps to the peak. Default 20.</summary>
-    public int WarmupSteps { get; init; } = 20;
+    public int WarmupSteps { get; set; } = 20;
 
     /// <summary>The curve after the warm-up. Default <see cref="LearningRateSchedule.Constant"/>.</summary>
-    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Constant;
 
     /// <summary>Gradients are rescaled so that their global L2 norm is at most this. Default 1.0.</summary>
-    public double MaxGradNorm { get; init; } = 1.0;
+    public double MaxGradNorm { get; set; } = 1.0;
 
     /// <summary>AdamW β₁. Default 0.9.</summary>
-    public double Beta1 { get; init; } = 0.9;
+    public double Beta1 { get; set; } = 0.9;
 
     /// <summary>AdamW β₂. Default 0.999.</summary>
-    public double Beta2 { get; init; } = 0.999;
+    public double Beta2 { get; set; } = 0.999;
 
     /// <summary>AdamW ε. Default 1e-8.</summary>
-    public double Epsilon { get; init; } = 1e-8;
+    public double Epsilon { get; set; } = 1e-8;
 
     /// <summary>Sequences per micro-batch (each repeated P times for the thoughts). Default 4.</summary>
-    public int BatchSize { get; init; } = 4;
+    public int BatchSize { get; set; } = 4;
 
     /// <summary>Micro-batches whose gradients are averaged into one optimizer step. Default 2.</summary>
-    public int GradientAccumulation { get; init; } = 2;
+    public int GradientAccumulation { get; set; } = 2;
 
     /// <summary>Tokens per sequence, L. Default 256.</summary>
-    public int SequenceLength { get; init; } = 256;
+    public int SequenceLength { get; set; } = 256;
 
     /// <summary>Seed of the validation split, the data order and crops, and the thought samples. Default 42.</summary>
-    public long Seed { get; init; } = 42;
+    public long Seed { get; set; } = 42;
 
     /// <summary>Fraction of documents held out for validation, in [0, 1). Default 0.05.</summary>
-    public double ValidationFraction { get; init; } = 0.05;
+    public double ValidationFraction { get; set; } = 0.05;
 
     /// <summary>Validate every this many steps and after the last one; 0 never validates. Default 10.</summary>
-    public int EvalEvery { get; init; } = 10;
+    public int EvalEvery { get; set; } = 10;
 
     /// <summary>Batches of <see cref="BatchSize"/> validation sequences per validation. Default 4.</summary>
-    public int EvalBatches { get; init; } = 4;
+    public int EvalBatches { get; set; } = 4;
 
     /// <summary>Folder of the training checkpoint (replaced atomically at each save); null saves none. Default null.</summary>
-    public string? CheckpointFolder { get; init; }
+    public string? CheckpointFolder { get; set; }
 
     /// <summary>Save a checkpoint every this many steps; 0 saves only after the last step. Needs <see cref="CheckpointFolder"/>. Default 0.</summary>
-    public int CheckpointEvery { get; init; }
+    public int CheckpointEvery { get; set; }
 
     /// <summary>
     /// Train with the plain next-token loss and no thoughts: the equal-step baseline on the same data in the same
     /// order. The START/END embeddings and the mixing head stay untouched. Default false.
     /// </summary>
-    public bool NoThoughts { get; init; }
+    public bool NoThoughts { get; set; }
 
     /// <summary>Checks every option on its own; the exception names the option.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>

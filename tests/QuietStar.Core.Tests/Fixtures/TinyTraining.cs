@@ -14,9 +14,9 @@ namespace QuietStar.Core.Tests.Fixtures;
 /// <summary>A tiny model over llama2.c's 512-token vocabulary, a small arithmetic corpus and fast training options.</summary>
 internal static class TinyTraining
 {
-    public static QuietStarOptions Thoughts { get; } = new() { ThoughtTokens = 2, TalkTokens = 2, Passes = 2, PolicyLossWeight = 100 };
+    public static QuietStarOptions Thoughts => new() { ThoughtTokens = 2, TalkTokens = 2, Passes = 2, PolicyLossWeight = 100 };
 
-    public static TrainingOptions Options { get; } = new()
+    public static TrainingOptions Options => new()
     {
         Steps = 3,
         LearningRate = 1e-3,

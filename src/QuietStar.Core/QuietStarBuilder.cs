@@ -1,0 +1,235 @@
+using Microsoft.Extensions.Logging;
+using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Loading;
+using QuietStar.Core.Thinking;
+using QuietStar.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core;
+
+/// <summary>
+/// Composes a <see cref="QuietStarPipeline"/>: the model, the algorithm's options, the device, and any custom
+/// components. <see cref="Build"/> validates everything before it loads a byte, and the product is immutable.
+/// </summary>
+/// <example>
+/// <code>
+/// using var quiet = QuietStarBuilder.Create()
+///     .UseModel(ModelSource.Llama2c("stories260K.bin", "tok512.model"))
+///     .ConfigureThoughts(o => { o.ThoughtTokens = 6; o.PolicyLossWeight = 100; })
+///     .UseDevice(torch.CPU)
+///     .Build();
+/// </code>
+/// </example>
+public sealed class QuietStarBuilder
+{
+    private readonly List<Action<QuietStarOptions>> configureThoughts = [];
+    private ModelSource? source;
+    private QuietStarOptions? options;
+    private Device device = torch.CPU;
+    private ScalarType dtype = ScalarType.Float32;
+    private long seed;
+    private ILoggerFactory? loggerFactory;
+    private MixingHeadFactory? mixingHead;
+    private IThoughtGenerator? thoughtGenerator;
+    private ITeacherForcingLoss? teacherForcingLoss;
+    private IRewardEstimator? rewardEstimator;
+
+    /// <summary>Starts an empty builder.</summary>
+    public static QuietStarBuilder Create() => new();
+
+    /// <summary>Sets where the model comes from (required).</summary>
+    public QuietStarBuilder UseModel(ModelSource modelSource)
+    {
+        source = modelSource ?? throw new ArgumentNullException(nameof(modelSource));
+        return this;
+    }
+
+    /// <summary>
+    /// Adjusts the algorithm's options. They start from the reference's values for a base model, or from the
+    /// options a Quiet-STaR checkpoint was trained with; calls apply in order.
+    /// </summary>
+    public QuietStarBuilder ConfigureThoughts(Action<QuietStarOptions> configure)
+    {
+        configureThoughts.Add(configure ?? throw new ArgumentNullException(nameof(configure)));
+        return this;
+    }
+
+    /// <summary>Replaces the starting options (a copy is taken); <see cref="ConfigureThoughts"/> still applies on top.</summary>
+    public QuietStarBuilder UseOptions(QuietStarOptions quietStarOptions)
+    {
+        ArgumentNullException.ThrowIfNull(quietStarOptions);
+        options = quietStarOptions with { };
+        return this;
+    }
+
+    /// <summary>The device every tensor lives on (default CPU; CUDA when the application ships a CUDA backend).</summary>
+    public QuietStarBuilder UseDevice(Device targetDevice)
+    {
+        device = targetDevice ?? throw new ArgumentNullException(nameof(targetDevice));
+        return this;
+    }
+
+    /// <summary>The parameter dtype (default float32).</summary>
+    public QuietStarBuilder UseDType(ScalarType parameterDType)
+    {
+        dtype = parameterDType;
+        return this;
+    }
+
+    /// <summary>Seeds the initialisation of the thought embeddings' neighbours and the mixing head (default 0).</summary>
+    public QuietStarBuilder UseSeed(long initialisationSeed)
+    {
+        seed = initialisationSeed;
+        return this;
+    }
+
+    /// <summary>Where trainers created by the pipeline log.</summary>
+    public QuietStarBuilder UseLoggerFactory(ILoggerFactory factory)
+    {
+        loggerFactory = factory ?? throw new ArgumentNullException(nameof(factory));
+        return this;
+    }
+
+    /// <summary>
+    /// Uses a custom mixing head type: a TorchSharp module implementing <see cref="IMixingHead"/> with a constructor
+    /// <c>(int hiddenSize, Device device, ScalarType dtype)</c>. Applies to base models; a checkpoint keeps its head.
+    /// </summary>
+    public QuietStarBuilder UseMixingHead<THead>()
+        where THead : nn.Module, IMixingHead =>
+        UseMixingHead((hidden, d, t) => (IMixingHead)(Activator.CreateInstance(typeof(THead), hidden, d, t)
+            ?? throw new InvalidOperationException($"Could not create {typeof(THead).Name}.")));
+
+    /// <summary>Uses a factory for a custom mixing head (see <see cref="UseMixingHead{THead}()"/>).</summary>
+    public QuietStarBuilder UseMixingHead(MixingHeadFactory factory)
+    {
+        mixingHead = factory ?? throw new ArgumentNullException(nameof(factory));
+        return this;
+    }
+
+    /// <summary>Uses a custom thought generator type with a parameterless constructor.</summary>
+    public QuietStarBuilder UseThoughtGenerator<TGenerator>()
+        where TGenerator : IThoughtGenerator, new() => UseThoughtGenerator(new TGenerator());
+
+    /// <summary>Uses a custom thought generator.</summary>
+    public QuietStarBuilder UseThoughtGenerator(IThoughtGenerator generator)
+    {
+        thoughtGenerator = generator ?? throw new ArgumentNullException(nameof(generator));
+        return this;
+    }
+
+    /// <summary>Uses a custom reward estimator type with a parameterless constructor.</summary>
+    public QuietStarBuilder UseRewardEstimator<TEstimator>()
+        where TEstimator : IRewardEstimator, new() => UseRewardEstimator(new TEstimator());
+
+    /// <summary>Uses a custom reward estimator.</summary>
+    public QuietStarBuilder UseRewardEstimator(IRewardEstimator estimator)
+    {
+        rewardEstimator = estimator ?? throw new ArgumentNullException(nameof(estimator));
+        return this;
+    }
+
+    /// <summary>Uses a custom teacher-forcing loss type with a parameterless constructor.</summary>
+    public QuietStarBuilder UseTeacherForcingLoss<TLoss>()
+        where TLoss : ITeacherForcingLoss, new() => UseTeacherForcingLoss(new TLoss());
+
+    /// <summary>Uses a custom teacher-forcing loss.</summary>
+    public QuietStarBuilder UseTeacherForcingLoss(ITeacherForcingLoss loss)
+    {
+        teacherForcingLoss = loss ?? throw new ArgumentNullException(nameof(loss));
+        return this;
+    }
+
+    /// <summary>
+    /// Validates the configuration, loads the model and returns the immutable pipeline. A base model is equipped
+    /// for Quiet-STaR (vocabulary grown by START/END, embeddings seeded from the init text, mixing head at w ≡ 0);
+    /// a checkpoint is restored without re-initialising anything.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No model was set.</exception>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public QuietStarPipeline Build()
+    {
+        if (source is null)
+        {
+            throw new InvalidOperationException("No model: call UseModel(ModelSource.…) before Build().");
+        }
+
+        var components = new QuietStarComponents(thoughtGenerator, teacherForcingLoss, rewardEstimator);
+        if (options is null && source.IsCheckpoint)
+        {
+            return BuildFromCheckpoint(components);
+        }
+
+        var configured = Configure(options ?? QuietStarOptions.Reference);  // validated before any loading
+        var loaded = source.Load(device, dtype);
+        return loaded.Checkpoint is { } checkpoint
+            ? Restore(checkpoint, configured, components)
+            : Equip(loaded.BaseModel!, configured, components);
+    }
+
+    /// <summary>
+    /// Builds inside a host, with options resolved by <c>IOptions</c> (which already include this builder's thought
+    /// configuration). A checkpoint keeps its trained options plus this builder's configuration.
+    /// </summary>
+    internal QuietStarPipeline BuildForHost(QuietStarOptions resolved)
+    {
+        if (source is { IsCheckpoint: false })
+        {
+            configureThoughts.Clear();
+            options = resolved with { };
+        }
+
+        return Build();
+    }
+
+    /// <summary>Applies this builder's thought configuration to <paramref name="target"/> (used by options binding).</summary>
+    internal void ApplyThoughtConfiguration(QuietStarOptions target)
+    {
+        foreach (var configure in configureThoughts)
+        {
+            configure(target);
+        }
+    }
+
+    private QuietStarPipeline BuildFromCheckpoint(QuietStarComponents components)
+    {
+        var checkpoint = source!.Load(device, dtype).Checkpoint!;
+        try
+        {
+            return Restore(checkpoint, Configure(checkpoint.Model.Options), components);
+        }
+        catch
+        {
+            checkpoint.Model.Dispose();
+            throw;
+        }
+    }
+
+    private QuietStarOptions Configure(QuietStarOptions start)
+    {
+        var configured = start with { };
+        ApplyThoughtConfiguration(configured);
+        configured.Validate();
+        return configured;
+    }
+
+    private QuietStarPipeline Equip(PretrainedModel pretrained, QuietStarOptions configured, QuietStarComponents components)
+    {
+        var tokenizer = pretrained.Tokenizer;
+        int initToken = ThoughtInitToken.Choose(
+            tokenizer.Encode(configured.ThoughtInitText), id => tokenizer.Decode([id]), configured.ThoughtInitRule);
+        var head = mixingHead?.Invoke(pretrained.Model.Config.HiddenSize, device, dtype);
+        var model = QuietStarModel.Create(pretrained.Model, initToken, configured, new Generator((ulong)seed, device), head);
+        var equippedTokenizer = ThoughtTokenVocabulary.Equip(tokenizer, configured, model.StartThoughtId, model.EndThoughtId);
+        return new QuietStarPipeline(model, equippedTokenizer, components, device, loggerFactory, source!.Description);
+    }
+
+    private QuietStarPipeline Restore(LoadedCheckpoint checkpoint, QuietStarOptions configured, QuietStarComponents components)
+    {
+        var trained = checkpoint.Model;
+        var model = QuietStarModel.Restore(trained.LanguageModel, trained.ThoughtEmbeddings, trained.MixingHead, configured,
+            trained.StartThoughtId, trained.EndThoughtId);
+        return new QuietStarPipeline(model, checkpoint.Tokenizer, components, device, loggerFactory, source!.Description);
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Logging;
+using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Inference;
+using QuietStar.Core.Tokenization;
+using QuietStar.Core.Training;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core;
+
+/// <summary>
+/// What <see cref="QuietStarBuilder.Build"/> produces: a model equipped for Quiet-STaR with its tokenizer, its
+/// options and components fixed. Creates trainers and objectives, generates text and saves checkpoints. Owns the
+/// model: disposing the pipeline releases its parameters.
+/// </summary>
+public sealed class QuietStarPipeline : IDisposable
+{
+    private readonly QuietStarComponents components;
+    private readonly ILoggerFactory? loggerFactory;
+
+    internal QuietStarPipeline(QuietStarModel model, TextTokenizer tokenizer, QuietStarComponents components, Device device,
+        ILoggerFactory? loggerFactory, string modelDescription)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        this.components = components;
+        Device = device;
+        this.loggerFactory = loggerFactory;
+        ModelDescription = modelDescription;
+    }
+
+    /// <summary>The equipped model (trainable in place by trainers this pipeline creates).</summary>
+    public QuietStarModel Model { get; }
+
+    /// <summary>The tokenizer, with the START/END thought tokens registered at the model's ids.</summary>
+    public TextTokenizer Tokenizer { get; }
+
+    /// <summary>A copy of the algorithm's options.</summary>
+    public QuietStarOptions Options => Model.Options;
+
+    /// <summary>The device the model lives on.</summary>
+    public Device Device { get; }
+
+    /// <summary>Where the model came from, for logs.</summary>
+    public string ModelDescription { get; }
+
+    /// <summary>An objective over this pipeline's model and components.</summary>
+    public QuietStarObjective CreateObjective() => components.CreateObjective(Model);
+
+    /// <summary>A trainer for this pipeline's model with the given training options (reference defaults otherwise).</summary>
+    public QuietStarTrainer CreateTrainer(Action<TrainingOptions>? configure = null)
+    {
+        var options = new TrainingOptions();
+        configure?.Invoke(options);
+        return new QuietStarTrainer(Model, Tokenizer, options, loggerFactory?.CreateLogger<QuietStarTrainer>(), components);
+    }
+
+    /// <summary>Continues a run from a training checkpoint with this pipeline's components.</summary>
+    /// <param name="checkpointFolder">A checkpoint written by a trainer.</param>
+    /// <param name="configure">The continued run's options (normally the first run's with more steps).</param>
+    public QuietStarTrainer ResumeTrainer(string checkpointFolder, Action<TrainingOptions>? configure = null)
+    {
+        var options = new TrainingOptions();
+        configure?.Invoke(options);
+        var checkpoint = QuietStarCheckpoint.Load(checkpointFolder, Device, Model.LanguageModel.DType);
+        return QuietStarTrainer.Resume(checkpoint, options, loggerFactory?.CreateLogger<QuietStarTrainer>(), components);
+    }
+
+    /// <summary>A KV-cached generator over the language model (without thoughts).</summary>
+    public TextGenerator CreateTextGenerator() => new(Model.LanguageModel, Tokenizer);
+
+    /// <summary>Saves the model as a Quiet-STaR checkpoint folder (written atomically).</summary>
+    public void Save(string folder) => QuietStarCheckpoint.Save(folder, Model, Tokenizer);
+
+    /// <inheritdoc />
+    public void Dispose() => Model.Dispose();
+}
