@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using QuietStar.Cli.Commands.Bench;
 using QuietStar.Cli.Commands.Generate;
+using QuietStar.Cli.Commands.Train;
 using QuietStar.Cli.Infrastructure;
 using Spectre.Console.Cli;
 
@@ -20,6 +21,11 @@ app.Configure(config =>
     config.SetExceptionHandler((exception, _) => ErrorReporter.Report(exception, console, verbose: args.Contains("--verbose")));
 
     // One registration per verb (each in Commands/<Verb>/).
+    config.AddCommand<TrainCommand>("train")
+        .WithDescription("Train with Quiet-STaR (default: the embedded stories260K on the embedded GSM8K text, ~10 min on 2 cores). Progress on stderr, one JSON line on stdout; writes a checkpoint and training_curves.svg.")
+        .WithExample("train")
+        .WithExample("train", "--steps", "400", "--out", "runs/longer")
+        .WithExample("train", "--no-thoughts", "--out", "runs/baseline");
     config.AddCommand<GenerateCommand>("generate")
         .WithDescription("Continue a prompt. The continuation (not the prompt) streams to stdout; diagnostics go to stderr.")
         .WithExample("generate", "--prompt", "\"Once upon a time\"", "--greedy", "--max-tokens", "100");
