@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using QuietStar.Cli.Commands.Bench;
+using QuietStar.Cli.Commands.Eval;
 using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Commands.Train;
 using QuietStar.Cli.Infrastructure;
@@ -26,6 +27,11 @@ app.Configure(config =>
         .WithExample("train")
         .WithExample("train", "--steps", "400", "--out", "runs/longer")
         .WithExample("train", "--no-thoughts", "--out", "runs/baseline");
+    config.AddCommand<EvalCommand>("eval")
+        .WithDescription("Evaluate a model as the paper does: GSM8K/CommonsenseQA answer probability (or GSM8K zero-shot CoT), or text NLL overall and on hard tokens. Progress on stderr, one JSON line on stdout.")
+        .WithExample("eval", "--task", "gsm8k", "--limit", "50")
+        .WithExample("eval", "--model", "runs/quietstar-20260101-120000/checkpoint", "--task", "csqa")
+        .WithExample("eval", "--task", "text", "--data", "story.txt", "--thoughts");
     config.AddCommand<GenerateCommand>("generate")
         .WithDescription("Continue a prompt. The continuation (not the prompt) streams to stdout; diagnostics go to stderr.")
         .WithExample("generate", "--prompt", "\"Once upon a time\"", "--greedy", "--max-tokens", "100");
@@ -35,6 +41,9 @@ app.Configure(config =>
         bench.AddCommand<TrainBenchCommand>("train")
             .WithDescription("Time full Quiet-STaR training steps (objective, backward, AdamW) on real text.")
             .WithExample("bench", "train", "--attention", "both", "--steps", "5");
+        bench.AddCommand<SoakBenchCommand>("soak")
+            .WithDescription("Train for many steps, sampling live tensors, RSS and threads, to show that nothing leaks.")
+            .WithExample("bench", "soak", "--steps", "1000");
     });
 });
 

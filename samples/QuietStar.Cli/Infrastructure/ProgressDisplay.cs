@@ -15,7 +15,7 @@ internal sealed class ProgressDisplay
 
     private readonly CliConsole console;
     private readonly string title;
-    private readonly double total;
+    private double total;
     private readonly ProgressTask? task;
     private readonly Stopwatch sinceLine = new();
 
@@ -34,7 +34,7 @@ internal sealed class ProgressDisplay
     /// <summary>Runs <paramref name="work"/>, which reports through the display it is given.</summary>
     /// <param name="console">Where to draw.</param>
     /// <param name="title">What is progressing, e.g. "train".</param>
-    /// <param name="total">The value <see cref="Update"/> reaches at the end.</param>
+    /// <param name="total">The value <see cref="Update"/> reaches at the end (an update may change it).</param>
     /// <param name="work">The job.</param>
     public static T Run<T>(CliConsole console, string title, double total, Func<ProgressDisplay, T> work)
     {
@@ -50,11 +50,13 @@ internal sealed class ProgressDisplay
             .Start(context => work(new ProgressDisplay(console, title, total, context.AddTask(Markup.Escape(title), maxValue: total))));
     }
 
-    /// <summary>Moves the bar to <paramref name="completed"/> and shows <paramref name="status"/> (plain text).</summary>
-    public void Update(double completed, string status)
+    /// <summary>Moves the bar to <paramref name="completed"/> (of a new <paramref name="newTotal"/> if given) and shows <paramref name="status"/> (plain text).</summary>
+    public void Update(double completed, string status, double? newTotal = null)
     {
+        total = newTotal ?? total;
         if (task is not null)
         {
+            task.MaxValue = total;
             task.Value = completed;
             task.Description = Markup.Escape($"{title} {status}");
             return;
