@@ -12,7 +12,7 @@ namespace QuietStar.Cli.Commands.Train;
 /// </summary>
 internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) : IProgress<TrainingProgress>
 {
-    private readonly List<(double X, double Y)> loss = [], baseNll = [], talkNll = [], talkMinusBase = [];
+    private readonly List<(double X, double Y)> loss = [], baseNll = [], talkNll = [], talkMinusBase = [], distinctThoughts = [];
     private readonly List<(double X, double Y)> validationBase = [], validationTalk = [], validationGain = [], validationHardGain = [];
 
     /// <inheritdoc />
@@ -23,6 +23,7 @@ internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) 
         baseNll.Add((value.Step, c.BaseNll));
         talkNll.Add((value.Step, c.TalkNll[0]));
         talkMinusBase.Add((value.Step, c.TalkMinusBase));
+        distinctThoughts.Add((value.Step, c.DistinctThoughts));
         display.Update(value.Step, Status(value));
         if (value.Validation is { } validation)
         {
@@ -30,19 +31,20 @@ internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) 
         }
     }
 
-    /// <summary>Draws loss, base/talk NLL and their difference (training batches and validations) as an SVG.</summary>
+    /// <summary>Draws loss, base/talk NLL, their difference (training batches and validations) and thought diversity as an SVG.</summary>
     public void WriteCurves(string path, string title)
     {
         var panels = new List<ChartPanel>
         {
             new("Training loss (NLL part + policy weight × REINFORCE)", "loss", [new("loss", "#444444", loss)]),
-            new("Next-token NLL", "nats/token",
-            [
-                new("train base", "#1f77b4", baseNll),
-                new("train talk", "#ff7f0e", talkNll),
-                new("valid. base", "#17becf", validationBase, Markers: true),
-                new("valid. talk", "#d62728", validationTalk, Markers: true),
-            ]),
+            new("Next-token NLL", "nats/token", noThoughts
+                ? [new("train", "#1f77b4", baseNll), new("validation", "#17becf", validationBase, Markers: true)]
+                : [
+                    new("train base", "#1f77b4", baseNll),
+                    new("train talk", "#ff7f0e", talkNll),
+                    new("valid. base", "#17becf", validationBase, Markers: true),
+                    new("valid. talk", "#d62728", validationTalk, Markers: true),
+                ]),
         };
         if (!noThoughts)
         {
@@ -52,6 +54,8 @@ internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) 
                 new("valid. all", "#d62728", validationGain, Markers: true),
                 new("valid. hard 10 %", "#9467bd", validationHardGain, Markers: true),
             ]));
+            panels.Add(new("Distinct thoughts per training batch (low: the thoughts collapsed to a few strings)", "thoughts",
+                [new("distinct", "#2ca02c", distinctThoughts)]));
         }
 
         SvgLineChart.Write(path, title, "optimizer step", panels);
@@ -63,14 +67,18 @@ internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) 
         validationTalk.Add((step, validation.TalkNll));
         validationGain.Add((step, validation.TalkMinusBase));
         validationHardGain.Add((step, validation.HardTalkMinusBase));
-        display.Note(string.Create(CultureInfo.InvariantCulture,
-            $"validation at step {step}: base NLL {validation.BaseNll:F4}, talk NLL {validation.TalkNll:F4} ({validation.TalkMinusBase:+0.0000;-0.0000}), " +
-            $"hardest 10 %: {validation.HardBaseNll:F4} → {validation.HardTalkNll:F4} ({validation.HardTalkMinusBase:+0.0000;-0.0000}), mixing weight {validation.MeanMixingWeight:F4}"));
+        display.Note(noThoughts
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"validation at step {step}: NLL {validation.BaseNll:F4}, hardest 10 %: {validation.HardBaseNll:F4}")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"validation at step {step}: base NLL {validation.BaseNll:F4}, talk NLL {validation.TalkNll:F4} ({validation.TalkMinusBase:+0.0000;-0.0000}), " +
+                $"hardest 10 %: {validation.HardBaseNll:F4} → {validation.HardTalkNll:F4} ({validation.HardTalkMinusBase:+0.0000;-0.0000}), mixing weight {validation.MeanMixingWeight:F4}"));
     }
 
     private string Status(TrainingProgress p)
     {
-        string thoughts = noThoughts ? "" : string.Create(CultureInfo.InvariantCulture, $"  talk−base {p.TalkMinusBase:+0.0000;-0.0000}  w {p.MixingWeight:F4}");
+        string thoughts = noThoughts ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"  talk−base {p.TalkMinusBase:+0.0000;-0.0000}  w {p.MixingWeight:F4}  distinct thoughts {p.Components.DistinctThoughts}");
         return string.Create(CultureInfo.InvariantCulture,
             $"step {p.Step}/{p.TotalSteps}  loss {p.Components.Loss:F4}  base NLL {p.Components.BaseNll:F4}{thoughts}  {p.TokensPerSecond:F0} tok/s  ETA {p.EstimatedRemaining:hh\\:mm\\:ss}");
     }
