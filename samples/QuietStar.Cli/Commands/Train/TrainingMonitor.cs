@@ -71,15 +71,18 @@ internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) 
             ? string.Create(CultureInfo.InvariantCulture,
                 $"validation at step {step}: NLL {validation.BaseNll:F4}, hardest 10 %: {validation.HardBaseNll:F4}")
             : string.Create(CultureInfo.InvariantCulture,
-                $"validation at step {step}: base NLL {validation.BaseNll:F4}, talk NLL {validation.TalkNll:F4} ({validation.TalkMinusBase:+0.0000;-0.0000}), " +
-                $"hardest 10 %: {validation.HardBaseNll:F4} → {validation.HardTalkNll:F4} ({validation.HardTalkMinusBase:+0.0000;-0.0000}), mixing weight {validation.MeanMixingWeight:F4}"));
+                $"validation at step {step}: base NLL {validation.BaseNll:F4}, talk NLL {validation.TalkNll:F4} ({Signed(validation.TalkMinusBase)}), " +
+                $"hardest 10 %: {validation.HardBaseNll:F4} → {validation.HardTalkNll:F4} ({Signed(validation.HardTalkMinusBase)}), mixing weight {validation.MeanMixingWeight:F4}"));
     }
 
     private string Status(TrainingProgress p)
     {
         string thoughts = noThoughts ? "" : string.Create(CultureInfo.InvariantCulture,
-            $"  talk−base {p.TalkMinusBase:+0.0000;-0.0000}  w {p.MixingWeight:F4}  distinct thoughts {p.Components.DistinctThoughts}");
+            $"  talk−base {Signed(p.TalkMinusBase)}  w {p.MixingWeight:F4}  distinct thoughts {p.Components.DistinctThoughts}");
         return string.Create(CultureInfo.InvariantCulture,
             $"step {p.Step}/{p.TotalSteps}  loss {p.Components.Loss:F4}  base NLL {p.Components.BaseNll:F4}{thoughts}  {p.TokensPerSecond:F0} tok/s  ETA {p.EstimatedRemaining:hh\\:mm\\:ss}");
     }
+
+    /// <summary>A difference with its sign, to 4 decimals; one that rounds to zero is "0.0000", never "-0.0000".</summary>
+    private static string Signed(double value) => Math.Round(value, 4).ToString("+0.0000;-0.0000;0.0000", CultureInfo.InvariantCulture);
 }
