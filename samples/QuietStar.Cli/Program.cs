@@ -47,4 +47,12 @@ app.Configure(config =>
     });
 });
 
-return app.Run(args);
+// The first Ctrl+C asks the verb to stop (train saves its last completed step); a second one ends the process.
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = !cancellation.IsCancellationRequested;
+    cancellation.Cancel();
+};
+
+return app.Run(args, cancellation.Token);

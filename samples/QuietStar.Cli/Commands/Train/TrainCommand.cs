@@ -33,16 +33,15 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
         Directory.CreateDirectory(runFolder);
 
         ProcessMemory.ResetPeak();
-        var monitor = default(TrainingMonitor);
-        var report = ProgressDisplay.Run(console, "train", run.Options.Steps, display =>
+        var (report, monitor) = ProgressDisplay.Run(console, "train", run.Options.Steps, display =>
         {
-            monitor = new TrainingMonitor(display, run.Options.NoThoughts);
+            var monitor = new TrainingMonitor(display, run.Options.NoThoughts);
             display.Update(run.Trainer.CompletedSteps, "loading the first batch");
-            return run.Trainer.Train(corpus, monitor, cancellationToken);
+            return (run.Trainer.Train(corpus, monitor, cancellationToken), monitor);
         });
 
         string curves = Path.Combine(runFolder, CurvesFileName);
-        monitor!.WriteCurves(curves, $"quietstar train: {run.ModelName}, {(run.Options.NoThoughts ? "no thoughts" : $"{run.Model.Options.ThoughtTokens}-token thoughts")}");
+        monitor.WriteCurves(curves, $"quietstar train: {run.ModelName}, {(run.Options.NoThoughts ? "no thoughts" : $"{run.Model.Options.ThoughtTokens}-token thoughts")}");
         console.Output.WriteLine(JsonLine.Serialize(TrainResult.Create(report, run, settings, curves)));
         console.Diagnostics.MarkupLineInterpolated($"[grey]checkpoint: {report.CheckpointPath}; curves: {curves}[/]");
         return 0;
