@@ -25,6 +25,9 @@ internal class ModelSettings : CommonSettings
     /// <summary>How diagnostics name the model.</summary>
     public string ModelName => Model ?? EmbeddedModel.Name;
 
+    /// <summary>Whether <see cref="Model"/> names a Quiet-STaR checkpoint folder (one holding <c>quietstar.json</c>).</summary>
+    public bool ModelIsCheckpoint => Model is not null && File.Exists(Path.Combine(Model, QuietStarCheckpoint.ManifestFileName));
+
     /// <inheritdoc />
     public override ValidationResult Validate() => Tokenizer switch
     {
@@ -32,9 +35,6 @@ internal class ModelSettings : CommonSettings
         not null when ModelIsCheckpoint => ValidationResult.Error($"--tokenizer cannot be combined with a Quiet-STaR checkpoint: '{Model}' holds its own tokenizer."),
         _ => ValidationResult.Success(),
     };
-
-    /// <summary>Whether <see cref="Model"/> names a Quiet-STaR checkpoint folder (one holding <c>quietstar.json</c>).</summary>
-    public bool ModelIsCheckpoint => Model is not null && File.Exists(Path.Combine(Model, QuietStarCheckpoint.ManifestFileName));
 
     /// <summary>
     /// Loads the chosen model (float32 on the CPU). A Quiet-STaR checkpoint is loaded with its trained thought

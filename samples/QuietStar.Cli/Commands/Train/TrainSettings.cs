@@ -159,7 +159,7 @@ internal sealed class TrainSettings : ModelSettings
             LearningRate = LearningRate ?? start.LearningRate,
             WarmupSteps = Warmup ?? start.WarmupSteps,
             EvalEvery = EvalEvery ?? start.EvalEvery,
-            Seed = Seed ?? (saved?.Seed ?? 42),
+            Seed = Seed ?? start.Seed,
             NoThoughts = NoThoughts || start.NoThoughts,
             CheckpointFolder = checkpointFolder,
         };
