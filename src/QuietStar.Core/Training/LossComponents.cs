@@ -150,7 +150,7 @@ public sealed record LossComponents
     /// <summary>Quantiles of all entries by linear interpolation between order statistics (as numpy's default).</summary>
     internal static double[] Quantiles(Tensor values, params double[] probabilities)
     {
-        double[] sorted = values.flatten().cpu().data<double>().ToArray();
+        double[] sorted = values.flatten().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         Array.Sort(sorted);
         return [.. probabilities.Select(q =>
         {
