@@ -325,7 +325,7 @@ public sealed class QuietStarTrainer : IDisposable
         });
         TrainingMetrics.RecordValidation(result);
         logger.LogInformation(
-            "Validation at step {Step}: base NLL {Base:F4}, talk NLL {Talk:F4} ({Delta:+0.0000;-0.0000}), hardest 10%: {HardBase:F4} → {HardTalk:F4}, mixing weight {Weight:F4}.",
+            "Validation at step {Step}: base NLL {Base:F4}, talk NLL {Talk:F4} ({Delta:F4}), hardest 10%: {HardBase:F4} → {HardTalk:F4}, mixing weight {Weight:F4}.",
             CompletedSteps, result.BaseNll, result.TalkNll, result.TalkMinusBase, result.HardBaseNll, result.HardTalkNll, result.MeanMixingWeight);
         return result;
     }
@@ -369,7 +369,7 @@ public sealed class QuietStarTrainer : IDisposable
         };
         TrainingMetrics.RecordStep(report);
         logger.LogInformation(
-            "Step {Step}/{Total}: loss {Loss:F4}, base NLL {Base:F4}, talk−base {Delta:+0.0000;-0.0000}, mixing weight {Weight:F4}, policy/LM {PolicyRatio:G3}, " +
+            "Step {Step}/{Total}: loss {Loss:F4}, base NLL {Base:F4}, talk−base {Delta:F4}, mixing weight {Weight:F4}, policy/LM {PolicyRatio:G3}, " +
             "thought entropy {Entropy:F3}, {Distinct} distinct thoughts, lr {Lr:G3}, grad norm {Norm:F3}, {TokensPerSecond:F0} tok/s, ETA {Eta:hh\\:mm\\:ss}.",
             report.Step, report.TotalSteps, report.Components.Loss, report.Components.BaseNll, report.TalkMinusBase, report.MixingWeight,
             report.PolicyToLanguageModelingRatio, report.Components.ThoughtEntropy, report.Components.DistinctThoughts,
