@@ -1,0 +1,137 @@
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Model;
+using QuietStar.Core.Thinking;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Inference;
+
+/// <summary>
+/// One batch's quiet decoding: the main cache and the step that thinks before each token. A step feeds the new tokens
+/// (the base step, giving h_base), then on top of the newest one feeds START, T thought tokens and END at positions
+/// t+1 … t+T+2, mixes as in training and chooses the next token; then it truncates the cache back to the text, so later
+/// tokens never attend to earlier thoughts, exactly as in the parallel training pass.
+/// </summary>
+/// <remarks>
+/// Thought tokens attend as the model's <see cref="QuietStarOptions.Attention"/> says: <see cref="ThoughtAttention.Diagonal"/>
+/// keeps them out of the sequential cache (branch blocks over the text prefix, dropped by the truncation without touching
+/// the text's keys); <see cref="ThoughtAttention.Masked"/> appends them to the sequential cache like text, which the
+/// truncation then cuts back.
+/// </remarks>
+internal sealed class QuietStep : IDisposable
+{
+    private const double Unsampleable = -1e10;
+
+    private readonly QuietStarModel model;
+    private readonly CausalLanguageModel lm;
+    private readonly int thoughtTokens;
+    private readonly int vocabulary;
+    private readonly LeftPaddedBatch batch;
+    private readonly ThoughtTokenChoice chooseThought;
+
+    /// <summary>Creates the step for <paramref name="batch"/> with an empty cache.</summary>
+    /// <param name="model">The Quiet-STaR model.</param>
+    /// <param name="thoughtTokens">Sampled tokens per thought, T.</param>
+    /// <param name="vocabulary">Next-token ids are chosen below this (the base vocabulary the tokenizer knows).</param>
+    /// <param name="batch">The left-padded prompts.</param>
+    /// <param name="chooseThought">How thought tokens are chosen (training's Gumbel sampling, or forced in tests).</param>
+    public QuietStep(QuietStarModel model, int thoughtTokens, int vocabulary, LeftPaddedBatch batch, ThoughtTokenChoice chooseThought)
+    {
+        this.model = model;
+        lm = model.LanguageModel;
+        this.thoughtTokens = thoughtTokens;
+        this.vocabulary = vocabulary;
+        this.batch = batch;
+        this.chooseThought = chooseThought;
+        Cache = new KeyValueCache(lm.Config.NumLayers);
+    }
+
+    /// <summary>The main cache: after every step it holds the text fed so far and nothing of the thoughts.</summary>
+    public KeyValueCache Cache { get; }
+
+    /// <summary>Feeds new tokens, thinks after the newest one of each row and chooses each row's next token.</summary>
+    /// <param name="ids">The new tokens, row-major <c>[B × L]</c> (0 at padding).</param>
+    /// <param name="chooseNext">Chooses each row's token from the mixed next-token logits <c>[B, V]</c> (V = the text vocabulary).</param>
+    /// <param name="trace">Whether to return each row's thought and mixing weight.</param>
+    public QuietStepResult Run(long[] ids, Func<Tensor, int[]> chooseNext, bool trace)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var input = batch.Input(ids, Cache);
+        var baseHidden = lm.forward(input).Hidden.select(1, -1);                                 // [B, H]
+        var position = input.PositionIds!.narrow(1, -1, 1);                                      // [B, 1]: t of each row's newest token
+        int text = Cache.Length;
+        Tensor thoughtIds, endHidden;
+        try
+        {
+            (thoughtIds, endHidden) = Think(position, text);                                     // [B, T], [B, H]
+        }
+        finally
+        {
+            Cache.Truncate(text);
+        }
+
+        var (mixed, w) = ThoughtMixing.Mix(model, baseHidden, () => lm.ComputeLogits(baseHidden), endHidden); // [B, V+2], [B, 1]
+        int[] next = chooseNext(mixed.narrow(-1, 0, vocabulary));                                 // thought ids and unknown ids excluded
+        return trace
+            ? new QuietStepResult(next, Rows(thoughtIds), w.squeeze(-1).to_type(ScalarType.Float32).cpu().data<float>().ToArray())
+            : new QuietStepResult(next, null, null);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Cache.Dispose();
+
+    /// <summary>START, T sampled tokens, END at positions t+1 … t+T+2; returns the thought ids and the hidden state after END.</summary>
+    private (Tensor Ids, Tensor EndHidden) Think(Tensor position, int text)
+    {
+        var attention = ThoughtAttentionFor(text);
+        var unsampled = torch.tensor(new long[] { model.StartThoughtId, model.EndThoughtId }, device: lm.Device);
+        long rows = batch.Rows, hiddenSize = lm.Config.HiddenSize;
+        var hidden = Feed(model.ThoughtEmbeddings.Start.expand(rows, 1, hiddenSize), position + 1, attention); // [B, H]
+        var ids = new Tensor[thoughtTokens];
+        for (int k = 0; k < thoughtTokens; k++)
+        {
+            var logits = lm.ComputeLogits(hidden).index_fill(-1, unsampled, Unsampleable);      // [B, V+2]
+            ids[k] = chooseThought(logits, k);                                                  // [B]
+            hidden = Feed(lm.Embed(ids[k].unsqueeze(1)), position + (k + 2), attention);         // [B, H] after c_{k+1}
+        }
+
+        var end = Feed(model.ThoughtEmbeddings.End.expand(rows, 1, hiddenSize), position + (thoughtTokens + 2), attention); // [B, H]
+        return (torch.stack(ids, dim: 1), end);                                                 // [B, T]
+    }
+
+    /// <summary>Feeds one thought slot <c>[B, 1, H]</c> per row at <paramref name="positions"/> <c>[B, 1]</c>; returns its hidden state <c>[B, H]</c>.</summary>
+    private Tensor Feed(Tensor embeddings, Tensor positions, Func<AttentionSpec> attention) =>
+        lm.forward(new ModelInput
+        {
+            InputEmbeddings = embeddings,
+            PositionIds = positions,
+            Attention = attention(),
+            Cache = Cache,
+            ComputeLogits = false,
+        }).Hidden.select(1, 0);
+
+    /// <summary>
+    /// How a thought slot attends: to every real text key and to its own earlier thought slots. Diagonal: as branch
+    /// blocks over the <paramref name="text"/> cached keys; masked: as sequential keys after them, padding excluded.
+    /// </summary>
+    private Func<AttentionSpec> ThoughtAttentionFor(int text)
+    {
+        if (model.Options.Attention == ThoughtAttention.Masked)
+        {
+            return () => batch.KeyIsReal(Cache.Length + 1) is { } real ? AttentionSpec.CausalWithPadding(real) : AttentionSpec.Causal(); // [B, S+k+1]
+        }
+
+        var prefix = (batch.KeyIsReal(text) ?? torch.ones(1, text, dtype: ScalarType.Bool, device: lm.Device))
+            .unsqueeze(1).unsqueeze(1);                                                         // [B|1, 1, 1, S]
+        var branches = AttentionSpec.Branches(prefix);
+        return () => branches;
+    }
+
+    private static int[][] Rows(Tensor ids)
+    {
+        long rows = ids.shape[0], columns = ids.shape[1];
+        long[] flat = ids.cpu().data<long>().ToArray();
+        return Enumerable.Range(0, (int)rows).Select(r => flat.Skip(r * (int)columns).Take((int)columns).Select(id => (int)id).ToArray()).ToArray();
+    }
+}
