@@ -29,6 +29,9 @@ app.Configure(config =>
         bench.AddCommand<TrainBenchCommand>("train")
             .WithDescription("Time full Quiet-STaR training steps (objective, backward, AdamW) on real text.")
             .WithExample("bench", "train", "--attention", "both", "--steps", "5");
+        bench.AddCommand<DecodeBenchCommand>("decode")
+            .WithDescription("Time base decoding against quiet decoding (a thought before every token), interleaved; ms per token.")
+            .WithExample("bench", "decode", "--max-tokens", "128", "--thought-tokens", "9", "--repeats", "5");
     });
 });
 

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core;
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Inference;
+using QuietStar.Core.Loading;
+using QuietStar.Core.Thinking;
+using QuietStar.Core.Tokenization;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
+namespace QuietStar.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>quietstar bench decode</c>: milliseconds per generated token of base decoding (<see cref="TextGenerator"/>,
+/// KV-cached) and quiet decoding (<see cref="QuietStarGenerator"/>, a thought before every token), interleaved run by
+/// run in one process; prints one JSON line with medians and spread and the issue's target, quiet ≤ 1.2·(T+2)·base.
+/// </summary>
+/// <remarks>
+/// The model is equipped freshly (w ≡ 0): speed does not depend on the head's weights, and with w ≡ 0 the quiet text
+/// must equal the base text, which the report checks.
+/// </remarks>
+internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBenchSettings>
+{
+    private const double TargetFactor = 1.2;
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, DecodeBenchSettings settings, CancellationToken cancellationToken)
+    {
+        using var pretrained = settings.LoadModel();
+        var tokenizer = pretrained.Tokenizer;
+        using var model = Equip(pretrained, settings);
+        var decoders = new List<Decoder> { Decoder.Base(model, tokenizer, settings) };
+        decoders.AddRange(settings.Strategies.Select(attention => Decoder.Quiet(model, tokenizer, settings, attention)));
+        int promptTokens = tokenizer.Encode(settings.Prompt, addBos: tokenizer.BosId is not null).Length;
+
+        for (int run = 0; run < settings.Warmup + settings.Repeats; run++)
+        {
+            bool timed = run >= settings.Warmup;
+            foreach (var decoder in decoders)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                double ms = decoder.Run(timed);
+                console.Diagnostics.MarkupLineInterpolated(
+                    $"[grey]{decoder.Name,-14} run {run + 1}/{settings.Warmup + settings.Repeats}{(timed ? "" : " (warm-up)")}: {ms:F2} ms/token[/]");
+            }
+        }
+
+        console.Output.WriteLine(JsonLine.Serialize(Report(settings, decoders, promptTokens, pretrained.Model.Config.ModelType)));
+        return 0;
+    }
+
+    /// <summary>Equips the loaded model for thinking, freshly (w ≡ 0); its vocabulary grows by START/END in place.</summary>
+    private static QuietStarModel Equip(PretrainedModel pretrained, DecodeBenchSettings settings)
+    {
+        var options = new QuietStarOptions { ThoughtTokens = settings.ThoughtTokens };
+        var tokenizer = pretrained.Tokenizer;
+        int initToken = ThoughtInitToken.Choose(tokenizer.Encode(options.ThoughtInitText), id => tokenizer.Decode([id]), options.ThoughtInitRule);
+        return QuietStarModel.Create(pretrained.Model, initToken, options, new Generator(settings.Seed));
+    }
+
+    private static Dictionary<string, object?> Report(DecodeBenchSettings settings, List<Decoder> decoders, int promptTokens, string modelType)
+    {
+        var baseline = decoders[0];
+        double baseMs = Statistics.Median(baseline.MsPerToken);
+        double target = TargetFactor * (settings.ThoughtTokens + 2) * baseMs;
+        var report = new Dictionary<string, object?>
+        {
+            ["benchmark"] = "decode",
+            ["config"] = new
+            {
+                model = settings.ModelName,
+                model_type = modelType,
+                prompt_tokens = promptTokens,
+                max_tokens = settings.MaxTokens,
+                thought_tokens = settings.ThoughtTokens,
+                forward_passes_per_quiet_token = settings.ThoughtTokens + 3,
+                repeats = settings.Repeats,
+                warmup = settings.Warmup,
+                seed = settings.Seed,
+                greedy = true,
+                batch = 1,
+                dtype = "float32",
+                device = "cpu",
+            },
+            ["runtime"] = RuntimeInfo.Current(),
+            ["t_plus_2"] = settings.ThoughtTokens + 2,
+            ["target_factor"] = TargetFactor,
+        };
+
+        foreach (var (key, value) in baseline.Summary("base"))
+        {
+            report[key] = value;
+        }
+
+        report["target_ms_per_token"] = target;
+        var quiet = decoders.Skip(1).Select(d => d.QuietSummary(baseMs, target, baseline.TokenIds)).ToList();
+        foreach (var (key, value) in quiet[0])
+        {
+            report[key] = value; // the first (or only) thought attention at top level
+        }
+
+        if (quiet.Count > 1)
+        {
+            report["variants"] = quiet;
+        }
+
+        return report;
+    }
+
+    /// <summary>One decoder under test and its timings.</summary>
+    private sealed class Decoder
+    {
+        private readonly Func<IReadOnlyList<int>> generate;
+
+        private Decoder(string name, Func<IReadOnlyList<int>> generate)
+        {
+            Name = name;
+            this.generate = generate;
+        }
+
+        public string Name { get; }
+
+        public List<double> MsPerToken { get; } = [];
+
+        public IReadOnlyList<int> TokenIds { get; private set; } = [];
+
+        public static Decoder Base(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings)
+        {
+            var generator = new TextGenerator(model.LanguageModel, tokenizer);
+            var options = Options(settings);
+            return new Decoder("base", () => generator.Generate(settings.Prompt, options).TokenIds);
+        }
+
+        /// <summary>A quiet decoder sharing <paramref name="model"/>'s modules, with its own thought attention.</summary>
+        public static Decoder Quiet(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings, ThoughtAttention attention)
+        {
+            var variant = QuietStarModel.Restore(model.LanguageModel, model.ThoughtEmbeddings, model.MixingHead,
+                model.Options with { Attention = attention }, model.StartThoughtId, model.EndThoughtId);
+            var generator = QuietStarGenerator.For(variant, tokenizer);
+            var options = Options(settings);
+            return new Decoder($"quiet-{attention.ToString().ToLowerInvariant()}", () => generator.Generate(settings.Prompt, options, new ThoughtOptions()).TokenIds);
+        }
+
+        /// <summary>Generates once; records ms per token when <paramref name="timed"/>.</summary>
+        public double Run(bool timed)
+        {
+            var clock = Stopwatch.StartNew();
+            TokenIds = generate();
+            double ms = clock.Elapsed.TotalMilliseconds / TokenIds.Count;
+            if (timed)
+            {
+                MsPerToken.Add(ms);
+            }
+
+            return ms;
+        }
+
+        public Dictionary<string, object?> Summary(string prefix) => new()
+        {
+            [$"{prefix}_ms_per_token"] = Statistics.Median(MsPerToken),
+            [$"{prefix}_ms_per_token_p25"] = Statistics.Quantile(MsPerToken, 0.25),
+            [$"{prefix}_ms_per_token_p75"] = Statistics.Quantile(MsPerToken, 0.75),
+            [$"{prefix}_ms_per_token_min"] = MsPerToken.Min(),
+            [$"{prefix}_ms_per_token_max"] = MsPerToken.Max(),
+            [$"{prefix}_runs_ms_per_token"] = MsPerToken.Select(ms => Math.Round(ms, 3)).ToArray(),
+        };
+
+        public Dictionary<string, object?> QuietSummary(double baseMs, double target, IReadOnlyList<int> baseTokens)
+        {
+            double quietMs = Statistics.Median(MsPerToken);
+            var summary = Summary("quiet");
+            summary["attention"] = Name["quiet-".Length..];
+            summary["quiet_over_base"] = quietMs / baseMs;
+            summary["within_target"] = quietMs <= target;
+            summary["text_equals_base"] = TokenIds.SequenceEqual(baseTokens);
+            return summary;
+        }
+
+        private static GenerationOptions Options(DecodeBenchSettings settings) =>
+            new() { Greedy = true, MaxTokens = settings.MaxTokens, StopAtEos = false, Seed = settings.Seed };
+    }
+}
