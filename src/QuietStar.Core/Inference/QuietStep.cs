@@ -1,4 +1,3 @@
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Model;
 using QuietStar.Core.Thinking;
 using TorchSharp;
@@ -13,10 +12,9 @@ namespace QuietStar.Core.Inference;
 /// tokens never attend to earlier thoughts, exactly as in the parallel training pass.
 /// </summary>
 /// <remarks>
-/// Thought tokens attend as the model's <see cref="QuietStarOptions.Attention"/> says: <see cref="ThoughtAttention.Diagonal"/>
-/// keeps them out of the sequential cache (branch blocks over the text prefix, dropped by the truncation without touching
-/// the text's keys); <see cref="ThoughtAttention.Masked"/> appends them to the sequential cache like text, which the
-/// truncation then cuts back.
+/// Thought slots are appended to the sequential cache and attend to every real text key and to their own earlier slots,
+/// which is what either of training's thought-attention strategies computes for one position. With a single query per
+/// row the diagonal (branch-block) form saves nothing and costs more operations per layer (docs/performance.md).
 /// </remarks>
 internal sealed class QuietStep : IDisposable
 {
@@ -84,49 +82,38 @@ internal sealed class QuietStep : IDisposable
     /// <summary>START, T sampled tokens, END at positions t+1 … t+T+2; returns the thought ids and the hidden state after END.</summary>
     private (Tensor Ids, Tensor EndHidden) Think(Tensor position, int text)
     {
-        var attention = ThoughtAttentionFor(text);
+        int keys = text + thoughtTokens + 2;
+        var visible = (batch.KeyIsReal(keys) ?? torch.ones(1, keys, dtype: ScalarType.Bool, device: lm.Device))
+            .unsqueeze(1).unsqueeze(1);                                                         // [B|1, 1, 1, S+T+2]: real text keys and every thought slot
         var unsampled = torch.tensor(new long[] { model.StartThoughtId, model.EndThoughtId }, device: lm.Device);
         long rows = batch.Rows, hiddenSize = lm.Config.HiddenSize;
-        var hidden = Feed(model.ThoughtEmbeddings.Start.expand(rows, 1, hiddenSize), position + 1, attention); // [B, H]
+        var hidden = Feed(model.ThoughtEmbeddings.Start.expand(rows, 1, hiddenSize), position + 1, visible); // [B, H]
         var ids = new Tensor[thoughtTokens];
         for (int k = 0; k < thoughtTokens; k++)
         {
             var logits = lm.ComputeLogits(hidden).index_fill(-1, unsampled, Unsampleable);      // [B, V+2]
             ids[k] = chooseThought(logits, k);                                                  // [B]
-            hidden = Feed(lm.Embed(ids[k].unsqueeze(1)), position + (k + 2), attention);         // [B, H] after c_{k+1}
+            var embedding = lm.EmbeddingWeight.index_select(0, ids[k]).unsqueeze(1);            // [B, 1, H]; ids come from the model's own vocabulary
+            hidden = Feed(embedding, position + (k + 2), visible);                              // [B, H] after c_{k+1}
         }
 
-        var end = Feed(model.ThoughtEmbeddings.End.expand(rows, 1, hiddenSize), position + (thoughtTokens + 2), attention); // [B, H]
+        var end = Feed(model.ThoughtEmbeddings.End.expand(rows, 1, hiddenSize), position + (thoughtTokens + 2), visible); // [B, H]
         return (torch.stack(ids, dim: 1), end);                                                 // [B, T]
     }
 
-    /// <summary>Feeds one thought slot <c>[B, 1, H]</c> per row at <paramref name="positions"/> <c>[B, 1]</c>; returns its hidden state <c>[B, H]</c>.</summary>
-    private Tensor Feed(Tensor embeddings, Tensor positions, Func<AttentionSpec> attention) =>
+    /// <summary>
+    /// Appends one thought slot <c>[B, 1, H]</c> per row at <paramref name="positions"/> <c>[B, 1]</c>, attending to the
+    /// cached keys <paramref name="visible"/> allows, and returns its hidden state <c>[B, H]</c>.
+    /// </summary>
+    private Tensor Feed(Tensor embeddings, Tensor positions, Tensor visible) =>
         lm.forward(new ModelInput
         {
             InputEmbeddings = embeddings,
             PositionIds = positions,
-            Attention = attention(),
+            Attention = AttentionSpec.Explicit(visible.narrow(-1, 0, Cache.Length + 1)),        // [B|1, 1, 1, S+k+1]
             Cache = Cache,
             ComputeLogits = false,
         }).Hidden.select(1, 0);
-
-    /// <summary>
-    /// How a thought slot attends: to every real text key and to its own earlier thought slots. Diagonal: as branch
-    /// blocks over the <paramref name="text"/> cached keys; masked: as sequential keys after them, padding excluded.
-    /// </summary>
-    private Func<AttentionSpec> ThoughtAttentionFor(int text)
-    {
-        if (model.Options.Attention == ThoughtAttention.Masked)
-        {
-            return () => batch.KeyIsReal(Cache.Length + 1) is { } real ? AttentionSpec.CausalWithPadding(real) : AttentionSpec.Causal(); // [B, S+k+1]
-        }
-
-        var prefix = (batch.KeyIsReal(text) ?? torch.ones(1, text, dtype: ScalarType.Bool, device: lm.Device))
-            .unsqueeze(1).unsqueeze(1);                                                         // [B|1, 1, 1, S]
-        var branches = AttentionSpec.Branches(prefix);
-        return () => branches;
-    }
 
     private static int[][] Rows(Tensor ids)
     {

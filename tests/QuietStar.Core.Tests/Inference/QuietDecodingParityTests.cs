@@ -12,7 +12,7 @@ namespace QuietStar.Core.Tests.Inference;
 /// <summary>
 /// Quiet decoding replayed on a sequence, with its thoughts forced to those the parallel training pass sampled, gives
 /// the training pass's numbers at every position: the thought-token log-probabilities, the mixing weight and the mixed
-/// next-token logits (TalkLogits[0]).
+/// next-token logits (TalkLogits[0]), whichever thought attention the training pass uses.
 /// </summary>
 public sealed class QuietDecodingParityTests
 {

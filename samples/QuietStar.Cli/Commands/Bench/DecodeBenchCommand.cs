@@ -31,8 +31,7 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
         using var pretrained = settings.LoadModel();
         var tokenizer = pretrained.Tokenizer;
         using var model = Equip(pretrained, settings);
-        var decoders = new List<Decoder> { Decoder.Base(model, tokenizer, settings) };
-        decoders.AddRange(settings.Strategies.Select(attention => Decoder.Quiet(model, tokenizer, settings, attention)));
+        Decoder[] decoders = [Decoder.Base(model, tokenizer, settings), Decoder.Quiet(model, tokenizer, settings)];
         int promptTokens = tokenizer.Encode(settings.Prompt, addBos: tokenizer.BosId is not null).Length;
 
         for (int run = 0; run < settings.Warmup + settings.Repeats; run++)
@@ -43,7 +42,7 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
                 cancellationToken.ThrowIfCancellationRequested();
                 double ms = decoder.Run(timed);
                 console.Diagnostics.MarkupLineInterpolated(
-                    $"[grey]{decoder.Name,-14} run {run + 1}/{settings.Warmup + settings.Repeats}{(timed ? "" : " (warm-up)")}: {ms:F2} ms/token[/]");
+                    $"[grey]{decoder.Name,-5} run {run + 1}/{settings.Warmup + settings.Repeats}{(timed ? "" : " (warm-up)")}: {ms:F2} ms/token[/]");
             }
         }
 
@@ -60,10 +59,11 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
         return QuietStarModel.Create(pretrained.Model, initToken, options, new Generator(settings.Seed));
     }
 
-    private static Dictionary<string, object?> Report(DecodeBenchSettings settings, List<Decoder> decoders, int promptTokens, string modelType)
+    private static Dictionary<string, object?> Report(DecodeBenchSettings settings, Decoder[] decoders, int promptTokens, string modelType)
     {
-        var baseline = decoders[0];
+        var (baseline, quiet) = (decoders[0], decoders[1]);
         double baseMs = Statistics.Median(baseline.MsPerToken);
+        double quietMs = Statistics.Median(quiet.MsPerToken);
         double target = TargetFactor * (settings.ThoughtTokens + 2) * baseMs;
         var report = new Dictionary<string, object?>
         {
@@ -89,23 +89,15 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
             ["target_factor"] = TargetFactor,
         };
 
-        foreach (var (key, value) in baseline.Summary("base"))
+        foreach (var (key, value) in baseline.Summary("base").Concat(quiet.Summary("quiet")))
         {
             report[key] = value;
         }
 
+        report["quiet_over_base"] = quietMs / baseMs;
         report["target_ms_per_token"] = target;
-        var quiet = decoders.Skip(1).Select(d => d.QuietSummary(baseMs, target, baseline.TokenIds)).ToList();
-        foreach (var (key, value) in quiet[0])
-        {
-            report[key] = value; // the first (or only) thought attention at top level
-        }
-
-        if (quiet.Count > 1)
-        {
-            report["variants"] = quiet;
-        }
-
+        report["within_target"] = quietMs <= target;
+        report["text_equals_base"] = quiet.TokenIds.SequenceEqual(baseline.TokenIds);
         return report;
     }
 
@@ -133,14 +125,11 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
             return new Decoder("base", () => generator.Generate(settings.Prompt, options).TokenIds);
         }
 
-        /// <summary>A quiet decoder sharing <paramref name="model"/>'s modules, with its own thought attention.</summary>
-        public static Decoder Quiet(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings, ThoughtAttention attention)
+        public static Decoder Quiet(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings)
         {
-            var variant = QuietStarModel.Restore(model.LanguageModel, model.ThoughtEmbeddings, model.MixingHead,
-                model.Options with { Attention = attention }, model.StartThoughtId, model.EndThoughtId);
-            var generator = QuietStarGenerator.For(variant, tokenizer);
+            var generator = QuietStarGenerator.For(model, tokenizer);
             var options = Options(settings);
-            return new Decoder($"quiet-{attention.ToString().ToLowerInvariant()}", () => generator.Generate(settings.Prompt, options, new ThoughtOptions()).TokenIds);
+            return new Decoder("quiet", () => generator.Generate(settings.Prompt, options, new ThoughtOptions()).TokenIds);
         }
 
         /// <summary>Generates once; records ms per token when <paramref name="timed"/>.</summary>
@@ -166,17 +155,6 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
             [$"{prefix}_ms_per_token_max"] = MsPerToken.Max(),
             [$"{prefix}_runs_ms_per_token"] = MsPerToken.Select(ms => Math.Round(ms, 3)).ToArray(),
         };
-
-        public Dictionary<string, object?> QuietSummary(double baseMs, double target, IReadOnlyList<int> baseTokens)
-        {
-            double quietMs = Statistics.Median(MsPerToken);
-            var summary = Summary("quiet");
-            summary["attention"] = Name["quiet-".Length..];
-            summary["quiet_over_base"] = quietMs / baseMs;
-            summary["within_target"] = quietMs <= target;
-            summary["text_equals_base"] = TokenIds.SequenceEqual(baseTokens);
-            return summary;
-        }
 
         private static GenerationOptions Options(DecodeBenchSettings settings) =>
             new() { Greedy = true, MaxTokens = settings.MaxTokens, StopAtEos = false, Seed = settings.Seed };
