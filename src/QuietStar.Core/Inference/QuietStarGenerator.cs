@@ -16,7 +16,8 @@ namespace QuietStar.Core.Inference;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Cost: T + 3 forward passes of one token per generated token (base, START, T thought tokens, END) instead of one.
+/// Cost: T + 3 token slots per generated token (base, START, T thought tokens, END) in T + 2 forward calls (the last
+/// thought token and END share one), instead of one call of one token.
 /// </para>
 /// <para>
 /// Randomness: thoughts are sampled even with <see cref="GenerationOptions.Greedy"/>, so

@@ -79,7 +79,10 @@ internal sealed class QuietStep : IDisposable
     /// <inheritdoc />
     public void Dispose() => Cache.Dispose();
 
-    /// <summary>START, T sampled tokens, END at positions t+1 … t+T+2; returns the thought ids and the hidden state after END.</summary>
+    /// <summary>
+    /// START, T sampled tokens, END at positions t+1 … t+T+2; returns the thought ids and the hidden state after END.
+    /// The last sampled token and END go in one call (END's input does not depend on it): T + 1 calls after the base step.
+    /// </summary>
     private (Tensor Ids, Tensor EndHidden) Think(Tensor position, int text)
     {
         int keys = text + thoughtTokens + 2;
@@ -93,27 +96,44 @@ internal sealed class QuietStep : IDisposable
         {
             var logits = lm.ComputeLogits(hidden).index_fill(-1, unsampled, Unsampleable);      // [B, V+2]
             ids[k] = chooseThought(logits, k);                                                  // [B]
-            var embedding = lm.EmbeddingWeight.index_select(0, ids[k]).unsqueeze(1);            // [B, 1, H]; ids come from the model's own vocabulary
-            hidden = Feed(embedding, position + (k + 2), visible);                              // [B, H] after c_{k+1}
+            if (k < thoughtTokens - 1)
+            {
+                hidden = Feed(Embed(ids[k]), position + (k + 2), visible);                     // [B, H] after c_{k+1}
+            }
         }
 
-        var end = Feed(model.ThoughtEmbeddings.End.expand(rows, 1, hiddenSize), position + (thoughtTokens + 2), visible); // [B, H]
+        var last = torch.cat([Embed(ids[^1]), model.ThoughtEmbeddings.End.expand(rows, 1, hiddenSize)], dim: 1); // [B, 2, H]: c_T, END
+        var end = Feed(last, torch.cat([position + (thoughtTokens + 1), position + (thoughtTokens + 2)], dim: 1), visible); // [B, H]
         return (torch.stack(ids, dim: 1), end);                                                 // [B, T]
     }
 
+    /// <summary>Embeds sampled ids <c>[B]</c> as <c>[B, 1, H]</c> (a row lookup: the ids come from the model's own vocabulary).</summary>
+    private Tensor Embed(Tensor ids) => lm.EmbeddingWeight.index_select(0, ids).unsqueeze(1);
+
     /// <summary>
-    /// Appends one thought slot <c>[B, 1, H]</c> per row at <paramref name="positions"/> <c>[B, 1]</c>, attending to the
-    /// cached keys <paramref name="visible"/> allows, and returns its hidden state <c>[B, H]</c>.
+    /// Appends thought slots <c>[B, n, H]</c> per row at <paramref name="positions"/> <c>[B, n]</c>, each attending to the
+    /// cached keys <paramref name="visible"/> allows and to the slots before it, and returns the last slot's hidden state <c>[B, H]</c>.
     /// </summary>
-    private Tensor Feed(Tensor embeddings, Tensor positions, Tensor visible) =>
-        lm.forward(new ModelInput
+    private Tensor Feed(Tensor embeddings, Tensor positions, Tensor visible)
+    {
+        long slots = embeddings.shape[1], keys = Cache.Length + slots;
+        var mask = visible.narrow(-1, 0, keys);                                                 // [B|1, 1, 1, S+k+n]
+        if (slots > 1)
+        {
+            var query = torch.arange(keys - slots, keys, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(1); // [n, 1]
+            var key = torch.arange(keys, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(0);                  // [1, S+k+n]
+            mask = mask & (key <= query);                                                       // [B|1, 1, n, S+k+n]
+        }
+
+        return lm.forward(new ModelInput
         {
             InputEmbeddings = embeddings,
             PositionIds = positions,
-            Attention = AttentionSpec.Explicit(visible.narrow(-1, 0, Cache.Length + 1)),        // [B|1, 1, 1, S+k+1]
+            Attention = AttentionSpec.Explicit(mask),
             Cache = Cache,
             ComputeLogits = false,
-        }).Hidden.select(1, 0);
+        }).Hidden.select(1, -1);
+    }
 
     private static int[][] Rows(Tensor ids)
     {
