@@ -1,14 +1,11 @@
 using System.Diagnostics;
+using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Inference;
-using QuietStar.Core.Loading;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 using Spectre.Console;
 using Spectre.Console.Cli;
-using static TorchSharp.torch;
 
 namespace QuietStar.Cli.Commands.Bench;
 
@@ -30,7 +27,7 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
     {
         using var pretrained = settings.LoadModel();
         var tokenizer = pretrained.Tokenizer;
-        using var model = Equip(pretrained, settings);
+        using var model = ThinkingModels.Equip(pretrained, settings.ThoughtTokens); // w ≡ 0; the vocabulary grows by START/END in place
         Decoder[] decoders = [Decoder.Base(model, tokenizer, settings), Decoder.Quiet(model, tokenizer, settings)];
         int promptTokens = tokenizer.Encode(settings.Prompt, addBos: tokenizer.BosId is not null).Length;
 
@@ -48,15 +45,6 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
 
         console.Output.WriteLine(JsonLine.Serialize(Report(settings, decoders, promptTokens, pretrained.Model.Config.ModelType)));
         return 0;
-    }
-
-    /// <summary>Equips the loaded model for thinking, freshly (w ≡ 0); its vocabulary grows by START/END in place.</summary>
-    private static QuietStarModel Equip(PretrainedModel pretrained, DecodeBenchSettings settings)
-    {
-        var options = new QuietStarOptions { ThoughtTokens = settings.ThoughtTokens };
-        var tokenizer = pretrained.Tokenizer;
-        int initToken = ThoughtInitToken.Choose(tokenizer.Encode(options.ThoughtInitText), id => tokenizer.Decode([id]), options.ThoughtInitRule);
-        return QuietStarModel.Create(pretrained.Model, initToken, options, new Generator(settings.Seed));
     }
 
     private static Dictionary<string, object?> Report(DecodeBenchSettings settings, Decoder[] decoders, int promptTokens, string modelType)

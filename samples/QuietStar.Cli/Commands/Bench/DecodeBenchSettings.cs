@@ -32,7 +32,7 @@ internal sealed class DecodeBenchSettings : ModelSettings
     [DefaultValue("Once upon a time")]
     public string Prompt { get; init; } = "Once upon a time";
 
-    /// <summary>Seed of the thoughts and of the fresh mixing head.</summary>
+    /// <summary>Seed of the thoughts.</summary>
     [CommandOption("--seed <S>")]
     [DefaultValue(0UL)]
     public ulong Seed { get; init; }

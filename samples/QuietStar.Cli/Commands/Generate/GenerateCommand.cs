@@ -27,7 +27,7 @@ internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSett
 
         if (model.FreshlyEquipped)
         {
-            console.Diagnostics.MarkupLine("[yellow]untrained thoughts: the mixing weight is 0, so the text equals the base model's[/]");
+            console.Diagnostics.MarkupLineInterpolated($"[yellow]{ThinkingModels.UntrainedWarning}[/]");
         }
 
         clock.Restart();

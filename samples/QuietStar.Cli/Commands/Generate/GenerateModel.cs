@@ -1,8 +1,6 @@
 using QuietStar.Core;
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
 using static TorchSharp.torch;
 
 namespace QuietStar.Cli.Commands.Generate;
@@ -35,9 +33,11 @@ internal sealed class GenerateModel : IDisposable
     /// <summary>Loads the model <paramref name="settings"/> name, equipping a plain model when thoughts are asked for.</summary>
     public static GenerateModel Load(GenerateSettings settings)
     {
-        if (settings.IsQuietStarCheckpoint)
+        if (ThinkingModels.IsCheckpoint(settings.Model))
         {
-            return LoadQuietStarCheckpoint(settings);
+            var (checkpoint, checkpointTokenizer) = ThinkingModels.LoadCheckpoint(settings.Model!);
+            var generator = QuietStarGenerator.For(checkpoint, checkpointTokenizer, settings.ThoughtTokens);
+            return new GenerateModel(generator, checkpoint.LanguageModel.Config, checkpoint, freshlyEquipped: false);
         }
 
         var pretrained = settings.LoadModel();
@@ -47,23 +47,10 @@ internal sealed class GenerateModel : IDisposable
             return new GenerateModel(QuietStarGenerator.For(pretrained.Model, tokenizer), pretrained.Model.Config, pretrained.Model, freshlyEquipped: false);
         }
 
-        var options = new QuietStarOptions();
-        options.ThoughtTokens = settings.ThoughtTokens ?? options.ThoughtTokens;
-        int initToken = ThoughtInitToken.Choose(tokenizer.Encode(options.ThoughtInitText), id => tokenizer.Decode([id]), options.ThoughtInitRule);
-        using var generator = new TorchSharp.torch.Generator(0);
-        var model = QuietStarModel.Create(pretrained.Model, initToken, options, generator);
+        var model = ThinkingModels.Equip(pretrained, settings.ThoughtTokens);
         return new GenerateModel(QuietStarGenerator.For(model, tokenizer), model.LanguageModel.Config, model, freshlyEquipped: true);
     }
 
     /// <inheritdoc />
     public void Dispose() => owner.Dispose();
-
-    /// <summary>
-    /// The seam where a Quiet-STaR checkpoint folder (one holding <c>quietstar.json</c>) is loaded with its trained
-    /// thought embeddings and mixing head: <c>QuietStarCheckpoint.Load(folder, device, dtype)</c>, then
-    /// <c>QuietStarGenerator.For(model, tokenizer, settings.ThoughtTokens)</c>. The loader is not on this branch yet.
-    /// </summary>
-    private static GenerateModel LoadQuietStarCheckpoint(GenerateSettings settings) => throw new NotSupportedException(
-        $"'{settings.Model}' is a Quiet-STaR checkpoint (it holds {GenerateSettings.QuietStarManifest}), which this build cannot load yet. " +
-        "Pass its base model with --thoughts meanwhile.");
 }

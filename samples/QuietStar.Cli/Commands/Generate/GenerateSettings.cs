@@ -8,9 +8,6 @@ namespace QuietStar.Cli.Commands.Generate;
 /// <summary>Options of <c>quietstar generate</c>.</summary>
 internal sealed class GenerateSettings : ModelSettings
 {
-    /// <summary>The file that marks a Quiet-STaR checkpoint folder.</summary>
-    public const string QuietStarManifest = "quietstar.json";
-
     /// <summary>The text to continue.</summary>
     [CommandOption("--prompt <TEXT>", isRequired: true)]
     [Description("The text to continue; \"\" starts from BOS.")]
@@ -63,7 +60,7 @@ internal sealed class GenerateSettings : ModelSettings
     public int? ThoughtTokens { get; init; }
 
     /// <summary>Whether <see cref="ModelSettings.Model"/> is a Quiet-STaR checkpoint folder.</summary>
-    public bool IsQuietStarCheckpoint => Model is not null && File.Exists(Path.Combine(Model, QuietStarManifest));
+    public bool IsQuietStarCheckpoint => ThinkingModels.IsCheckpoint(Model);
 
     /// <summary>Whether to think: asked for, or by default for a Quiet-STaR checkpoint.</summary>
     public bool Think => Thoughts || (!NoThoughts && IsQuietStarCheckpoint);
