@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using QuietStar.Cli.Commands.Bench;
 using QuietStar.Cli.Commands.Generate;
+using QuietStar.Cli.Commands.Inspect;
 using QuietStar.Cli.Infrastructure;
 using Spectre.Console.Cli;
 
@@ -23,6 +24,9 @@ app.Configure(config =>
     config.AddCommand<GenerateCommand>("generate")
         .WithDescription("Continue a prompt. The continuation (not the prompt) streams to stdout; diagnostics go to stderr.")
         .WithExample("generate", "--prompt", "\"Once upon a time\"", "--greedy", "--max-tokens", "100");
+    config.AddCommand<InspectCommand>("inspect")
+        .WithDescription("Write an HTML page showing, for every token of a text, the thought before it, its mixing weight and base vs after-thought NLL.")
+        .WithExample("inspect", "--text", "\"Once upon a time there was a cat.\"", "--out", "report.html");
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Measure speed and memory; each prints one JSON line on stdout.");
