@@ -72,7 +72,7 @@ internal sealed class QuietStep : IDisposable
         var (mixed, w) = ThoughtMixing.Mix(model, baseHidden, () => lm.ComputeLogits(baseHidden), endHidden); // [B, V+2], [B, 1]
         int[] next = chooseNext(mixed.narrow(-1, 0, vocabulary));                                 // thought ids and unknown ids excluded
         return trace
-            ? new QuietStepResult(next, Rows(thoughtIds), w.squeeze(-1).to_type(ScalarType.Float32).cpu().data<float>().ToArray())
+            ? new QuietStepResult(next, PerRow(thoughtIds), w.squeeze(-1).to_type(ScalarType.Float32).cpu().data<float>().ToArray())
             : new QuietStepResult(next, null, null);
     }
 
@@ -135,10 +135,7 @@ internal sealed class QuietStep : IDisposable
         }).Hidden.select(1, -1);
     }
 
-    private static int[][] Rows(Tensor ids)
-    {
-        long rows = ids.shape[0], columns = ids.shape[1];
-        long[] flat = ids.cpu().data<long>().ToArray();
-        return Enumerable.Range(0, (int)rows).Select(r => flat.Skip(r * (int)columns).Take((int)columns).Select(id => (int)id).ToArray()).ToArray();
-    }
+    /// <summary>Each row's ids of <paramref name="ids"/> <c>[B, T]</c>.</summary>
+    private static int[][] PerRow(Tensor ids) =>
+        ids.cpu().data<long>().Select(id => (int)id).Chunk((int)ids.shape[1]).ToArray();
 }
