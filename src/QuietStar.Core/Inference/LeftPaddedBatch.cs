@@ -52,7 +52,7 @@ internal sealed class LeftPaddedBatch
     }
 
     /// <summary>Each row's positions of <paramref name="length"/> slots after <paramref name="start"/> cached ones, <c>[B, L]</c>.</summary>
-    public Tensor Positions(long start, long length)
+    private Tensor Positions(long start, long length)
     {
         var pad = torch.tensor(padding, device: device).unsqueeze(1);                                                // [B, 1]
         return (torch.arange(start, start + length, dtype: ScalarType.Int64, device: device).unsqueeze(0) - pad).clamp_min(0); // [B, L]
