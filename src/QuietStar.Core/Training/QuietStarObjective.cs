@@ -122,17 +122,14 @@ public sealed class QuietStarObjective
     /// <summary>Mixes each talk step with the base prediction for the same target: the base state at t+s.</summary>
     private (List<Tensor> Logits, List<Tensor> Weights) Mix(Tensor baseHidden, Tensor baseLogits, IReadOnlyList<Tensor> talkHidden)
     {
-        var lm = model.LanguageModel;
         var logits = new List<Tensor>(talkHidden.Count);
         var weights = new List<Tensor>(talkHidden.Count);
         for (int s = 0; s < talkHidden.Count; s++)
         {
-            var alignedHidden = baseHidden.roll(-s, 1);                                          // [R, L, H]: h_base(t+s)
-            var w = model.MixingHead.ComputeWeight(alignedHidden, talkHidden[s]);                // [R, L, 1]
+            int shift = s;
+            var (mixed, w) = ThoughtMixing.Mix(model, options.MixingSpace, baseHidden.roll(-s, 1), () => baseLogits.roll(-shift, 1), talkHidden[s]); // h_base(t+s): [R, L, V], [R, L, 1]
+            logits.Add(mixed);
             weights.Add(w);
-            logits.Add(options.MixingSpace == MixingSpace.Logits
-                ? (1 - w) * baseLogits.roll(-s, 1) + w * lm.ComputeLogits(talkHidden[s])           // [R, L, V]
-                : lm.ComputeLogits((1 - w) * alignedHidden + w * talkHidden[s]));
         }
 
         return (logits, weights);
