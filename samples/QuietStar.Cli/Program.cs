@@ -1,8 +1,10 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using QuietStar.Cli.Commands.Bench;
+using QuietStar.Cli.Commands.Eval;
 using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Commands.Inspect;
+using QuietStar.Cli.Commands.Train;
 using QuietStar.Cli.Infrastructure;
 using Spectre.Console.Cli;
 
@@ -21,6 +23,16 @@ app.Configure(config =>
     config.SetExceptionHandler((exception, _) => ErrorReporter.Report(exception, console, verbose: args.Contains("--verbose")));
 
     // One registration per verb (each in Commands/<Verb>/).
+    config.AddCommand<TrainCommand>("train")
+        .WithDescription("Train with Quiet-STaR (default: the embedded stories260K on the embedded GSM8K text, about 5 minutes on 2 cores). Progress on stderr, one JSON line on stdout; writes a checkpoint and training_curves.svg.")
+        .WithExample("train")
+        .WithExample("train", "--steps", "400", "--out", "runs/longer")
+        .WithExample("train", "--no-thoughts", "--out", "runs/baseline");
+    config.AddCommand<EvalCommand>("eval")
+        .WithDescription("Evaluate a model as the paper does: GSM8K/CommonsenseQA answer probability (or GSM8K zero-shot CoT), or text NLL overall and on hard tokens. Progress on stderr, one JSON line on stdout.")
+        .WithExample("eval", "--task", "gsm8k", "--limit", "50")
+        .WithExample("eval", "--model", "runs/quietstar-20260101-120000/checkpoint", "--task", "csqa")
+        .WithExample("eval", "--task", "text", "--data", "story.txt", "--thoughts");
     config.AddCommand<GenerateCommand>("generate")
         .WithDescription("Continue a prompt. The continuation (not the prompt) streams to stdout; diagnostics go to stderr.")
         .WithExample("generate", "--prompt", "\"Once upon a time\"", "--greedy", "--max-tokens", "100");
@@ -36,7 +48,18 @@ app.Configure(config =>
         bench.AddCommand<DecodeBenchCommand>("decode")
             .WithDescription("Time base decoding against quiet decoding (a thought before every token), interleaved; ms per token.")
             .WithExample("bench", "decode", "--max-tokens", "128", "--thought-tokens", "9", "--repeats", "5");
+        bench.AddCommand<SoakBenchCommand>("soak")
+            .WithDescription("Train for many steps, sampling live tensors, RSS and threads, to show that nothing leaks.")
+            .WithExample("bench", "soak", "--steps", "1000");
     });
 });
 
-return app.Run(args);
+// The first Ctrl+C asks the verb to stop (train saves its last completed step); a second one ends the process.
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = !cancellation.IsCancellationRequested;
+    cancellation.Cancel();
+};
+
+return app.Run(args, cancellation.Token);

@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using QuietStar.Cli.Assets;
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Loading;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -12,7 +14,7 @@ internal class ModelSettings : CommonSettings
 {
     /// <summary>The model to load; null for the embedded stories260K.</summary>
     [CommandOption("--model <PATH>")]
-    [Description("A llama2.c .bin file or a Hugging Face model folder. Default: the embedded stories260K.")]
+    [Description("A llama2.c .bin file, a Hugging Face model folder, or a Quiet-STaR checkpoint folder (one with quietstar.json). Default: the embedded stories260K.")]
     public string? Model { get; init; }
 
     /// <summary>The tokenizer to load; required with a llama2.c file.</summary>
@@ -23,15 +25,30 @@ internal class ModelSettings : CommonSettings
     /// <summary>How diagnostics name the model.</summary>
     public string ModelName => Model ?? EmbeddedModel.Name;
 
-    /// <inheritdoc />
-    public override ValidationResult Validate() =>
-        Tokenizer is not null && Model is null
-            ? ValidationResult.Error("--tokenizer needs --model: the embedded model comes with its own tokenizer.")
-            : ValidationResult.Success();
+    /// <summary>Whether <see cref="Model"/> names a Quiet-STaR checkpoint folder (one holding <c>quietstar.json</c>).</summary>
+    public bool ModelIsCheckpoint => Model is not null && File.Exists(Path.Combine(Model, QuietStarCheckpoint.ManifestFileName));
 
-    /// <summary>Loads the chosen model (float32 on the CPU).</summary>
-    public PretrainedModel LoadModel() =>
-        Model is null
+    /// <inheritdoc />
+    public override ValidationResult Validate() => Tokenizer switch
+    {
+        not null when Model is null => ValidationResult.Error("--tokenizer needs --model: the embedded model comes with its own tokenizer."),
+        not null when ModelIsCheckpoint => ValidationResult.Error($"--tokenizer cannot be combined with a Quiet-STaR checkpoint: '{Model}' holds its own tokenizer."),
+        _ => ValidationResult.Success(),
+    };
+
+    /// <summary>
+    /// Loads the chosen model (float32 on the CPU). A Quiet-STaR checkpoint is loaded with its trained thought
+    /// embeddings and mixing head; its own tokenizer is used.
+    /// </summary>
+    public LoadedModel LoadModel()
+    {
+        if (ModelIsCheckpoint)
+        {
+            return LoadedModel.Checkpoint(QuietStarCheckpoint.Load(Model!, CPU, ScalarType.Float32));
+        }
+
+        return LoadedModel.Plain(Model is null
             ? EmbeddedModel.Load(CPU, ScalarType.Float32)
-            : PretrainedModel.Load(Model, Tokenizer, CPU, ScalarType.Float32);
+            : PretrainedModel.Load(Model, Tokenizer, CPU, ScalarType.Float32));
+    }
 }

@@ -25,9 +25,9 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
     /// <inheritdoc />
     public override int Execute(CommandContext context, DecodeBenchSettings settings, CancellationToken cancellationToken)
     {
-        using var pretrained = settings.LoadModel();
-        var tokenizer = pretrained.Tokenizer;
-        using var model = ThinkingModels.Equip(pretrained, settings.ThoughtTokens); // w ≡ 0; the vocabulary grows by START/END in place
+        using var loaded = settings.LoadModel();
+        var tokenizer = loaded.Tokenizer;
+        var (model, _) = ThinkingModels.Think(loaded, settings.ThoughtTokens); // fresh: w ≡ 0; the vocabulary grows by START/END in place
         Decoder[] decoders = [Decoder.Base(model, tokenizer, settings), Decoder.Quiet(model, tokenizer, settings)];
         int promptTokens = tokenizer.Encode(settings.Prompt, addBos: tokenizer.BosId is not null).Length;
 
@@ -43,7 +43,7 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
             }
         }
 
-        console.Output.WriteLine(JsonLine.Serialize(Report(settings, decoders, promptTokens, pretrained.Model.Config.ModelType)));
+        console.Output.WriteLine(JsonLine.Serialize(Report(settings, decoders, promptTokens, loaded.Model.Config.ModelType)));
         return 0;
     }
 

@@ -3,7 +3,6 @@ using QuietStar.Cli.Assets;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
 using QuietStar.Core.Configuration;
-using QuietStar.Core.Loading;
 using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
@@ -127,7 +126,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
     /// <summary>One strategy under test: its own model copy, optimizer, generator and measurements.</summary>
     private sealed class Variant : IDisposable
     {
-        private readonly PretrainedModel pretrained;
+        private readonly LoadedModel pretrained;
         private readonly QuietStarModel model;
         private readonly QuietStarObjective objective;
         private readonly optim.Optimizer optimizer;
@@ -136,7 +135,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         private readonly List<double> peaks = [];
         private double lastLoss;
 
-        private Variant(ThoughtAttention attention, PretrainedModel pretrained, QuietStarModel model, ulong seed)
+        private Variant(ThoughtAttention attention, LoadedModel pretrained, QuietStarModel model, ulong seed)
         {
             Name = attention.ToString().ToLowerInvariant();
             this.pretrained = pretrained;

@@ -1,7 +1,6 @@
-using QuietStar.Core;
+using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Model;
-using static TorchSharp.torch;
 
 namespace QuietStar.Cli.Commands.Generate;
 
@@ -11,9 +10,9 @@ namespace QuietStar.Cli.Commands.Generate;
 /// </summary>
 internal sealed class GenerateModel : IDisposable
 {
-    private readonly nn.Module owner;
+    private readonly IDisposable owner;
 
-    private GenerateModel(QuietStarGenerator generator, TransformerConfig config, nn.Module owner, bool freshlyEquipped)
+    private GenerateModel(QuietStarGenerator generator, TransformerConfig config, IDisposable owner, bool freshlyEquipped)
     {
         Generator = generator;
         Config = config;
@@ -33,22 +32,23 @@ internal sealed class GenerateModel : IDisposable
     /// <summary>Loads the model <paramref name="settings"/> name, equipping a plain model when thoughts are asked for.</summary>
     public static GenerateModel Load(GenerateSettings settings)
     {
-        if (ThinkingModels.IsCheckpoint(settings.Model))
+        var loaded = settings.LoadModel();
+        try
         {
-            var (checkpoint, checkpointTokenizer) = ThinkingModels.LoadCheckpoint(settings.Model!);
-            var generator = QuietStarGenerator.For(checkpoint, checkpointTokenizer, settings.ThoughtTokens);
-            return new GenerateModel(generator, checkpoint.LanguageModel.Config, checkpoint, freshlyEquipped: false);
-        }
+            if (!settings.Think)
+            {
+                return new GenerateModel(QuietStarGenerator.For(loaded.Model, loaded.Tokenizer), loaded.Model.Config, loaded, freshlyEquipped: false);
+            }
 
-        var pretrained = settings.LoadModel();
-        var tokenizer = pretrained.Tokenizer;
-        if (!settings.Think)
+            var (model, fresh) = ThinkingModels.Think(loaded, settings.ThoughtTokens);
+            var generator = QuietStarGenerator.For(model, loaded.Tokenizer, settings.ThoughtTokens);
+            return new GenerateModel(generator, model.LanguageModel.Config, loaded, fresh);
+        }
+        catch
         {
-            return new GenerateModel(QuietStarGenerator.For(pretrained.Model, tokenizer), pretrained.Model.Config, pretrained.Model, freshlyEquipped: false);
+            loaded.Dispose();
+            throw;
         }
-
-        var model = ThinkingModels.Equip(pretrained, settings.ThoughtTokens);
-        return new GenerateModel(QuietStarGenerator.For(model, tokenizer), model.LanguageModel.Config, model, freshlyEquipped: true);
     }
 
     /// <inheritdoc />

@@ -60,7 +60,7 @@ internal sealed class GenerateSettings : ModelSettings
     public int? ThoughtTokens { get; init; }
 
     /// <summary>Whether <see cref="ModelSettings.Model"/> is a Quiet-STaR checkpoint folder.</summary>
-    public bool IsQuietStarCheckpoint => ThinkingModels.IsCheckpoint(Model);
+    public bool IsQuietStarCheckpoint => ModelIsCheckpoint;
 
     /// <summary>Whether to think: asked for, or by default for a Quiet-STaR checkpoint.</summary>
     public bool Think => Thoughts || (!NoThoughts && IsQuietStarCheckpoint);

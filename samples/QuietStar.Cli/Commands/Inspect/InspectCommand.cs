@@ -21,45 +21,32 @@ internal sealed class InspectCommand(CliConsole console) : Command<InspectSettin
     /// <inheritdoc />
     public override int Execute(CommandContext context, InspectSettings settings, CancellationToken cancellationToken)
     {
-        var (model, tokenizer, freshlyEquipped) = Load(settings);
-        using (model)
+        using var loaded = settings.LoadModel();
+        var (model, freshlyEquipped) = ThinkingModels.Think(loaded, settings.ThoughtTokens);
+        var tokenizer = loaded.Tokenizer;
+        string? note = freshlyEquipped ? ThinkingModels.UntrainedWarning : null;
+        if (note is not null)
         {
-            string? note = freshlyEquipped ? ThinkingModels.UntrainedWarning : null;
-            if (note is not null)
-            {
-                console.Diagnostics.MarkupLineInterpolated($"[yellow]{note}[/]");
-            }
-
-            int thoughtTokens = settings.ThoughtTokens ?? model.Options.ThoughtTokens;
-            var tokens = Inspect(model, tokenizer, settings.Text, thoughtTokens, settings.Seed);
-            string title = $"{settings.ModelName}; {thoughtTokens}-token thoughts, seed {settings.Seed}";
-            File.WriteAllText(settings.Out, InspectReport.Render(title, note, tokens));
-            console.Diagnostics.MarkupLineInterpolated($"[grey]wrote {settings.Out}[/]");
-            console.Output.WriteLine(JsonLine.Serialize(new
-            {
-                report = Path.GetFullPath(settings.Out),
-                tokens = tokens.Count,
-                thought_tokens = thoughtTokens,
-                mean_base_nll = tokens.Average(t => t.BaseNll),
-                mean_talk_nll = tokens.Average(t => t.TalkNll),
-                mean_mixing_weight = tokens.Average(t => t.MixingWeight),
-                freshly_equipped = freshlyEquipped,
-            }));
+            console.Diagnostics.MarkupLineInterpolated($"[yellow]{note}[/]");
         }
+
+        int thoughtTokens = settings.ThoughtTokens ?? model.Options.ThoughtTokens;
+        var tokens = Inspect(model, tokenizer, settings.Text, thoughtTokens, settings.Seed);
+        string title = $"{settings.ModelName}; {thoughtTokens}-token thoughts, seed {settings.Seed}";
+        File.WriteAllText(settings.Out, InspectReport.Render(title, note, tokens));
+        console.Diagnostics.MarkupLineInterpolated($"[grey]wrote {settings.Out}[/]");
+        console.Output.WriteLine(JsonLine.Serialize(new
+        {
+            report = Path.GetFullPath(settings.Out),
+            tokens = tokens.Count,
+            thought_tokens = thoughtTokens,
+            mean_base_nll = tokens.Average(t => t.BaseNll),
+            mean_talk_nll = tokens.Average(t => t.TalkNll),
+            mean_mixing_weight = tokens.Average(t => t.MixingWeight),
+            freshly_equipped = freshlyEquipped,
+        }));
 
         return 0;
-    }
-
-    private static (QuietStarModel Model, TextTokenizer Tokenizer, bool FreshlyEquipped) Load(InspectSettings settings)
-    {
-        if (ThinkingModels.IsCheckpoint(settings.Model))
-        {
-            var (checkpoint, tokenizer) = ThinkingModels.LoadCheckpoint(settings.Model!);
-            return (checkpoint, tokenizer, false);
-        }
-
-        var pretrained = settings.LoadModel();
-        return (ThinkingModels.Equip(pretrained, settings.ThoughtTokens), pretrained.Tokenizer, true);
     }
 
     /// <summary>Every predicted token of <paramref name="text"/> with the thought before it, from one evaluation-style pass.</summary>

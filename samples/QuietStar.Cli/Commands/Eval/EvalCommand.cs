@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core.Evaluation;
+using QuietStar.Core.Evaluation.AnswerProbability;
+using QuietStar.Core.Evaluation.TextNll;
+using QuietStar.Core.Evaluation.ZeroShotCot;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace QuietStar.Cli.Commands.Eval;
+
+/// <summary>
+/// <c>quietstar eval</c>: the paper's evaluations of a model, with or without thoughts. Progress goes to stderr and
+/// one JSON line with the score and the configuration to stdout.
+/// </summary>
+internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
+{
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, EvalSettings settings, CancellationToken cancellationToken)
+    {
+        var task = settings.ChosenTask;
+        string data = settings.Data ?? task.DefaultData!.Name;
+        using var loaded = settings.LoadModel();
+        var thinking = EvalThinking.Resolve(settings, loaded);
+        string what = settings.Cot ? "gsm8k zero-shot chain of thought (generating without thoughts)" : $"{task.Name} {thinking.Description}";
+        console.Diagnostics.MarkupLineInterpolated($"[grey]{settings.ModelName}: evaluating {what} on {data}[/]");
+
+        var clock = Stopwatch.StartNew();
+        var result = ProgressDisplay.Run(console, $"eval {task.Name}", 1, display =>
+        {
+            var progress = new EvaluationMonitor(display, task.IsAnswerProbability ? "questions" : "windows");
+            return settings.Cot ? RunCot(settings, loaded, progress, cancellationToken)
+                : task.IsAnswerProbability ? RunAnswerProbability(settings, task, thinking, loaded, progress, cancellationToken)
+                : RunText(settings, thinking, loaded, progress, cancellationToken);
+        });
+
+        result["seconds"] = clock.Elapsed.TotalSeconds;
+        result["runtime"] = RuntimeInfo.Current();
+        console.Output.WriteLine(JsonLine.Serialize(result));
+        return 0;
+    }
+
+    private static Dictionary<string, object?> RunAnswerProbability(EvalSettings settings, EvalTask task, EvalThinking thinking, LoadedModel loaded,
+        IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
+    {
+        var library = task.CreateAnswerProbabilityTask();
+        var options = new AnswerProbabilityOptions
+        {
+            Thoughts = thinking.Thoughts,
+            SequenceLength = settings.SequenceLength,
+            BatchSize = settings.Batch,
+            Limit = settings.Limit,
+            Seed = settings.Seed,
+            SkipMalformed = settings.SkipMalformed,
+        };
+        var evaluator = new AnswerProbabilityEvaluator(thinking.Forward, loaded.Tokenizer);
+        var result = settings.Data is { } path
+            ? evaluator.Evaluate(library, path, options, progress, cancellationToken)
+            : evaluator.Evaluate(library, task.DefaultData!.Read(library.Format), options, progress, cancellationToken);
+        return new Dictionary<string, object?>
+        {
+            ["task"] = task.Name,
+            ["n"] = result.N,
+            ["answer_probability"] = result.AnswerProbability,
+            ["skipped_malformed"] = result.SkippedMalformed,
+            ["config"] = Config(settings, thinking, result.Config),
+        };
+    }
+
+    private static Dictionary<string, object?> RunText(EvalSettings settings, EvalThinking thinking, LoadedModel loaded,
+        IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
+    {
+        var options = new TextNllOptions
+        {
+            Thoughts = thinking.Thoughts,
+            SequenceLength = settings.SequenceLength,
+            BatchSize = settings.Batch,
+            Seed = settings.Seed,
+            MaxTokens = settings.Limit,
+        };
+        var result = new TextNllEvaluator(thinking.Forward, loaded.Tokenizer).EvaluateFile(settings.Data!, options, progress, cancellationToken);
+        return new Dictionary<string, object?>
+        {
+            ["task"] = EvalTask.Text.Name,
+            ["n_tokens"] = result.NTokens,
+            ["base_nll"] = result.BaseNll,
+            ["talk_nll"] = result.TalkNll,
+            ["base_nll_hard"] = result.BaseNllHard,
+            ["talk_nll_hard"] = result.TalkNllHard,
+            ["mean_mixing_weight"] = result.MeanMixingWeight,
+            ["hard_fraction"] = result.HardFraction,
+            ["config"] = Config(settings, thinking, result.Config),
+        };
+    }
+
+    private static Dictionary<string, object?> RunCot(EvalSettings settings, LoadedModel loaded, IProgress<EvaluationProgress> progress,
+        CancellationToken cancellationToken)
+    {
+        var options = new ZeroShotCotOptions { Seed = settings.Seed, SkipMalformed = settings.SkipMalformed };
+        options.Votes = settings.Samples ?? options.Votes;
+        options.Limit = settings.Limit ?? options.Limit;
+        var evaluator = new ZeroShotCotEvaluator(CotGeneration.Over(loaded.Model, loaded.Tokenizer));
+        var result = settings.Data is { } path
+            ? evaluator.Evaluate(path, options, progress, cancellationToken)
+            : evaluator.Evaluate(EvalTask.Gsm8k.DefaultData!.Read(Gsm8kTask.Parse), options, progress, cancellationToken);
+        return new Dictionary<string, object?>
+        {
+            ["task"] = result.Task,
+            ["n"] = result.N,
+            ["accuracy"] = result.Accuracy,
+            ["answered_fraction"] = result.Questions.Average(q => q.Majority is null ? 0.0 : 1.0),
+            ["skipped_malformed"] = result.SkippedMalformed,
+            ["config"] = new Dictionary<string, object?>
+            {
+                ["model"] = settings.ModelName,
+                ["data"] = settings.Data ?? EvalTask.Gsm8k.DefaultData!.Name,
+                ["thoughts"] = false,
+                ["votes"] = options.Votes,
+                ["limit"] = options.Limit,
+                ["temperature"] = options.Temperature,
+                ["max_reasoning_tokens"] = options.MaxReasoningTokens,
+                ["answer_tokens"] = options.AnswerTokens,
+                ["seed"] = options.Seed,
+            },
+        };
+    }
+
+    private static Dictionary<string, object?> Config(EvalSettings settings, EvalThinking thinking, EvaluationSettings library) => new()
+    {
+        ["model"] = settings.ModelName,
+        ["data"] = settings.Data ?? settings.ChosenTask.DefaultData?.Name,
+        ["limit"] = settings.Limit,
+        ["thoughts"] = library.Thoughts,
+        ["thoughts_from"] = thinking.Source,
+        ["thought_tokens"] = library.ThoughtTokens,
+        ["seed"] = library.Seed,
+        ["seq_len"] = library.SequenceLength,
+        ["batch_size"] = library.BatchSize,
+        ["skip_malformed"] = settings.SkipMalformed,
+    };
+}

@@ -1,0 +1,112 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace QuietStar.Cli.Commands.Eval;
+
+/// <summary>Options of <c>quietstar eval</c>.</summary>
+internal sealed class EvalSettings : ModelSettings
+{
+    /// <summary>The task.</summary>
+    [CommandOption("--task <TASK>", isRequired: true)]
+    [Description("gsm8k or csqa (answer probability, the paper's zero-shot direct metric), or text (per-token NLL of --data, overall and on the hardest 10 % of tokens).")]
+    public string Task { get; init; } = "";
+
+    /// <summary>The data file; the embedded shared split for gsm8k/csqa when null.</summary>
+    [CommandOption("--data <FILE>")]
+    [Description("JSON Lines data set (gsm8k: question/answer; csqa: CommonsenseQA records) or, for text, a UTF-8 text file. Default for gsm8k/csqa: the embedded shared split; text has no default.")]
+    public string? Data { get; init; }
+
+    /// <summary>How many questions (or, for text, tokens) to evaluate.</summary>
+    [CommandOption("--limit <N>")]
+    [Description("Evaluate only the first N questions (text: the first N tokens). Default: all (--cot: 128, as the reference).")]
+    public int? Limit { get; init; }
+
+    /// <summary>Think with a plain model, equipping it freshly.</summary>
+    [CommandOption("--thoughts")]
+    [Description("Think at every position. A Quiet-STaR checkpoint thinks by default; a plain model is equipped freshly (untrained: mixing weight 0, so it scores exactly as without thoughts).")]
+    public bool Thoughts { get; init; }
+
+    /// <summary>Evaluate the base predictions only.</summary>
+    [CommandOption("--no-thoughts")]
+    [Description("Score the base model's predictions, without thoughts (also for a checkpoint).")]
+    public bool NoThoughts { get; init; }
+
+    /// <summary>Thought length at evaluation.</summary>
+    [CommandOption("--thought-tokens <T>")]
+    [Description("Sampled tokens per thought. Default: the checkpoint's; 9 (the reference's) for a freshly equipped model.")]
+    public int? ThoughtTokens { get; init; }
+
+    /// <summary>Seed of the thought sampler and of CoT sampling.</summary>
+    [CommandOption("--seed <S>")]
+    [Description("Seed of the sampled thoughts (and of --cot sampling). Default 0.")]
+    [DefaultValue(0)]
+    public int Seed { get; init; }
+
+    /// <summary>Tokens per question or text window.</summary>
+    [CommandOption("--seq-len <L>")]
+    [Description("Tokens per question (longer ones keep their last tokens) or per text window. Default 256, as the reference.")]
+    [DefaultValue(256)]
+    public int SequenceLength { get; init; }
+
+    /// <summary>Sequences per forward pass.</summary>
+    [CommandOption("--batch <B>")]
+    [Description("Questions or text windows per forward pass (the sampled thoughts depend on it). Default 8.")]
+    [DefaultValue(8)]
+    public int Batch { get; init; }
+
+    /// <summary>Skip malformed data-set lines.</summary>
+    [CommandOption("--skip-malformed")]
+    [Description("Skip and count malformed JSON Lines lines instead of failing at the first one.")]
+    public bool SkipMalformed { get; init; }
+
+    /// <summary>Zero-shot chain of thought instead of answer probability.</summary>
+    [CommandOption("--cot")]
+    [Description("GSM8K zero-shot chain of thought with a majority vote (cot-maj@K): sampled reasoning at temperature 0.9, then the answer. Generates without thoughts for now.")]
+    public bool Cot { get; init; }
+
+    /// <summary>Votes per question with <c>--cot</c>.</summary>
+    [CommandOption("--samples <K>")]
+    [Description("Samples (votes) per question with --cot. Default 8.")]
+    public int? Samples { get; init; }
+
+    /// <summary>The chosen task (valid after validation).</summary>
+    public EvalTask ChosenTask => EvalTask.Find(Task) ?? throw new InvalidOperationException("unreachable: validated");
+
+    /// <inheritdoc />
+    public override ValidationResult Validate()
+    {
+        string? problem = CheckTask() ?? CheckRanges() ?? CheckThoughts();
+        return problem is null ? base.Validate() : ValidationResult.Error(problem);
+    }
+
+    private string? CheckTask()
+    {
+        var task = EvalTask.Find(Task);
+        return task is null ? $"--task '{Task}' is unknown. Tasks: {EvalTask.Listing}."
+            : task.DefaultData is null && Data is null ? $"--task {task.Name} needs --data FILE (a UTF-8 text file): there is no default text."
+            : Data is not null && !File.Exists(Data) ? $"--data file '{Data}' does not exist."
+            : Cot && task != EvalTask.Gsm8k ? $"--cot is for --task gsm8k (got {task.Name})."
+            : Samples is not null && !Cot ? "--samples is the number of votes of --cot; add --cot."
+            : null;
+    }
+
+    private string? CheckRanges() => new (bool Bad, string Problem)[]
+    {
+        (Limit < 1, $"--limit must be at least 1 (got {Limit})."),
+        (Samples < 1, $"--samples must be at least 1 (got {Samples})."),
+        (ThoughtTokens < 1, $"--thought-tokens must be at least 1 (got {ThoughtTokens})."),
+        (Seed < 0, $"--seed must be 0 or more (got {Seed})."),
+        (SequenceLength < 3, $"--seq-len must be at least 3 (got {SequenceLength})."),
+        (Batch < 1, $"--batch must be at least 1 (got {Batch})."),
+    }.FirstOrDefault(check => check.Bad).Problem;
+
+    private string? CheckThoughts() =>
+        Thoughts && NoThoughts ? "--thoughts and --no-thoughts contradict each other."
+        : Cot && (Thoughts || ThoughtTokens is not null) ? "--cot generates without thoughts for now; drop --thoughts/--thought-tokens."
+        : ThoughtTokens is not null && NoThoughts ? "--thought-tokens sets the length of thoughts, but --no-thoughts turns them off."
+        : ThoughtTokens is not null && !Thoughts && !ModelIsCheckpoint
+            ? $"--thought-tokens asks the model to think, but {ModelName} is a plain language model with no thought tokens. " +
+              "Add --thoughts to equip it freshly (untrained thoughts: mixing weight 0, the same scores as without thoughts), or give a Quiet-STaR checkpoint as --model."
+        : null;
+}

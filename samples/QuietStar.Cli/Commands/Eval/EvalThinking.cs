@@ -1,0 +1,42 @@
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Evaluation.Forward;
+
+namespace QuietStar.Cli.Commands.Eval;
+
+/// <summary>Whether and how an evaluation thinks, decided from the model and the options.</summary>
+/// <param name="Forward">The forward pass to evaluate.</param>
+/// <param name="Thoughts">Whether scored predictions come after a thought.</param>
+/// <param name="Source">Where the thoughts come from: <c>checkpoint</c>, <c>fresh</c> (untrained) or <c>none</c>.</param>
+/// <param name="Description">One sentence for the diagnostics.</param>
+internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, string Source, string Description)
+{
+    /// <summary>The reference's thought length, used for a freshly equipped model without <c>--thought-tokens</c>.</summary>
+    public const int DefaultFreshThoughtTokens = 9;
+
+    /// <summary>
+    /// A checkpoint thinks with its trained thoughts unless <c>--no-thoughts</c>; a plain model is evaluated without
+    /// thoughts unless <c>--thoughts</c> equips it freshly (mixing weight 0: scores equal the base model's).
+    /// </summary>
+    public static EvalThinking Resolve(EvalSettings settings, LoadedModel loaded)
+    {
+        bool thinks = !settings.NoThoughts && !settings.Cot && (loaded.QuietStar is not null || settings.Thoughts);
+        if (loaded.QuietStar is { } trained)
+        {
+            var forward = ThinkingForward.For(trained, settings.ThoughtTokens);
+            return thinks
+                ? new(forward, true, "checkpoint", $"with the checkpoint's trained {forward.ThoughtTokens}-token thoughts")
+                : new(forward, false, "none", "without thoughts (the checkpoint's base predictions)");
+        }
+
+        if (!thinks)
+        {
+            return new(ThinkingForward.For(loaded.Model), false, "none", "without thoughts (a plain language model)");
+        }
+
+        var options = QuietStarOptions.Reference with { ThoughtTokens = settings.ThoughtTokens ?? DefaultFreshThoughtTokens };
+        var model = loaded.Equip(options, (ulong)settings.Seed);
+        return new(ThinkingForward.For(model), true, "fresh",
+            $"with freshly equipped, untrained {options.ThoughtTokens}-token thoughts (mixing weight 0: the scores equal the base model's)");
+    }
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using QuietStar.Cli.Assets;
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core.Data;
+using QuietStar.Core.Tokenization;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace QuietStar.Cli.Commands.Train;
+
+/// <summary>
+/// <c>quietstar train</c>: trains a model with Quiet-STaR (or, with <c>--no-thoughts</c>, as a plain language model)
+/// with a live progress display on stderr; writes a checkpoint and <c>training_curves.svg</c> into the run folder and
+/// prints one JSON line with the outcome on stdout.
+/// </summary>
+internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
+{
+    /// <summary>The checkpoint's folder inside the run folder.</summary>
+    public const string CheckpointFolderName = "checkpoint";
+
+    /// <summary>The curves' file inside the run folder.</summary>
+    public const string CurvesFileName = "training_curves.svg";
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, TrainSettings settings, CancellationToken cancellationToken)
+    {
+        string runFolder = Path.GetFullPath(settings.Out ?? Path.Combine("runs", $"quietstar-{DateTime.Now:yyyyMMdd-HHmmss}"));
+        using var run = settings.ResumeCheckpoint is { } resume
+            ? TrainingRun.Resume(settings, resume, Path.Combine(runFolder, CheckpointFolderName), new DiagnosticsLogger(console))
+            : TrainingRun.Start(settings, Path.Combine(runFolder, CheckpointFolderName), new DiagnosticsLogger(console));
+        var corpus = LoadCorpus(settings, run.Trainer.Tokenizer);
+        Describe(run, corpus, runFolder);
+        Directory.CreateDirectory(runFolder);
+
+        ProcessMemory.ResetPeak();
+        var (report, monitor) = ProgressDisplay.Run(console, "train", run.Options.Steps, display =>
+        {
+            var monitor = new TrainingMonitor(display, run.Options.NoThoughts);
+            display.Update(run.Trainer.CompletedSteps, "loading the first batch");
+            return (run.Trainer.Train(corpus, monitor, cancellationToken), monitor);
+        });
+
+        string curves = Path.Combine(runFolder, CurvesFileName);
+        monitor.WriteCurves(curves, $"quietstar train: {run.ModelName}, {(run.Options.NoThoughts ? "no thoughts" : $"{run.Model.Options.ThoughtTokens}-token thoughts")}");
+        console.Output.WriteLine(JsonLine.Serialize(TrainResult.Create(report, run, settings, curves)));
+        console.Diagnostics.MarkupLineInterpolated($"[grey]checkpoint: {report.CheckpointPath}; curves: {curves}[/]");
+        return 0;
+    }
+
+    private static TextCorpus LoadCorpus(TrainSettings settings, TextTokenizer tokenizer)
+    {
+        if (settings.Data is { Length: > 0 } files)
+        {
+            return TextCorpus.Load(files, tokenizer);
+        }
+
+        using var reader = new StringReader(EmbeddedCorpus.ReadAll());
+        return TextCorpus.FromReader(reader, EmbeddedCorpus.Name, tokenizer);
+    }
+
+    private void Describe(TrainingRun run, TextCorpus corpus, string runFolder)
+    {
+        var o = run.Options;
+        var q = run.Model.Options;
+        string mode = o.NoThoughts ? "without thoughts (plain LM baseline)"
+            : string.Create(CultureInfo.InvariantCulture, $"with {q.ThoughtTokens}-token thoughts, {q.TalkTokens} talk tokens, {q.Passes} passes, policy weight {q.PolicyLossWeight:G3}");
+        console.Diagnostics.MarkupLineInterpolated(
+            $"[grey]{run.ModelName}: training {mode} from step {run.Trainer.CompletedSteps} to {o.Steps}; {o.BatchSize}×{o.GradientAccumulation} sequences of {o.SequenceLength} tokens per step, lr {o.LearningRate:G3}, seed {o.Seed}[/]");
+        console.Diagnostics.MarkupLineInterpolated(
+            $"[grey]data: {corpus.Description}, {corpus.DocumentCount} documents, {corpus.TokenCount} tokens ({o.ValidationFraction:P0} held out); run folder {runFolder}[/]");
+    }
+}

@@ -1,0 +1,61 @@
+using QuietStar.Cli.Assets;
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core.Training;
+
+namespace QuietStar.Cli.Commands.Train;
+
+/// <summary>The JSON line <c>quietstar train</c> prints: outcome, final loss components, validation, files, configuration and runtime.</summary>
+internal static class TrainResult
+{
+    /// <summary>The result's fields, in print order.</summary>
+    public static Dictionary<string, object?> Create(TrainingReport report, TrainingRun run, TrainSettings settings, string curvesPath)
+    {
+        var o = run.Options;
+        var q = run.Model.Options;
+        return new Dictionary<string, object?>
+        {
+            ["steps"] = report.Steps,
+            ["start_step"] = report.StartStep,
+            ["seconds"] = report.Seconds,
+            ["tokens"] = report.Tokens,
+            ["tokens_per_second"] = report.Tokens / Math.Max(report.Seconds, 1e-9),
+            ["final_loss"] = report.FinalComponents?.Loss,
+            ["final"] = report.FinalComponents,
+            ["validation"] = report.FinalValidation,
+            ["checkpoint"] = report.CheckpointPath,
+            ["curves"] = curvesPath,
+            ["config"] = new Dictionary<string, object?>
+            {
+                ["model"] = run.ModelName,
+                ["data"] = settings.Data is { Length: > 0 } files ? string.Join(", ", files) : EmbeddedCorpus.Name,
+                ["preset"] = run.ResumedFrom is null ? settings.ChosenPreset.Name : null,
+                ["resumed_from"] = run.ResumedFrom,
+                ["no_thoughts"] = o.NoThoughts,
+                ["steps"] = o.Steps,
+                ["seq_len"] = o.SequenceLength,
+                ["batch"] = o.BatchSize,
+                ["gradient_accumulation"] = o.GradientAccumulation,
+                ["passes"] = q.Passes,
+                ["thought_tokens"] = q.ThoughtTokens,
+                ["talk_tokens"] = q.TalkTokens,
+                ["lr"] = o.LearningRate,
+                ["warmup"] = o.WarmupSteps,
+                ["schedule"] = o.Schedule.ToString().ToLowerInvariant(),
+                ["weight_decay"] = o.WeightDecay,
+                ["max_grad_norm"] = o.MaxGradNorm,
+                ["policy_weight"] = q.PolicyLossWeight,
+                ["reinforce_temperature"] = q.ReinforceTemperature,
+                ["attention"] = q.Attention.ToString().ToLowerInvariant(),
+                ["mixing_space"] = q.MixingSpace.ToString().ToLowerInvariant(),
+                ["eval_every"] = o.EvalEvery,
+                ["eval_batches"] = o.EvalBatches,
+                ["validation_fraction"] = o.ValidationFraction,
+                ["seed"] = o.Seed,
+                ["dtype"] = "float32",
+                ["device"] = "cpu",
+            },
+            ["runtime"] = RuntimeInfo.Current(),
+            ["peak_rss_mb"] = ProcessMemory.PeakRssMb(),
+        };
+    }
+}

@@ -1,0 +1,213 @@
+using System.ComponentModel;
+using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace QuietStar.Cli.Commands.Train;
+
+/// <summary>
+/// Options of <c>quietstar train</c>. Unset values come from the preset for a new run, or from the checkpoint's
+/// saved run on <c>--resume</c>, so that a resumed run continues exactly.
+/// </summary>
+internal sealed class TrainSettings : ModelSettings
+{
+    /// <summary>Text files to train on; the embedded GSM8K train text when none.</summary>
+    [CommandOption("--data <FILE>")]
+    [Description("Training text: plain text (documents separated by blank lines) or JSON Lines with a \"text\" field. Repeat for several files. Default: the embedded GSM8K train text.")]
+    public string[]? Data { get; init; }
+
+    /// <summary>Total optimizer steps.</summary>
+    [CommandOption("--steps <N>")]
+    [Description("Total optimizer steps; with --resume, the step to continue up to. Default: the preset's (small: 200).")]
+    public int? Steps { get; init; }
+
+    /// <summary>The run folder.</summary>
+    [CommandOption("--out <DIR>")]
+    [Description("Run folder: checkpoint/ and training_curves.svg are written there. Default: runs/quietstar-<timestamp>.")]
+    public string? Out { get; init; }
+
+    /// <summary>A checkpoint to continue.</summary>
+    [CommandOption("--resume <DIR>")]
+    [Description("Continue a training checkpoint (a checkpoint folder, or a run folder holding checkpoint/) up to --steps, bit for bit as an uninterrupted run.")]
+    public string? Resume { get; init; }
+
+    /// <summary>Seed of data order, crops, validation split and thoughts.</summary>
+    [CommandOption("--seed <S>")]
+    [Description("Seed of the data order and crops, the validation split, the initialisation and the thoughts. Default 42.")]
+    public long? Seed { get; init; }
+
+    /// <summary>Tokens per training sequence.</summary>
+    [CommandOption("--seq-len <L>")]
+    [Description("Tokens per training sequence. Default: the preset's (small: 128).")]
+    public int? SequenceLength { get; init; }
+
+    /// <summary>Sequences per micro-batch.</summary>
+    [CommandOption("--batch <B>")]
+    [Description("Sequences per micro-batch. Default: the preset's (small: 4).")]
+    public int? Batch { get; init; }
+
+    /// <summary>Thoughts per position.</summary>
+    [CommandOption("--passes <P>")]
+    [Description("Thoughts sampled per position (at least 2 for the mean baseline). Default 2.")]
+    public int? Passes { get; init; }
+
+    /// <summary>Sampled thought tokens.</summary>
+    [CommandOption("--thought-tokens <T>")]
+    [Description("Sampled tokens per thought. Default: the preset's (small: 6).")]
+    public int? ThoughtTokens { get; init; }
+
+    /// <summary>Talk tokens.</summary>
+    [CommandOption("--talk-tokens <M>")]
+    [Description("True tokens scored after each thought (non-myopic loss). Default 4.")]
+    public int? TalkTokens { get; init; }
+
+    /// <summary>Peak learning rate.</summary>
+    [CommandOption("--lr <LR>")]
+    [Description("Peak AdamW learning rate. Default: the preset's (small: 3e-4; reference: 1e-6).")]
+    public double? LearningRate { get; init; }
+
+    /// <summary>Warm-up steps.</summary>
+    [CommandOption("--warmup <N>")]
+    [Description("Linear learning-rate warm-up steps. Default 20.")]
+    public int? Warmup { get; init; }
+
+    /// <summary>REINFORCE weight.</summary>
+    [CommandOption("--policy-weight <W>")]
+    [Description("Weight of the REINFORCE term. Default: the preset's (small: 100; reference: 1e6).")]
+    public double? PolicyWeight { get; init; }
+
+    /// <summary>Validation interval.</summary>
+    [CommandOption("--eval-every <N>")]
+    [Description("Validate on held-out documents every N steps and after the last (0: only the curves' training values). Default: the preset's (small: 25).")]
+    public int? EvalEvery { get; init; }
+
+    /// <summary>Train without thoughts.</summary>
+    [CommandOption("--no-thoughts")]
+    [Description("Train the plain language model on the same data in the same order: the equal-steps baseline.")]
+    public bool NoThoughts { get; init; }
+
+    /// <summary>The preset of unset values.</summary>
+    [CommandOption("--preset <NAME>")]
+    [Description("Defaults to start from: small (sized for stories260K on a 2-core CPU) or reference (the paper's 7B recipe). Default: small.")]
+    public string? Preset { get; init; }
+
+    /// <summary>The chosen preset.</summary>
+    public TrainPreset ChosenPreset => TrainPreset.Find(Preset ?? TrainPreset.Small.Name) ?? TrainPreset.Small;
+
+    /// <summary>The checkpoint folder <see cref="Resume"/> names: itself, or its <c>checkpoint</c> subfolder.</summary>
+    public string? ResumeCheckpoint => Resume is null ? null
+        : IsCheckpoint(Resume) ? Resume
+        : Path.Combine(Resume, TrainCommand.CheckpointFolderName);
+
+    /// <inheritdoc />
+    public override ValidationResult Validate()
+    {
+        string? problem = CheckRanges() ?? CheckFiles() ?? CheckResume();
+        return problem is null ? base.Validate() : ValidationResult.Error(problem);
+    }
+
+    /// <summary>
+    /// The algorithm options of a new run: those a checkpoint was trained with (<paramref name="trained"/>) or the
+    /// preset's, overridden by the options given.
+    /// </summary>
+    public QuietStarOptions ToQuietStarOptions(QuietStarOptions? trained)
+    {
+        var preset = ChosenPreset;
+        var start = trained ?? QuietStarOptions.Reference with
+        {
+            ThoughtTokens = preset.ThoughtTokens,
+            TalkTokens = preset.TalkTokens,
+            Passes = preset.Passes,
+            PolicyLossWeight = preset.PolicyWeight,
+        };
+        var options = start with
+        {
+            ThoughtTokens = ThoughtTokens ?? start.ThoughtTokens,
+            TalkTokens = TalkTokens ?? start.TalkTokens,
+            Passes = Passes ?? start.Passes,
+            PolicyLossWeight = PolicyWeight ?? start.PolicyLossWeight,
+        };
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>
+    /// The training options: those of <paramref name="saved"/> (a resumed run) or of the preset, overridden by the
+    /// options given, saving to <paramref name="checkpointFolder"/>.
+    /// </summary>
+    public TrainingOptions ToTrainingOptions(TrainingOptions? saved, string checkpointFolder)
+    {
+        var preset = ChosenPreset;
+        var start = saved ?? new TrainingOptions
+        {
+            Steps = preset.Steps,
+            SequenceLength = preset.SequenceLength,
+            BatchSize = preset.Batch,
+            GradientAccumulation = preset.GradientAccumulation,
+            LearningRate = preset.LearningRate,
+            WarmupSteps = preset.WarmupSteps,
+            EvalEvery = preset.EvalEvery,
+            EvalBatches = preset.EvalBatches,
+        };
+        return start with
+        {
+            Steps = Steps ?? start.Steps,
+            SequenceLength = SequenceLength ?? start.SequenceLength,
+            BatchSize = Batch ?? start.BatchSize,
+            LearningRate = LearningRate ?? start.LearningRate,
+            WarmupSteps = Warmup ?? start.WarmupSteps,
+            EvalEvery = EvalEvery ?? start.EvalEvery,
+            Seed = Seed ?? start.Seed,
+            NoThoughts = NoThoughts || start.NoThoughts,
+            CheckpointFolder = checkpointFolder,
+        };
+    }
+
+    /// <summary>The first thought option given that differs from the checkpoint's <paramref name="trained"/> options (a resumed run cannot change them), or null.</summary>
+    public string? ChangedThoughtOption(QuietStarOptions trained) => new (string Option, bool Changed)[]
+    {
+        ($"--passes {Passes} (the checkpoint has {trained.Passes})", Passes is { } p && p != trained.Passes),
+        ($"--thought-tokens {ThoughtTokens} (the checkpoint has {trained.ThoughtTokens})", ThoughtTokens is { } t && t != trained.ThoughtTokens),
+        ($"--talk-tokens {TalkTokens} (the checkpoint has {trained.TalkTokens})", TalkTokens is { } m && m != trained.TalkTokens),
+        ($"--policy-weight {PolicyWeight} (the checkpoint has {trained.PolicyLossWeight})", PolicyWeight is { } w && w != trained.PolicyLossWeight),
+    }.FirstOrDefault(check => check.Changed).Option;
+
+    private static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
+
+    private string? CheckRanges() => new (bool Bad, string Problem)[]
+    {
+        (Steps < 1, $"--steps must be at least 1 (got {Steps})."),
+        (SequenceLength < 2, $"--seq-len must be at least 2 (got {SequenceLength})."),
+        (Batch < 1, $"--batch must be at least 1 (got {Batch})."),
+        (Passes < 1, $"--passes must be at least 1 (got {Passes})."),
+        (Passes == 1 && !NoThoughts, "--passes must be at least 2: the reward baseline is the mean over the passes, so with 1 every advantage is 0."),
+        (ThoughtTokens < 1, $"--thought-tokens must be at least 1 (got {ThoughtTokens})."),
+        (TalkTokens < 1, $"--talk-tokens must be at least 1 (got {TalkTokens})."),
+        (LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)), $"--lr must be a positive number (got {LearningRate})."),
+        (Warmup < 0, $"--warmup must be 0 or more (got {Warmup})."),
+        (PolicyWeight is { } w && !(w >= 0 && double.IsFinite(w)), $"--policy-weight must be a number ≥ 0 (got {PolicyWeight})."),
+        (EvalEvery < 0, $"--eval-every must be 0 or more (got {EvalEvery})."),
+        (Preset is not null && TrainPreset.Find(Preset) is null, $"--preset must be one of {string.Join(", ", TrainPreset.All.Select(p => p.Name))} (got '{Preset}')."),
+    }.FirstOrDefault(check => check.Bad).Problem;
+
+    private string? CheckFiles() =>
+        Data?.FirstOrDefault(file => !File.Exists(file)) is { } missing ? $"--data file '{missing}' does not exist."
+        : Out is not null && File.Exists(Out) ? $"--out '{Out}' is a file; give a folder."
+        : null;
+
+    private string? CheckResume()
+    {
+        if (Resume is null)
+        {
+            return null;
+        }
+
+        string? fixedByCheckpoint = Model is not null ? "--model" : Preset is not null ? "--preset" : null;
+        return fixedByCheckpoint is not null ? $"{fixedByCheckpoint} cannot be combined with --resume: the checkpoint holds the model and its options."
+            : !Directory.Exists(Resume) ? $"--resume folder '{Resume}' does not exist."
+            : !IsCheckpoint(ResumeCheckpoint!) ? $"--resume '{Resume}' holds no checkpoint (no {QuietStarCheckpoint.ManifestFileName} in it or in its {TrainCommand.CheckpointFolderName}/ folder)."
+            : null;
+    }
+}

@@ -1,0 +1,94 @@
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core;
+using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Training;
+using static TorchSharp.torch;
+
+namespace QuietStar.Cli.Commands.Train;
+
+/// <summary>The model being trained and its trainer, from a base model or a checkpoint.</summary>
+internal sealed class TrainingRun : IDisposable
+{
+    private readonly IDisposable owner;
+
+    private TrainingRun(QuietStarTrainer trainer, TrainingOptions options, IDisposable owner, string modelName, string? resumedFrom)
+    {
+        Trainer = trainer;
+        Options = options;
+        this.owner = owner;
+        ModelName = modelName;
+        ResumedFrom = resumedFrom;
+    }
+
+    /// <summary>The trainer.</summary>
+    public QuietStarTrainer Trainer { get; }
+
+    /// <summary>The model it trains.</summary>
+    public QuietStarModel Model => Trainer.Model;
+
+    /// <summary>The training options in effect.</summary>
+    public TrainingOptions Options { get; }
+
+    /// <summary>How diagnostics and results name the model.</summary>
+    public string ModelName { get; }
+
+    /// <summary>The checkpoint folder a resumed run continues; null for a new run.</summary>
+    public string? ResumedFrom { get; }
+
+    /// <summary>A new run: the model is equipped for Quiet-STaR, or a checkpoint's trained thoughts are kept.</summary>
+    public static TrainingRun Start(TrainSettings settings, string checkpointFolder, DiagnosticsLogger logger)
+    {
+        var options = settings.ToTrainingOptions(saved: null, checkpointFolder);
+        options.Validate();
+        var loaded = settings.LoadModel();
+        try
+        {
+            var model = loaded.QuietStar is { } trained
+                ? QuietStarModel.Restore(trained.LanguageModel, trained.ThoughtEmbeddings, trained.MixingHead, settings.ToQuietStarOptions(trained.Options),
+                    trained.StartThoughtId, trained.EndThoughtId)
+                : loaded.Equip(settings.ToQuietStarOptions(null), (ulong)options.Seed);
+            return new TrainingRun(new QuietStarTrainer(model, loaded.Tokenizer, options, logger), options, loaded, settings.ModelName, null);
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Continues the run saved in <paramref name="resumeFolder"/> with its own options, overridden by those given.</summary>
+    public static TrainingRun Resume(TrainSettings settings, string resumeFolder, string checkpointFolder, DiagnosticsLogger logger)
+    {
+        var checkpoint = QuietStarCheckpoint.Load(resumeFolder, CPU, ScalarType.Float32);
+        try
+        {
+            var state = checkpoint.Training ?? throw new InvalidOperationException(
+                $"--resume '{resumeFolder}' was saved for inference and holds no training state; train from it with --model instead.");
+            if (settings.ChangedThoughtOption(checkpoint.Model.Options) is { } changed)
+            {
+                throw new ArgumentException($"{changed}: a resumed run keeps the checkpoint's thought options; train from it with --model to change them.");
+            }
+
+            var options = settings.ToTrainingOptions(state.Options, checkpointFolder);
+            if (options.Steps <= state.Step)
+            {
+                throw new ArgumentException($"--steps {options.Steps} must be more than the {state.Step} steps the checkpoint has completed.");
+            }
+
+            var trainer = QuietStarTrainer.Resume(checkpoint, options, logger);
+            return new TrainingRun(trainer, options, checkpoint.Model, $"{resumeFolder} (step {state.Step})", checkpoint.Folder);
+        }
+        catch
+        {
+            checkpoint.Model.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Trainer.Dispose();
+        owner.Dispose();
+    }
+}
