@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using QuietStar.Cli.Commands.Bench;
 using QuietStar.Cli.Commands.Eval;
 using QuietStar.Cli.Commands.Generate;
+using QuietStar.Cli.Commands.Inspect;
 using QuietStar.Cli.Commands.Train;
 using QuietStar.Cli.Infrastructure;
 using Spectre.Console.Cli;
@@ -35,12 +36,18 @@ app.Configure(config =>
     config.AddCommand<GenerateCommand>("generate")
         .WithDescription("Continue a prompt. The continuation (not the prompt) streams to stdout; diagnostics go to stderr.")
         .WithExample("generate", "--prompt", "\"Once upon a time\"", "--greedy", "--max-tokens", "100");
+    config.AddCommand<InspectCommand>("inspect")
+        .WithDescription("Write an HTML page showing, for every token of a text, the thought before it, its mixing weight and base vs after-thought NLL.")
+        .WithExample("inspect", "--text", "\"Once upon a time there was a cat.\"", "--out", "report.html");
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Measure speed and memory; each prints one JSON line on stdout.");
         bench.AddCommand<TrainBenchCommand>("train")
             .WithDescription("Time full Quiet-STaR training steps (objective, backward, AdamW) on real text.")
             .WithExample("bench", "train", "--attention", "both", "--steps", "5");
+        bench.AddCommand<DecodeBenchCommand>("decode")
+            .WithDescription("Time base decoding against quiet decoding (a thought before every token), interleaved; ms per token.")
+            .WithExample("bench", "decode", "--max-tokens", "128", "--thought-tokens", "9", "--repeats", "5");
         bench.AddCommand<SoakBenchCommand>("soak")
             .WithDescription("Train for many steps, sampling live tensors, RSS and threads, to show that nothing leaks.")
             .WithExample("bench", "soak", "--steps", "1000");

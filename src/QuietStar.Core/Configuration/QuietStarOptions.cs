@@ -58,6 +58,35 @@ public sealed record QuietStarOptions
     /// <summary>Where the mixing head blends predictions. Default <see cref="Configuration.MixingSpace.Logits"/>.</summary>
     public MixingSpace MixingSpace { get; set; } = MixingSpace.Logits;
 
+    /// <summary>
+    /// Beyond the reference (off by default): divide the advantages by their standard deviation over all rows and
+    /// scored positions of the batch, after the baseline and before the clamp, so that the policy gradient's scale no
+    /// longer depends on how much the mixing weight lets the thoughts move the NLL. With it, a policy weight near 1
+    /// (not 1e6) is the natural scale. Default false.
+    /// </summary>
+    public bool NormalizeAdvantages { get; set; }
+
+    /// <summary>
+    /// Beyond the reference (off by default): weight β_H of an entropy bonus on the thought-token distributions at the
+    /// sampling temperature 1; the loss gets −β_H·H, so training raises the entropy and resists collapsing to one
+    /// thought. Default 0.
+    /// </summary>
+    public double ThoughtEntropyWeight { get; set; }
+
+    /// <summary>
+    /// Beyond the reference (off by default): weight β_KL of KL(π_thought ‖ p_base), the thought-token distribution at
+    /// temperature 1 against the base pass's (detached) next-token distribution at the same position; the loss gets
+    /// +β_KL·KL, which keeps thoughts close to plausible continuations of their own context. Default 0.
+    /// </summary>
+    public double ThoughtKlWeight { get; set; }
+
+    /// <summary>
+    /// Beyond the reference (off by default): the policy weight rises linearly from 0 at thought step 0 to
+    /// <see cref="PolicyLossWeight"/> at this step, so the mixing head and the LM settle before REINFORCE pushes;
+    /// 0 applies the full weight from the start. Default 0.
+    /// </summary>
+    public int PolicyWeightWarmupSteps { get; set; }
+
     /// <summary>A fresh copy of the reference's training configuration (the defaults).</summary>
     public static QuietStarOptions Reference => new();
 
@@ -82,6 +111,11 @@ public sealed record QuietStarOptions
         Require(!string.IsNullOrEmpty(ThoughtInitText), nameof(ThoughtInitText), "must not be empty.");
         Require(!string.IsNullOrWhiteSpace(StartThoughtToken) && !string.IsNullOrWhiteSpace(EndThoughtToken) && StartThoughtToken != EndThoughtToken,
             nameof(StartThoughtToken), "and EndThoughtToken must be two different non-empty strings.");
+        Require(ThoughtEntropyWeight >= 0 && double.IsFinite(ThoughtEntropyWeight), nameof(ThoughtEntropyWeight),
+            $"must be ≥ 0 and finite (got {ThoughtEntropyWeight}); the bonus raises entropy, so a negative weight would drive thoughts to collapse.");
+        Require(ThoughtKlWeight >= 0 && double.IsFinite(ThoughtKlWeight), nameof(ThoughtKlWeight),
+            $"must be ≥ 0 and finite (got {ThoughtKlWeight}); a negative weight would push thoughts away from the language model.");
+        Require(PolicyWeightWarmupSteps >= 0, nameof(PolicyWeightWarmupSteps), $"must be ≥ 0; 0 applies the full policy weight from the start (got {PolicyWeightWarmupSteps}).");
         Require(Enum.IsDefined(Attention), nameof(Attention), $"has an unknown value {Attention}.");
         Require(Enum.IsDefined(MixingSpace), nameof(MixingSpace), $"has an unknown value {MixingSpace}.");
         Require(Enum.IsDefined(ThoughtInitRule), nameof(ThoughtInitRule), $"has an unknown value {ThoughtInitRule}.");

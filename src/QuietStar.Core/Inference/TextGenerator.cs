@@ -25,13 +25,19 @@ public sealed class TextGenerator
     /// <summary>Creates a generator for <paramref name="model"/> and the <paramref name="tokenizer"/> it was trained with.</summary>
     /// <exception cref="InvalidOperationException">The tokenizer has more base tokens than the model's vocabulary.</exception>
     public TextGenerator(CausalLanguageModel model, TextTokenizer tokenizer)
+        : this(model, tokenizer, int.MaxValue)
+    {
+    }
+
+    /// <summary>Creates a generator that never produces ids at or above <paramref name="vocabularyLimit"/> (e.g. a Quiet-STaR model's thought tokens).</summary>
+    internal TextGenerator(CausalLanguageModel model, TextTokenizer tokenizer, int vocabularyLimit)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         tokenizer.EnsureFits(model.Config.VocabSize);
         _model = model;
         _tokenizer = tokenizer;
-        _vocabulary = Math.Min(model.Config.VocabSize, tokenizer.VocabularySize);
+        _vocabulary = Math.Min(Math.Min(model.Config.VocabSize, tokenizer.VocabularySize), vocabularyLimit);
         StopTokenIds = new[] { model.Config.EosTokenId, model.Config.BosTokenId, tokenizer.EosId, tokenizer.BosId }
             .OfType<int>()
             .Where(id => id < _vocabulary)
@@ -56,7 +62,7 @@ public sealed class TextGenerator
     public IEnumerable<GeneratedPiece> Stream(string prompt, GenerationOptions options)
     {
         var rows = Prepare([prompt], options);
-        return Decode(rows, options);
+        return Decode(rows, options).Select(item => item.Piece);
     }
 
     /// <summary>Generates the whole continuation of <paramref name="prompt"/>.</summary>
@@ -89,15 +95,7 @@ public sealed class TextGenerator
     /// <summary>Validates everything and encodes the prompts, before any tensor work.</summary>
     private DecodingRow[] Prepare(IReadOnlyList<string> prompts, GenerationOptions options)
     {
-        ArgumentNullException.ThrowIfNull(prompts);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        if (prompts.Count == 0)
-        {
-            throw new ArgumentException("Give at least one prompt.", nameof(prompts));
-        }
-
-        var encoded = prompts.Select(Encode).ToArray();
+        var encoded = PromptEncoding.Encode(_tokenizer, prompts, options);
         int longest = encoded.Max(ids => ids.Length);
         int context = _model.Config.MaxPositionEmbeddings;
         if (longest + options.MaxTokens > context)
@@ -111,71 +109,25 @@ public sealed class TextGenerator
         return encoded.Select(ids => new DecodingRow(_tokenizer, ids, options.StopStrings)).ToArray();
     }
 
-    private int[] Encode(string prompt)
-    {
-        ArgumentNullException.ThrowIfNull(prompt);
-        int[] ids = _tokenizer.Encode(prompt, addBos: _tokenizer.BosId is not null);
-        return ids.Length > 0
-            ? ids
-            : throw new ArgumentException("The prompt is empty and the tokenizer has no BOS token to start from; give a prompt.", nameof(prompt));
-    }
-
     /// <summary>The decoding loop: prefill, then one token per step, until every row has stopped.</summary>
-    private IEnumerable<GeneratedPiece> Decode(DecodingRow[] rows, GenerationOptions options)
+    private IEnumerable<(int Row, GeneratedPiece Piece)> Decode(DecodingRow[] rows, GenerationOptions options)
     {
         using var cache = new KeyValueCache(_model.Config.NumLayers);
         using var generator = options.Greedy ? null : new Generator(options.Seed ?? (ulong)Random.Shared.NextInt64(), _model.Device);
-        int longest = rows.Max(row => row.PromptIds.Length);
-        long[] padding = rows.Select(row => (long)(longest - row.PromptIds.Length)).ToArray();
-        long[] input = rows.SelectMany(row => Enumerable.Repeat(0L, longest - row.PromptIds.Length).Concat(row.PromptIds.Select(id => (long)id))).ToArray();
-        for (int step = 0; step < options.MaxTokens; step++)
+        var batch = new LeftPaddedBatch(rows.Select(row => row.PromptIds).ToArray(), _model.Device);
+        foreach (var item in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, ids => Step(ids, batch, cache, options, generator)))
         {
-            int[] next = Step(input, padding, cache, options, generator);
-            bool last = step == options.MaxTokens - 1;
-            for (int r = 0; r < rows.Length; r++)
-            {
-                if (!rows[r].Finished)
-                {
-                    yield return rows[r].Accept(next[r], options.StopAtEos && StopTokenIds.Contains(next[r]), last);
-                }
-            }
-
-            if (rows.All(row => row.Finished))
-            {
-                yield break;
-            }
-
-            input = next.Select(id => (long)id).ToArray(); // stopped rows keep running, their tokens are ignored
+            yield return item;
         }
     }
 
     /// <summary>Runs the model on the new tokens of every row (appending them to the cache) and chooses the next ones.</summary>
-    /// <param name="ids">The new tokens, row-major <c>[B × L]</c> (0 at padded positions).</param>
-    /// <param name="padding">Number of left-padding positions of each row.</param>
-    /// <param name="cache">The rows' cache.</param>
-    /// <param name="options">The decoding options.</param>
-    /// <param name="generator">The sampling generator; null when greedy.</param>
-    private int[] Step(long[] ids, long[] padding, KeyValueCache cache, GenerationOptions options, Generator? generator)
+    private int[] Step(long[] ids, LeftPaddedBatch batch, KeyValueCache cache, GenerationOptions options, Generator? generator)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var device = _model.Device;
-        long batch = padding.Length, length = ids.Length / batch, start = cache.Length;
-        var inputIds = torch.tensor(ids, [batch, length], device: device);                                      // [B, L]
-        var pad = torch.tensor(padding, device: device).unsqueeze(1);                                           // [B, 1]
-        var positions = (torch.arange(start, start + length, dtype: ScalarType.Int64, device: device).unsqueeze(0) - pad).clamp_min(0); // [B, L]
-        var attention = padding.Any(p => p > 0)
-            ? AttentionSpec.CausalWithPadding(torch.arange(0, start + length, dtype: ScalarType.Int64, device: device).unsqueeze(0) >= pad) // [B, S]
-            : AttentionSpec.Causal();
-        var hidden = _model.forward(new ModelInput
-        {
-            InputIds = inputIds,
-            PositionIds = positions,
-            Attention = attention,
-            Cache = cache,
-            ComputeLogits = false,
-        }).Hidden;                                                                                              // [B, L, H]
-        var logits = _model.ComputeLogits(hidden.select(1, -1)).narrow(-1, 0, _vocabulary);                   // [B, V]
+        var hidden = _model.forward(batch.Input(ids, cache)).Hidden;                             // [B, L, H]
+        var logits = _model.ComputeLogits(hidden.select(1, -1)).narrow(-1, 0, _vocabulary);    // [B, V]
         return TokenSampler.Choose(logits, options, generator);
     }
 }

@@ -65,11 +65,12 @@ public sealed class KeyValueCache : IDisposable
     public void Truncate(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
+        int current = Length; // read once: Length looks at layer 0, which the loop cuts first
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, current);
         for (int layer = 0; layer < keys.Length; layer++)
         {
             ClearBranches(layer);
-            if (keys[layer] is null || length == Length)
+            if (keys[layer] is null || length == current)
             {
                 continue;
             }

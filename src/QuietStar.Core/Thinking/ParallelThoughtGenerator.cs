@@ -29,7 +29,7 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
         var thoughtHidden = new List<Tensor>(options.ThoughtTokens);
         var ids = new List<Tensor>(options.ThoughtTokens);
         var logProbs = new List<Tensor>(options.ThoughtTokens);
-        double entropy = 0;
+        var thoughtLogits = new List<Tensor>(options.ThoughtTokens);
 
         var hidden = steps.Run(request.Embeddings.Start.expand(rows, length, hiddenSize));          // [R, L, H] after START
         for (int k = 1; k <= options.ThoughtTokens; k++)
@@ -40,7 +40,7 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
             var scaled = (logits / options.ReinforceTemperature).log_softmax(-1);               // [R, L, V]
             logProbs.Add(scaled.gather(-1, token.unsqueeze(-1)).squeeze(-1));                    // [R, L]
             ids.Add(token);
-            entropy += MeanEntropy(logits);
+            thoughtLogits.Add(logits);
             hidden = steps.Run(model.Embed(token));                                             // [R, L, H] after c_k
         }
 
@@ -53,9 +53,9 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
         return new ThoughtRollout(
             torch.stack(ids, dim: -1),       // [R, L, T]
             torch.stack(logProbs, dim: -1),  // [R, L, T]
+            thoughtLogits,
             thoughtHidden,
-            talkHidden,
-            entropy / options.ThoughtTokens);
+            talkHidden);
     }
 
     /// <summary>ids[:, s:] padded on the right with <paramref name="pad"/>: the true token s ahead of each position.</summary>
@@ -69,14 +69,6 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
 
         var padding = torch.full(rows, s, pad, dtype: ScalarType.Int64, device: ids.device);
         return torch.cat([ids.narrow(1, s, length - s), padding], dim: 1);                        // [R, L]
-    }
-
-    private static double MeanEntropy(Tensor logits)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        var logp = logits.detach().to_type(ScalarType.Float32).log_softmax(-1);
-        return (-(logp.exp() * logp).sum(-1)).mean().item<float>();
     }
 
     /// <summary>Runs thought steps 1, 2, … with positions t+k and the configured attention strategy.</summary>

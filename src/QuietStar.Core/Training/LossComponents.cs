@@ -30,6 +30,15 @@ public sealed record LossComponents
     /// <summary>LM part of the loss.</summary>
     public required double LanguageModelingLoss { get; init; }
 
+    /// <summary>The weight the policy loss entered the total with (0 when excluded; ramped during the policy-weight warm-up).</summary>
+    public required double PolicyWeight { get; init; }
+
+    /// <summary>
+    /// <see cref="WeightedPolicyLoss"/> / <see cref="LanguageModelingLoss"/>: how large the REINFORCE term is next to the
+    /// LM loss (0 when the LM loss is 0). At the reference's weight 1e6 on a tiny model it reaches 10³ and more.
+    /// </summary>
+    public double PolicyToLanguageModelingRatio => LanguageModelingLoss == 0 ? 0 : WeightedPolicyLoss / LanguageModelingLoss;
+
     /// <summary>Mean mixing weight w over all talk steps, rows and positions.</summary>
     public required double MixingWeightMean { get; init; }
 
@@ -39,16 +48,40 @@ public sealed record LossComponents
     /// <summary>Largest mixing weight.</summary>
     public required double MixingWeightMax { get; init; }
 
+    /// <summary>Standard deviation of the mixing weights (over the same entries as the mean).</summary>
+    public required double MixingWeightStd { get; init; }
+
+    /// <summary>10th percentile of the mixing weights (linear interpolation between order statistics).</summary>
+    public required double MixingWeightP10 { get; init; }
+
+    /// <summary>Median of the mixing weights.</summary>
+    public required double MixingWeightP50 { get; init; }
+
+    /// <summary>90th percentile of the mixing weights.</summary>
+    public required double MixingWeightP90 { get; init; }
+
     /// <summary>Mean reward (talk log-likelihood gain over the base for the next M tokens).</summary>
     public required double RewardMean { get; init; }
 
     /// <summary>Fraction of (row, position) pairs whose training advantage is positive.</summary>
     public required double PositiveAdvantageFraction { get; init; }
 
-    /// <summary>Mean entropy of the thought-token distributions (nats).</summary>
+    /// <summary>Standard deviation of the baselined advantages before any normalisation (nats): how much the thoughts' rewards differ.</summary>
+    public required double AdvantageStd { get; init; }
+
+    /// <summary>Mean entropy of the thought-token distributions at temperature 1 over real positions and thought tokens (nats).</summary>
     public required double ThoughtEntropy { get; init; }
 
-    /// <summary>Number of distinct thought token strings in the batch (out of R·L).</summary>
+    /// <summary>Mean KL of the thought-token distributions to the base pass's next-token distribution at the same position (nats).</summary>
+    public required double ThoughtKl { get; init; }
+
+    /// <summary>The entropy bonus as it entered <see cref="Loss"/>: −β_H·<see cref="ThoughtEntropy"/> (0 when off).</summary>
+    public required double WeightedEntropyBonus { get; init; }
+
+    /// <summary>The KL term as it entered <see cref="Loss"/>: β_KL·<see cref="ThoughtKl"/> (0 when off).</summary>
+    public required double WeightedThoughtKl { get; init; }
+
+    /// <summary>Number of distinct thought token strings at the real positions of the batch (out of R·L at most); 1 means collapse.</summary>
     public required int DistinctThoughts { get; init; }
 
     /// <summary>Reads the components of <paramref name="result"/>.</summary>
@@ -57,37 +90,74 @@ public sealed record LossComponents
         ArgumentNullException.ThrowIfNull(result);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var weights = torch.cat(result.MixingWeights.ToArray(), dim: -1).to_type(ScalarType.Float32); // [R, L, M]
+        var weights = torch.cat(result.MixingWeights.ToArray(), dim: -1).to_type(ScalarType.Float64); // [R, L, M]
+        var regularization = result.Regularization;
+        double policyLoss = Scalar(result.Policy.PolicyLoss);
+        double[] quantiles = Quantiles(weights, 0.1, 0.5, 0.9);
         return new LossComponents
         {
-            Loss = result.Loss.item<float>(),
-            BaseNll = result.LanguageModeling.BaseLoss.item<float>(),
-            TalkNll = result.LanguageModeling.TalkLosses.Select(t => (double)t.item<float>()).ToArray(),
-            PolicyLoss = result.Policy.PolicyLoss.item<float>(),
-            WeightedPolicyLoss = result.Policy.PolicyLoss.item<float>() * result.PolicyWeight,
-            LanguageModelingLoss = result.LanguageModeling.Loss.item<float>(),
-            MixingWeightMean = weights.mean().item<float>(),
-            MixingWeightMin = weights.min().item<float>(),
-            MixingWeightMax = weights.max().item<float>(),
-            RewardMean = result.Policy.Reward.mean().item<float>(),
-            PositiveAdvantageFraction = result.Policy.TrainingAdvantage.gt(0).to_type(ScalarType.Float32).mean().item<float>(),
-            ThoughtEntropy = result.Rollout.ThoughtEntropy,
-            DistinctThoughts = CountDistinct(result.Rollout.ThoughtIds),
+            Loss = Scalar(result.Loss),
+            BaseNll = Scalar(result.LanguageModeling.BaseLoss),
+            TalkNll = result.LanguageModeling.TalkLosses.Select(Scalar).ToArray(),
+            PolicyLoss = policyLoss,
+            WeightedPolicyLoss = policyLoss * result.PolicyWeight,
+            LanguageModelingLoss = Scalar(result.LanguageModeling.Loss),
+            PolicyWeight = result.PolicyWeight,
+            MixingWeightMean = weights.mean().item<double>(),
+            MixingWeightMin = weights.min().item<double>(),
+            MixingWeightMax = weights.max().item<double>(),
+            MixingWeightStd = weights.std(unbiased: false).item<double>(),
+            MixingWeightP10 = quantiles[0],
+            MixingWeightP50 = quantiles[1],
+            MixingWeightP90 = quantiles[2],
+            RewardMean = Scalar(result.Policy.Reward.mean()),
+            PositiveAdvantageFraction = Scalar(result.Policy.TrainingAdvantage.gt(0).to_type(ScalarType.Float64).mean()),
+            AdvantageStd = Scalar(result.Policy.AdvantageStd),
+            ThoughtEntropy = Scalar(regularization.Entropy),
+            ThoughtKl = Scalar(regularization.KlToBase),
+            WeightedEntropyBonus = -regularization.EntropyWeight * Scalar(regularization.Entropy),
+            WeightedThoughtKl = regularization.KlWeight * Scalar(regularization.KlToBase),
+            DistinctThoughts = CountDistinct(result.Rollout.ThoughtIds, result.IsReal),
         };
     }
 
-    /// <summary>Counts distinct thoughts (rows of the last dimension) in ids <c>[R, L, T]</c>.</summary>
-    public static int CountDistinct(Tensor thoughtIds)
+    /// <summary>Counts distinct thoughts (rows of the last dimension) in ids <c>[R, L, T]</c>, at the positions where <paramref name="isReal"/> <c>[R, L]</c> is true (all when null).</summary>
+    public static int CountDistinct(Tensor thoughtIds, Tensor? isReal = null)
     {
         ArgumentNullException.ThrowIfNull(thoughtIds);
         int t = (int)thoughtIds.shape[^1];
         long[] flat = thoughtIds.cpu().contiguous().data<long>().ToArray();
+        bool[]? real = isReal?.to_type(ScalarType.Bool).cpu().contiguous().data<bool>().ToArray();
+        if (real is not null && real.Length * t != flat.Length)
+        {
+            throw new ArgumentException($"The mask has {real.Length} positions but the ids hold {flat.Length / t} thoughts.", nameof(isReal));
+        }
+
         var seen = new HashSet<string>();
         for (int i = 0; i + t <= flat.Length; i += t)
         {
-            seen.Add(string.Join(',', flat.AsSpan(i, t).ToArray()));
+            if (real is null || real[i / t])
+            {
+                seen.Add(string.Join(',', flat.AsSpan(i, t).ToArray()));
+            }
         }
 
         return seen.Count;
+    }
+
+    private static double Scalar(Tensor t) => t.to_type(ScalarType.Float64).item<double>();
+
+    /// <summary>Quantiles of all entries by linear interpolation between order statistics (as numpy's default).</summary>
+    internal static double[] Quantiles(Tensor values, params double[] probabilities)
+    {
+        double[] sorted = values.flatten().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        Array.Sort(sorted);
+        return [.. probabilities.Select(q =>
+        {
+            double position = q * (sorted.Length - 1);
+            int below = (int)Math.Floor(position);
+            int above = Math.Min(below + 1, sorted.Length - 1);
+            return sorted[below] + ((position - below) * (sorted[above] - sorted[below]));
+        })];
     }
 }

@@ -4,7 +4,8 @@ namespace QuietStar.Core.Training;
 
 /// <summary>The REINFORCE part of one batch. Rewards and advantages carry no gradient.</summary>
 /// <param name="Reward">Σ_s [NLL_base(t+s) − NLL_s(t)]: the talk log-likelihood gain of the next M tokens, <c>[R, L−1−M]</c>.</param>
-/// <param name="Advantage">Reward minus the baseline, before clamping, <c>[R, L−1−M]</c>.</param>
+/// <param name="Advantage">Reward minus the baseline, before clamping (divided by <paramref name="AdvantageStd"/> when normalised), <c>[R, L−1−M]</c>.</param>
 /// <param name="TrainingAdvantage">The advantage the policy term uses (clamped at 0 when configured), <c>[R, L−1−M]</c>.</param>
 /// <param name="PolicyLoss">mean over thought tokens of mean_{rows,t}(−A⁺ · log p(c)) (scalar, unweighted).</param>
-public sealed record PolicyResult(Tensor Reward, Tensor Advantage, Tensor TrainingAdvantage, Tensor PolicyLoss);
+/// <param name="AdvantageStd">Standard deviation of the baselined advantages over all rows and positions, before any normalisation (scalar, nats).</param>
+public sealed record PolicyResult(Tensor Reward, Tensor Advantage, Tensor TrainingAdvantage, Tensor PolicyLoss, Tensor AdvantageStd);

@@ -42,7 +42,11 @@ public sealed class QuietStarObjective
     /// <param name="inputIds">Token ids <c>[B, L]</c> (int64); also the targets.</param>
     /// <param name="isReal">Boolean <c>[B, L]</c>, false at padding; null when nothing is padded.</param>
     /// <param name="generator">Random source of the thought samples.</param>
-    public ObjectiveResult Compute(Tensor inputIds, Tensor? isReal, Generator generator)
+    /// <param name="step">
+    /// Optimizer steps already taken with thoughts (0 for the first), for the policy-weight warm-up
+    /// (<see cref="QuietStarOptions.PolicyWeightWarmupSteps"/>); null means after the warm-up, e.g. for evaluation.
+    /// </param>
+    public ObjectiveResult Compute(Tensor inputIds, Tensor? isReal, Generator generator, int? step = null)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         ArgumentNullException.ThrowIfNull(generator);
@@ -60,10 +64,12 @@ public sealed class QuietStarObjective
                 $"Sequences of {length} tokens plus {options.ForwardPasses - 1} thought/talk positions exceed the model's context of {lm.Config.MaxPositionEmbeddings}.", nameof(inputIds));
         }
 
+        double policyWeight = PolicyWeightSchedule.At(options, step);
         var ids = inputIds.repeat_interleave(options.Passes, dim: 0);                                       // [R, L]
         long rows = ids.shape[0];
         var real = (isReal ?? torch.ones_like(inputIds, dtype: ScalarType.Bool)).repeat_interleave(options.Passes, dim: 0); // [R, L]
         var positions = torch.arange(length, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(0).expand(rows, length); // [R, L]
+        int[] unsampled = [model.StartThoughtId, model.EndThoughtId];
 
         using var cache = new KeyValueCache(lm.Config.NumLayers);
         var baseOut = lm.call(new ModelInput
@@ -83,7 +89,7 @@ public sealed class QuietStarObjective
             PositionIds = positions,
             PrefixMask = PrefixMask(real, length),
             Cache = cache,
-            UnsampledTokenIds = [model.StartThoughtId, model.EndThoughtId],
+            UnsampledTokenIds = unsampled,
             PadTokenId = lm.Config.PadTokenId ?? lm.Config.EosTokenId ?? 0,
             Generator = generator,
         });
@@ -91,25 +97,39 @@ public sealed class QuietStarObjective
         var (talkLogits, weights) = Mix(baseOut.Hidden, baseOut.Logits!, rollout.TalkHidden);
         var nll = teacherForcing.Compute(baseOut.Logits!, talkLogits, ids, real, options.BaseLossWeight);
         var policy = rewards.Estimate(nll, rollout.ThoughtLogProbs, options);
-        double policyWeight = options.IncludePolicyLoss ? options.PolicyLossWeight : 0.0;
-        var loss = options.IncludePolicyLoss ? nll.Loss + policy.PolicyLoss * policyWeight : nll.Loss;
-        return new ObjectiveResult(loss, baseOut.Logits!, talkLogits, weights, rollout, nll, policy, policyWeight);
+        var regularization = ThoughtDistributionTerms.Compute(rollout.ThoughtLogits, baseOut.Logits!, real, unsampled, options);
+        var loss = Total(nll.Loss, policy.PolicyLoss, policyWeight, regularization);
+        return new ObjectiveResult(loss, baseOut.Logits!, talkLogits, weights, rollout, nll, policy, policyWeight, regularization, real);
+    }
+
+    /// <summary>L_NLL + w·L_PG (the reference's total), then −β_H·H and +β_KL·KL when their weights are non-zero.</summary>
+    private Tensor Total(Tensor languageModeling, Tensor policyLoss, double policyWeight, ThoughtRegularization regularization)
+    {
+        var loss = options.IncludePolicyLoss ? languageModeling + policyLoss * policyWeight : languageModeling;
+        if (regularization.EntropyWeight > 0)
+        {
+            loss = loss - regularization.Entropy * regularization.EntropyWeight;
+        }
+
+        if (regularization.KlWeight > 0)
+        {
+            loss = loss + regularization.KlToBase * regularization.KlWeight;
+        }
+
+        return loss;
     }
 
     /// <summary>Mixes each talk step with the base prediction for the same target: the base state at t+s.</summary>
     private (List<Tensor> Logits, List<Tensor> Weights) Mix(Tensor baseHidden, Tensor baseLogits, IReadOnlyList<Tensor> talkHidden)
     {
-        var lm = model.LanguageModel;
         var logits = new List<Tensor>(talkHidden.Count);
         var weights = new List<Tensor>(talkHidden.Count);
         for (int s = 0; s < talkHidden.Count; s++)
         {
-            var alignedHidden = baseHidden.roll(-s, 1);                                          // [R, L, H]: h_base(t+s)
-            var w = model.MixingHead.ComputeWeight(alignedHidden, talkHidden[s]);                // [R, L, 1]
+            int shift = s;
+            var (mixed, w) = ThoughtMixing.Mix(model, options.MixingSpace, baseHidden.roll(-s, 1), () => baseLogits.roll(-shift, 1), talkHidden[s]); // h_base(t+s): [R, L, V], [R, L, 1]
+            logits.Add(mixed);
             weights.Add(w);
-            logits.Add(options.MixingSpace == MixingSpace.Logits
-                ? (1 - w) * baseLogits.roll(-s, 1) + w * lm.ComputeLogits(talkHidden[s])           // [R, L, V]
-                : lm.ComputeLogits((1 - w) * alignedHidden + w * talkHidden[s]));
         }
 
         return (logits, weights);

@@ -16,7 +16,8 @@ namespace QuietStar.Core.Training;
 /// Trains a <see cref="QuietStarModel"/> on a <see cref="TextCorpus"/> (paper §4, reference <c>quiet-star-train.py</c>):
 /// AdamW with decay on matrices only, linear warm-up then constant or cosine, gradient clipping and accumulation,
 /// periodic validation and atomic checkpoints that resume bit for bit. With <see cref="TrainingOptions.NoThoughts"/>
-/// it trains the same model on the same data in the same order with the plain LM loss (the baseline).
+/// it trains the same model on the same data in the same order with the plain LM loss (the baseline); with
+/// <see cref="TrainingOptions.PlainLanguageModelSteps"/> it does so only for the first steps (a warm start).
 /// </summary>
 /// <remarks>
 /// A step runs synchronously on the calling thread (TorchSharp's dispose scopes are per thread), with one dispose
@@ -120,7 +121,8 @@ public sealed class QuietStarTrainer : IDisposable
         ValidationResult? validation = null;
         string? checkpoint = null;
         logger.LogInformation("Training {Mode} from step {Start} to {Steps} on {Train} training / {Validation} validation documents.",
-            options.NoThoughts ? "without thoughts" : "with thoughts", startStep, options.Steps, split.Train.DocumentCount, split.Validation.DocumentCount);
+            options.NoThoughts ? "without thoughts"
+                : options.PlainLanguageModelSteps > 0 ? $"with thoughts after {options.PlainLanguageModelSteps} plain-LM steps" : "with thoughts", startStep, options.Steps, split.Train.DocumentCount, split.Validation.DocumentCount);
         while (CompletedSteps < options.Steps)
         {
             StopIfCancelled(cancellationToken);
@@ -284,7 +286,7 @@ public sealed class QuietStarTrainer : IDisposable
             optimizer.step();
         }
 
-        return new StepOutcome(LossComponentsMean.Of(parts), lr, norm, tokens);
+        return new StepOutcome(LossComponentsMean.Of(parts), lr, norm, tokens, ThinksThisStep);
     }
 
     /// <summary>Forward and backward of one micro-batch, in its own dispose scope; gradients are averaged over the step.</summary>
@@ -292,7 +294,7 @@ public sealed class QuietStarTrainer : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var batch = sampler!.NextBatch(options.BatchSize, Model.LanguageModel.Device);              // ids, isReal [B, L]
-        if (options.NoThoughts)
+        if (!ThinksThisStep)
         {
             var nll = NextTokenLoss.TokenNll(Model.LanguageModel, batch.InputIds, batch.IsReal);   // [B, L−1]
             var loss = NextTokenLoss.Mean(nll, batch.IsReal);
@@ -300,10 +302,13 @@ public sealed class QuietStarTrainer : IDisposable
             return (LossComponentsMean.PlainLanguageModel(loss.to_type(ScalarType.Float64).item<double>()), batch.RealTokens);
         }
 
-        var result = objective.Compute(batch.InputIds, batch.IsReal, thoughtGenerator);
+        var result = objective.Compute(batch.InputIds, batch.IsReal, thoughtGenerator, step: CompletedSteps - options.PlainLanguageModelSteps);
         (result.Loss / options.GradientAccumulation).backward();
         return (result.Components(), batch.RealTokens);
     }
+
+    /// <summary>Whether the step being taken trains with thoughts (not the baseline, not the plain-LM warm start).</summary>
+    private bool ThinksThisStep => !options.NoThoughts && CompletedSteps >= options.PlainLanguageModelSteps;
 
     private bool ShouldValidate(TextCorpus validation) =>
         options.EvalEvery > 0 && validation.DocumentCount > 0 && (CompletedSteps % options.EvalEvery == 0 || CompletedSteps == options.Steps);
@@ -320,7 +325,7 @@ public sealed class QuietStarTrainer : IDisposable
         });
         TrainingMetrics.RecordValidation(result);
         logger.LogInformation(
-            "Validation at step {Step}: base NLL {Base:F4}, talk NLL {Talk:F4} ({Delta:+0.0000;-0.0000}), hardest 10%: {HardBase:F4} → {HardTalk:F4}, mixing weight {Weight:F4}.",
+            "Validation at step {Step}: base NLL {Base:F4}, talk NLL {Talk:F4} ({Delta:F4}), hardest 10%: {HardBase:F4} → {HardTalk:F4}, mixing weight {Weight:F4}.",
             CompletedSteps, result.BaseNll, result.TalkNll, result.TalkMinusBase, result.HardBaseNll, result.HardTalkNll, result.MeanMixingWeight);
         return result;
     }
@@ -352,6 +357,7 @@ public sealed class QuietStarTrainer : IDisposable
         {
             Step = CompletedSteps,
             TotalSteps = options.Steps,
+            WithThoughts = step.WithThoughts,
             Components = step.Components,
             LearningRate = step.LearningRate,
             GradientNorm = step.GradientNorm,
@@ -363,8 +369,10 @@ public sealed class QuietStarTrainer : IDisposable
         };
         TrainingMetrics.RecordStep(report);
         logger.LogInformation(
-            "Step {Step}/{Total}: loss {Loss:F4}, base NLL {Base:F4}, talk−base {Delta:+0.0000;-0.0000}, mixing weight {Weight:F4}, lr {Lr:G3}, grad norm {Norm:F3}, {TokensPerSecond:F0} tok/s, ETA {Eta:hh\\:mm\\:ss}.",
+            "Step {Step}/{Total}: loss {Loss:F4}, base NLL {Base:F4}, talk−base {Delta:F4}, mixing weight {Weight:F4}, policy/LM {PolicyRatio:G3}, " +
+            "thought entropy {Entropy:F3}, {Distinct} distinct thoughts, lr {Lr:G3}, grad norm {Norm:F3}, {TokensPerSecond:F0} tok/s, ETA {Eta:hh\\:mm\\:ss}.",
             report.Step, report.TotalSteps, report.Components.Loss, report.Components.BaseNll, report.TalkMinusBase, report.MixingWeight,
+            report.PolicyToLanguageModelingRatio, report.Components.ThoughtEntropy, report.Components.DistinctThoughts,
             report.LearningRate, report.GradientNorm, report.TokensPerSecond, report.EstimatedRemaining);
         progress?.Report(report);
     }
@@ -381,5 +389,5 @@ public sealed class QuietStarTrainer : IDisposable
         return state.data<byte>().ToArray();
     }
 
-    private sealed record StepOutcome(LossComponents Components, double LearningRate, double GradientNorm, long Tokens);
+    private sealed record StepOutcome(LossComponents Components, double LearningRate, double GradientNorm, long Tokens, bool WithThoughts);
 }

@@ -8,9 +8,17 @@ namespace QuietStar.Core.Training;
 /// The reference's REINFORCE estimator. Reward r(t) = Σ_{s&lt;M} [NLL_base(t+s) − NLL_s(t)] for t &lt; L−1−M; baseline =
 /// mean over the P passes of the same sequence, self included (<c>trice_mode</c>); negative advantages clamped to 0
 /// (<c>remove_negative_rewards</c>); loss = mean over the T thought tokens of mean_{rows,t}(−A⁺(t) · log p(c(t))).
+/// Beyond the reference, <see cref="QuietStarOptions.NormalizeAdvantages"/> divides the advantages by their standard
+/// deviation over the batch between the baseline and the clamp.
 /// </summary>
 public sealed class ReinforceRewardEstimator : IRewardEstimator
 {
+    /// <summary>
+    /// The smallest standard deviation advantages are divided by: rounding noise (far below it) is not blown up to unit
+    /// scale, and all-zero advantages (at initialisation, w ≡ 0) stay zero.
+    /// </summary>
+    internal const double AdvantageStdFloor = 1e-6;
+
     /// <inheritdoc />
     public PolicyResult Estimate(TeacherForcingResult nll, Tensor thoughtLogProbs, QuietStarOptions options)
     {
@@ -33,11 +41,13 @@ public sealed class ReinforceRewardEstimator : IRewardEstimator
             }
         }
 
-        var advantage = options.MeanBaseline ? SubtractPassMean(reward, options.Passes) : reward;     // [R, n]
+        var baselined = options.MeanBaseline ? SubtractPassMean(reward, options.Passes) : reward;     // [R, n]
+        var spread = baselined.std(unbiased: false);                                                   // scalar, over R·n
+        var advantage = options.NormalizeAdvantages ? baselined / spread.clamp_min(AdvantageStdFloor) : baselined;
         var trainingAdvantage = options.ClampNegativeAdvantages ? advantage.clamp_min(0) : advantage;
         var logp = thoughtLogProbs.narrow(1, 0, n);                                                    // [R, n, T]
         var policyLoss = (-trainingAdvantage.unsqueeze(-1) * logp).mean([0L, 1L]).mean();              // scalar
-        return new PolicyResult(reward, advantage, trainingAdvantage, policyLoss);
+        return new PolicyResult(reward, advantage, trainingAdvantage, policyLoss, spread);
     }
 
     /// <summary>Subtracts, per sequence and position, the mean over its P adjacent copies (rows i·P … i·P+P−1).</summary>

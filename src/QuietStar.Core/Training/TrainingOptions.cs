@@ -67,6 +67,14 @@ public sealed record TrainingOptions
     /// </summary>
     public bool NoThoughts { get; set; }
 
+    /// <summary>
+    /// Beyond the reference (off by default): the first this many optimizer steps train the plain next-token loss
+    /// without thoughts (a warm start, as in <see cref="NoThoughts"/>); thoughts are switched on after them and the
+    /// policy-weight warm-up counts from there. Lets a model that barely knows the corpus learn it before REINFORCE
+    /// rewards thoughts against a moving base. Default 0.
+    /// </summary>
+    public int PlainLanguageModelSteps { get; init; }
+
     /// <summary>Checks every option on its own; the exception names the option.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
@@ -83,6 +91,9 @@ public sealed record TrainingOptions
         Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
         Require(GradientAccumulation >= 1, nameof(GradientAccumulation), $"must be at least 1 (got {GradientAccumulation}).");
         Require(SequenceLength >= 2, nameof(SequenceLength), $"must be at least 2 tokens (got {SequenceLength}).");
+        Require(PlainLanguageModelSteps >= 0, nameof(PlainLanguageModelSteps), $"must be ≥ 0; 0 switches thoughts on from the first step (got {PlainLanguageModelSteps}).");
+        Require(PlainLanguageModelSteps == 0 || !NoThoughts, nameof(PlainLanguageModelSteps),
+            $"is {PlainLanguageModelSteps}, but NoThoughts already trains the plain LM at every step; set one of them.");
         Require(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), $"must be in [0, 1) (got {ValidationFraction}).");
         Require(EvalEvery >= 0, nameof(EvalEvery), $"must be ≥ 0; 0 disables validation (got {EvalEvery}).");
         Require(EvalBatches >= 1, nameof(EvalBatches), $"must be at least 1 (got {EvalBatches}).");

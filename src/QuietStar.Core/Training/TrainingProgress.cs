@@ -11,6 +11,12 @@ public sealed record TrainingProgress
     /// <summary>The step the run ends at.</summary>
     public required int TotalSteps { get; init; }
 
+    /// <summary>
+    /// Whether this step trained with thoughts; false for <see cref="TrainingOptions.NoThoughts"/> and for the first
+    /// <see cref="TrainingOptions.PlainLanguageModelSteps"/> (the plain-LM warm start).
+    /// </summary>
+    public required bool WithThoughts { get; init; }
+
     /// <summary>Loss components averaged over the step's micro-batches.</summary>
     public required LossComponents Components { get; init; }
 
@@ -40,4 +46,7 @@ public sealed record TrainingProgress
 
     /// <summary>Mean mixing weight of the training batch.</summary>
     public double MixingWeight => Components.MixingWeightMean;
+
+    /// <summary>Weighted policy term over the LM loss of the training batch.</summary>
+    public double PolicyToLanguageModelingRatio => Components.PolicyToLanguageModelingRatio;
 }

@@ -15,16 +15,31 @@ internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSett
         var options = settings.ToOptions();
         options.Validate(); // before spending time on loading
         var clock = Stopwatch.StartNew();
-        using var model = settings.LoadModel();
-        var config = model.Model.Config;
+        using var model = GenerateModel.Load(settings);
+        var config = model.Config;
         console.Diagnostics.MarkupLineInterpolated(
             $"[grey]{settings.ModelName}: {config.ModelType}, {config.NumLayers} layers, hidden {config.HiddenSize}, vocab {config.VocabSize}, context {config.MaxPositionEmbeddings}; loaded in {clock.ElapsedMilliseconds} ms[/]");
+        var thoughts = settings.ToThoughtOptions();
+        if (thoughts.Think)
+        {
+            console.Diagnostics.MarkupLineInterpolated($"[grey]thinking before every token: START, {model.Generator.ThoughtTokens} thought tokens, END[/]");
+        }
+
+        if (model.FreshlyEquipped)
+        {
+            console.Diagnostics.MarkupLineInterpolated($"[yellow]{ThinkingModels.UntrainedWarning}[/]");
+        }
 
         clock.Restart();
         int tokens = 0;
-        foreach (var piece in new TextGenerator(model.Model, model.Tokenizer).Stream(settings.Prompt, options))
+        foreach (var piece in model.Generator.Stream(settings.Prompt, options, thoughts))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (piece.Thought is { } thought)
+            {
+                console.Diagnostics.MarkupLineInterpolated($"[dim][[w={thought.MixingWeight:F2}]] «{thought.Text.ReplaceLineEndings("↵")}»[/]");
+            }
+
             console.Output.Write(piece.Text);
             console.Output.Flush();
             tokens++;

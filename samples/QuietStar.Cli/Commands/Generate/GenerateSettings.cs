@@ -36,19 +36,68 @@ internal sealed class GenerateSettings : ModelSettings
 
     /// <summary>Sampling seed; fresh when null.</summary>
     [CommandOption("--seed <S>")]
-    [Description("Seed for sampling; the same seed gives the same text.")]
+    [Description("Seed for sampling and thoughts; the same seed gives the same text.")]
     public ulong? Seed { get; init; }
+
+    /// <summary>Think before every token.</summary>
+    [CommandOption("--thoughts")]
+    [Description("Think before every token (quiet decoding). Default for a Quiet-STaR checkpoint; a plain model is equipped freshly, with an untrained mixing head, so its text equals the base model's.")]
+    public bool Thoughts { get; init; }
+
+    /// <summary>Decode as the base model.</summary>
+    [CommandOption("--no-thoughts")]
+    [Description("Decode without thoughts, as the base model (also for a Quiet-STaR checkpoint).")]
+    public bool NoThoughts { get; init; }
+
+    /// <summary>Print every thought on stderr.</summary>
+    [CommandOption("--show-thoughts")]
+    [Description("Print each thought on stderr before its token, as [w=…] «thought».")]
+    public bool ShowThoughts { get; init; }
+
+    /// <summary>Sampled tokens per thought; the checkpoint's own (or 9 for a freshly equipped model) when null.</summary>
+    [CommandOption("--thought-tokens <T>")]
+    [Description("Sampled tokens per thought (default: the checkpoint's, 9 for a freshly equipped model).")]
+    public int? ThoughtTokens { get; init; }
+
+    /// <summary>Whether <see cref="ModelSettings.Model"/> is a Quiet-STaR checkpoint folder.</summary>
+    public bool IsQuietStarCheckpoint => ModelIsCheckpoint;
+
+    /// <summary>Whether to think: asked for, or by default for a Quiet-STaR checkpoint.</summary>
+    public bool Think => Thoughts || (!NoThoughts && IsQuietStarCheckpoint);
 
     /// <inheritdoc />
     public override ValidationResult Validate()
     {
-        if (Greedy && (Temperature is not null || TopP is not null || Seed is not null))
+        if (Greedy && (Temperature is not null || TopP is not null))
         {
-            return ValidationResult.Error("--greedy cannot be combined with --temperature, --top-p or --seed.");
+            return ValidationResult.Error("--greedy cannot be combined with --temperature or --top-p.");
+        }
+
+        if (Thoughts && NoThoughts)
+        {
+            return ValidationResult.Error("--thoughts and --no-thoughts contradict each other.");
+        }
+
+        if (!Think && (ShowThoughts || ThoughtTokens is not null))
+        {
+            return ValidationResult.Error("--show-thoughts and --thought-tokens need thoughts: add --thoughts (a plain model is then equipped freshly).");
+        }
+
+        if (ThoughtTokens < 1)
+        {
+            return ValidationResult.Error($"--thought-tokens must be at least 1 (got {ThoughtTokens}).");
+        }
+
+        if (Greedy && Seed is not null && !Think)
+        {
+            return ValidationResult.Error("--greedy without thoughts has no randomness: --seed would do nothing (with --thoughts it seeds the thoughts).");
         }
 
         return base.Validate();
     }
+
+    /// <summary>The thought options these settings describe.</summary>
+    public ThoughtOptions ToThoughtOptions() => new() { Think = Think, IncludeThoughts = ShowThoughts };
 
     /// <summary>The library options these settings describe.</summary>
     public GenerationOptions ToOptions()

@@ -1,0 +1,203 @@
+using QuietStar.Core.Model;
+using QuietStar.Core.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Inference;
+
+/// <summary>
+/// Generates text with a Quiet-STaR model that thinks before every token ("quiet" decoding). For each token: the base
+/// step feeds the newest token to the key/value cache (h_base, z_base); on top of it the model reads START, samples T
+/// thought tokens as in training (hard Gumbel from the LM head, START/END excluded, i.e. from softmax at temperature 1)
+/// and reads END, at positions t+1 … t+T+2; the mixing head blends the base and post-thought predictions by the
+/// model's mixing rule; the next token is chosen from that (greedy, or temperature + top-p); and the cache is cut back
+/// to the text, so later tokens never attend to earlier thoughts, exactly as in training. The mixed prediction equals
+/// the one the parallel training pass computes for the same thought.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Cost: T + 3 token slots per generated token (base, START, T thought tokens, END) in T + 2 forward calls (the last
+/// thought token and END share one), instead of one call of one token.
+/// </para>
+/// <para>
+/// Randomness: thoughts are sampled even with <see cref="GenerationOptions.Greedy"/>, so
+/// <see cref="GenerationOptions.Seed"/> also seeds them (a fresh seed when null). Each row of a batch samples its
+/// thoughts from its own generator seeded from Seed + row index, so with greedy text a row of a batch continues as its
+/// prompt does alone with that seed (up to floating-point rounding in near ties). Text sampling, as in
+/// <see cref="TextGenerator"/>, draws every row from one generator seeded with Seed.
+/// </para>
+/// <para>
+/// Without thoughts (<see cref="ThoughtOptions.None"/>, or a plain model) it decodes as <see cref="TextGenerator"/> does.
+/// Ids of the thought tokens, and ids the tokenizer does not know, are never generated as text.
+/// </para>
+/// </remarks>
+public sealed class QuietStarGenerator
+{
+    private readonly QuietStarModel? model;
+    private readonly TextTokenizer tokenizer;
+    private readonly TextGenerator baseGenerator;
+    private readonly int vocabulary;
+
+    private QuietStarGenerator(CausalLanguageModel languageModel, QuietStarModel? model, TextTokenizer tokenizer, int thoughtTokens)
+    {
+        tokenizer.EnsureFits(languageModel.Config.VocabSize);
+        int textVocabulary = model?.BaseVocabularySize ?? languageModel.Config.VocabSize;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        baseGenerator = new TextGenerator(languageModel, tokenizer, textVocabulary);
+        vocabulary = Math.Min(textVocabulary, tokenizer.VocabularySize);
+        ThoughtTokens = thoughtTokens;
+        Context = languageModel.Config.MaxPositionEmbeddings;
+    }
+
+    /// <summary>Whether the model can think (it is a Quiet-STaR model).</summary>
+    public bool CanThink => model is not null;
+
+    /// <summary>Sampled tokens per thought, T (0 for a model that cannot think).</summary>
+    public int ThoughtTokens { get; }
+
+    /// <summary>The model's context: every position, thoughts included, must stay below it.</summary>
+    public int Context { get; }
+
+    /// <summary>The tokens that end a text when <see cref="GenerationOptions.StopAtEos"/> is set (as <see cref="TextGenerator.StopTokenIds"/>).</summary>
+    public IReadOnlySet<int> StopTokenIds => baseGenerator.StopTokenIds;
+
+    /// <summary>A generator for a Quiet-STaR model. Its modules are shared, not copied.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="tokenizer">The tokenizer the model was trained with (with or without the thought tokens registered).</param>
+    /// <param name="thoughtTokens">Sampled tokens per thought; the model's own <c>ThoughtTokens</c> when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="thoughtTokens"/> is below 1.</exception>
+    /// <exception cref="InvalidOperationException">The tokenizer has more base tokens than the model's vocabulary.</exception>
+    public static QuietStarGenerator For(QuietStarModel model, TextTokenizer tokenizer, int? thoughtTokens = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        int tokens = thoughtTokens ?? model.Options.ThoughtTokens;
+        ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1, nameof(thoughtTokens));
+        return new QuietStarGenerator(model.LanguageModel, model, tokenizer, tokens);
+    }
+
+    /// <summary>A generator for a plain language model, which can only decode without thoughts.</summary>
+    /// <exception cref="InvalidOperationException">The tokenizer has more base tokens than the model's vocabulary.</exception>
+    public static QuietStarGenerator For(CausalLanguageModel model, TextTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return new QuietStarGenerator(model, null, tokenizer, thoughtTokens: 0);
+    }
+
+    /// <summary>
+    /// The most tokens a prompt of <paramref name="promptTokens"/> tokens (BOS included) can be continued by with
+    /// thoughts: the last token's thought ends at position prompt + tokens + T, which must be inside the context.
+    /// </summary>
+    public int MaxThoughtfulTokens(int promptTokens) => Math.Max(0, Context - promptTokens - ThoughtTokens - 1);
+
+    /// <summary>Streams the continuation of <paramref name="prompt"/>, one piece per generated token.</summary>
+    /// <param name="prompt">The text to continue; empty to start from BOS.</param>
+    /// <param name="options">Decoding and stopping options; <see cref="GenerationOptions.Seed"/> also seeds the thoughts.</param>
+    /// <param name="thoughts">Whether to think and whether to include the thoughts in the pieces.</param>
+    /// <returns>The pieces, produced lazily as the sequence is enumerated; the prompt is not included.</returns>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid, or the prompt is empty and the tokenizer has no BOS, or the positions do not fit the
+    /// context: without thoughts, prompt + MaxTokens tokens; with thoughts, the last token's thought, which reaches
+    /// position prompt + MaxTokens + T (see <see cref="MaxThoughtfulTokens"/>). Thrown here, before any work.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">Thoughts were asked of a model that cannot think.</exception>
+    public IEnumerable<ThoughtfulPiece> Stream(string prompt, GenerationOptions options, ThoughtOptions thoughts)
+    {
+        ArgumentNullException.ThrowIfNull(thoughts);
+        thoughts.Validate();
+        if (!thoughts.Think)
+        {
+            return baseGenerator.Stream(prompt, options).Select(piece => new ThoughtfulPiece(piece.TokenId, piece.Text, null));
+        }
+
+        var rows = Prepare([prompt], options);
+        return Decode(rows, options, thoughts.IncludeThoughts).Select(item => item.Piece);
+    }
+
+    /// <summary>Generates the whole continuation of <paramref name="prompt"/>.</summary>
+    /// <inheritdoc cref="Stream" path="/param"/>
+    /// <inheritdoc cref="Stream" path="/exception"/>
+    public GeneratedText Generate(string prompt, GenerationOptions options, ThoughtOptions thoughts) => GenerateBatch([prompt], options, thoughts)[0];
+
+    /// <summary>
+    /// Generates continuations of several prompts in one batch (left-padded, padding masked). With greedy text, row r
+    /// equals what <see cref="Generate"/> gives for its prompt alone with seed Seed + r (up to rounding in near ties).
+    /// </summary>
+    /// <param name="prompts">The texts to continue.</param>
+    /// <param name="options">Decoding and stopping options, shared by every row.</param>
+    /// <param name="thoughts">Whether to think (the thoughts themselves are only streamed, never collected).</param>
+    /// <returns>One result per prompt, in order.</returns>
+    /// <exception cref="ArgumentException">No prompts, invalid options, or the longest prompt does not fit as in <see cref="Stream"/>.</exception>
+    /// <exception cref="InvalidOperationException">Thoughts were asked of a model that cannot think.</exception>
+    public IReadOnlyList<GeneratedText> GenerateBatch(IReadOnlyList<string> prompts, GenerationOptions options, ThoughtOptions thoughts)
+    {
+        ArgumentNullException.ThrowIfNull(thoughts);
+        thoughts.Validate();
+        if (!thoughts.Think)
+        {
+            return baseGenerator.GenerateBatch(prompts, options);
+        }
+
+        var rows = Prepare(prompts, options);
+        foreach (var _ in Decode(rows, options, includeThoughts: false))
+        {
+            // The rows collect the text; the pieces are only for streaming.
+        }
+
+        return rows.Select(row => row.Result).ToArray();
+    }
+
+    /// <summary>Validates everything and encodes the prompts, before any tensor work.</summary>
+    private DecodingRow[] Prepare(IReadOnlyList<string> prompts, GenerationOptions options)
+    {
+        if (model is null)
+        {
+            throw new InvalidOperationException(
+                "Thoughts were asked for, but this model has no thought tokens: it is a plain language model, not a Quiet-STaR " +
+                "model (no START/END embeddings, no mixing head). Generate without thoughts (ThoughtOptions.None), or load a Quiet-STaR model.");
+        }
+
+        var encoded = PromptEncoding.Encode(tokenizer, prompts, options);
+        int longest = encoded.Max(ids => ids.Length);
+        if (options.MaxTokens > MaxThoughtfulTokens(longest))
+        {
+            throw new ArgumentException(
+                $"The prompt has {longest} tokens and MaxTokens is {options.MaxTokens}: with {ThoughtTokens}-token thoughts the last token's " +
+                $"thought (START, {ThoughtTokens} tokens, END after the token at position t, at t+1 … t+{ThoughtTokens + 2}) reaches position " +
+                $"{longest + options.MaxTokens + ThoughtTokens}, beyond the model's context of {Context}. Shorten the prompt or lower MaxTokens " +
+                $"to at most {MaxThoughtfulTokens(longest)}.",
+                nameof(options));
+        }
+
+        return encoded.Select(ids => new DecodingRow(tokenizer, ids, options.StopStrings)).ToArray();
+    }
+
+    /// <summary>The decoding loop with a thought before every token.</summary>
+    private IEnumerable<(int Row, ThoughtfulPiece Piece)> Decode(DecodingRow[] rows, GenerationOptions options, bool includeThoughts)
+    {
+        var thinking = model!;
+        var device = thinking.LanguageModel.Device;
+        ulong seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
+        using var sampler = options.Greedy ? null : new Generator(seed, device);
+        using var thoughtSampler = new RowGumbelSampler(rows.Length, seed, device, thinking.Options.GumbelTemperature);
+        var batch = new LeftPaddedBatch(rows.Select(row => row.PromptIds).ToArray(), device);
+        using var step = new QuietStep(thinking, ThoughtTokens, vocabulary, batch, thoughtSampler.Choose);
+        QuietStepResult? last = null;
+        int[] Next(long[] ids) => (last = step.Run(ids, logits => TokenSampler.Choose(logits, options, sampler), includeThoughts)).Next;
+        foreach (var (row, piece) in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, Next))
+        {
+            yield return (row, new ThoughtfulPiece(piece.TokenId, piece.Text, includeThoughts ? Thought(last!, row) : null));
+        }
+    }
+
+    private GeneratedThought Thought(QuietStepResult step, int row)
+    {
+        int[] ids = step.ThoughtIds![row];
+        string text = ids.All(id => id < tokenizer.VocabularySize)
+            ? tokenizer.Decode(ids)
+            : string.Concat(ids.Select(id => id < tokenizer.VocabularySize ? tokenizer.Decode([id]) : $"<{id}>"));
+        return new GeneratedThought(ids, text, step.Weights![row]);
+    }
+}
