@@ -1,5 +1,5 @@
+using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Evaluation.Forward;
 
 namespace QuietStar.Cli.Commands.Eval;
@@ -11,9 +11,6 @@ namespace QuietStar.Cli.Commands.Eval;
 /// <param name="Description">One sentence for the diagnostics.</param>
 internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, string Source, string Description)
 {
-    /// <summary>The reference's thought length, used for a freshly equipped model without <c>--thought-tokens</c>.</summary>
-    public const int DefaultFreshThoughtTokens = 9;
-
     /// <summary>
     /// A checkpoint thinks with its trained thoughts unless <c>--no-thoughts</c>; a plain model is evaluated without
     /// thoughts unless <c>--thoughts</c> equips it freshly (mixing weight 0: scores equal the base model's).
@@ -34,9 +31,8 @@ internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, stri
             return new(ThinkingForward.For(loaded.Model), false, "none", "without thoughts (a plain language model)");
         }
 
-        var options = QuietStarOptions.Reference with { ThoughtTokens = settings.ThoughtTokens ?? DefaultFreshThoughtTokens };
-        var model = loaded.Equip(options, (ulong)settings.Seed);
+        var (model, _) = ThinkingModels.Think(loaded, settings.ThoughtTokens);
         return new(ThinkingForward.For(model), true, "fresh",
-            $"with freshly equipped, untrained {options.ThoughtTokens}-token thoughts (mixing weight 0: the scores equal the base model's)");
+            $"with freshly equipped, untrained {model.Options.ThoughtTokens}-token thoughts (mixing weight 0: the scores equal the base model's)");
     }
 }
