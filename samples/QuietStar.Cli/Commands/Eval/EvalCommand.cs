@@ -2,6 +2,9 @@ using System.Diagnostics;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Evaluation;
 using QuietStar.Core.Evaluation.AnswerProbability;
+using QuietStar.Core.Evaluation.Comparison;
+using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Evaluation.Statistics;
 using QuietStar.Core.Evaluation.TextNll;
 using QuietStar.Core.Evaluation.ZeroShotCot;
 using Spectre.Console;
@@ -79,7 +82,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
             MaxTokens = settings.Limit,
         };
         var result = new TextNllEvaluator(thinking.Forward, loaded.Tokenizer).EvaluateFile(settings.Data!, options, progress, cancellationToken);
-        return new Dictionary<string, object?>
+        var output = new Dictionary<string, object?>
         {
             ["task"] = EvalTask.Text.Name,
             ["n_tokens"] = result.NTokens,
@@ -91,7 +94,54 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
             ["hard_fraction"] = result.HardFraction,
             ["config"] = Config(settings, thinking, result.Config),
         };
+        if (settings.BaselineSettings is { } baselineSettings)
+        {
+            output["vs_baseline"] = CompareWithBaseline(baselineSettings, settings.Data!, options, result, progress, cancellationToken);
+        }
+
+        return output;
     }
+
+    /// <summary>
+    /// Scores the baseline's base predictions on the same text, windows and seed as the candidate, and compares per
+    /// token: candidate talk NLL minus baseline NLL, over all tokens and the baseline's hardest 10 %.
+    /// </summary>
+    private static Dictionary<string, object?> CompareWithBaseline(ModelSettings baselineSettings, string path, TextNllOptions candidateOptions, TextNllResult candidate,
+        IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
+    {
+        using var baseline = baselineSettings.LoadModel();
+        var forward = baseline.QuietStar is { } trained ? ThinkingForward.For(trained, null) : ThinkingForward.For(baseline.Model);
+        var options = new TextNllOptions
+        {
+            Thoughts = false,
+            SequenceLength = candidateOptions.SequenceLength,
+            BatchSize = candidateOptions.BatchSize,
+            Seed = candidateOptions.Seed,
+            MaxTokens = candidateOptions.MaxTokens,
+        };
+        var scored = new TextNllEvaluator(forward, baseline.Tokenizer).EvaluateFile(path, options, progress, cancellationToken);
+        var comparison = TextNllComparison.Compare(candidate, scored);
+        return new Dictionary<string, object?>
+        {
+            ["baseline"] = baselineSettings.ModelName,
+            ["baseline_nll"] = scored.BaseNll,
+            ["baseline_nll_hard"] = scored.BaseNllHard,
+            ["n_tokens"] = comparison.NTokens,
+            ["n_hard_tokens"] = comparison.NHardTokens,
+            ["all"] = Interval(comparison.All),
+            ["hard"] = Interval(comparison.Hard),
+        };
+    }
+
+    private static Dictionary<string, object?> Interval(PairedBootstrapResult result) => new()
+    {
+        ["mean_difference"] = result.MeanDifference,
+        ["lower"] = result.Lower,
+        ["upper"] = result.Upper,
+        ["confidence"] = result.Confidence,
+        ["resamples"] = result.Resamples,
+        ["excludes_zero"] = result.ExcludesZero,
+    };
 
     private static Dictionary<string, object?> RunCot(EvalSettings settings, LoadedModel loaded, IProgress<EvaluationProgress> progress,
         CancellationToken cancellationToken)

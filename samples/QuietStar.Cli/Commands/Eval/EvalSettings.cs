@@ -70,8 +70,21 @@ internal sealed class EvalSettings : ModelSettings
     [Description("Samples (votes) per question with --cot. Default 8.")]
     public int? Samples { get; init; }
 
+    /// <summary>A baseline model to compare with on <c>--task text</c>.</summary>
+    [CommandOption("--baseline <MODEL>")]
+    [Description("With --task text: also score this model (e.g. a plain LM trained for the same steps) on the same text, windows and seed, by its base predictions, and add vs_baseline to the JSON: --model's talk NLL minus the baseline's per token, with paired-bootstrap 95 % intervals over all tokens and the baseline's hardest 10 %.")]
+    public string? Baseline { get; init; }
+
     /// <summary>The chosen task (valid after validation).</summary>
     public EvalTask ChosenTask => EvalTask.Find(Task) ?? throw new InvalidOperationException("unreachable: validated");
+
+    /// <summary>
+    /// The loader of <see cref="Baseline"/> (null without one): a checkpoint with its own tokenizer, or a plain model
+    /// with <c>--tokenizer</c>.
+    /// </summary>
+    public ModelSettings? BaselineSettings => Baseline is null ? null
+        : File.Exists(Path.Combine(Baseline, Core.Checkpoints.QuietStarCheckpoint.ManifestFileName)) ? new ModelSettings { Model = Baseline }
+        : new ModelSettings { Model = Baseline, Tokenizer = Tokenizer };
 
     /// <inheritdoc />
     public override ValidationResult Validate()
@@ -88,6 +101,8 @@ internal sealed class EvalSettings : ModelSettings
             : Data is not null && !File.Exists(Data) ? $"--data file '{Data}' does not exist."
             : Cot && task != EvalTask.Gsm8k ? $"--cot is for --task gsm8k (got {task.Name})."
             : Samples is not null && !Cot ? "--samples is the number of votes of --cot; add --cot."
+            : Baseline is not null && task != EvalTask.Text ? $"--baseline compares per-token NLL and is for --task text (got {task.Name})."
+            : Baseline is not null && !File.Exists(Baseline) && !Directory.Exists(Baseline) ? $"--baseline '{Baseline}' does not exist."
             : null;
     }
 

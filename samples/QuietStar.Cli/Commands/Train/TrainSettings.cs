@@ -78,6 +78,31 @@ internal sealed class TrainSettings : ModelSettings
     [Description("Weight of the REINFORCE term. Default: the preset's (small: 100; reference: 1e6).")]
     public double? PolicyWeight { get; init; }
 
+    /// <summary>Weight of the thought-entropy bonus.</summary>
+    [CommandOption("--entropy-weight <W>")]
+    [Description("Weight of a bonus on the entropy of the thought tokens' distributions, against collapse to a few thoughts (beyond the reference). Default 0.")]
+    public double? EntropyWeight { get; init; }
+
+    /// <summary>Weight of the KL penalty towards the language model.</summary>
+    [CommandOption("--kl-weight <W>")]
+    [Description("Weight of a KL penalty keeping the thought tokens' distributions near the base pass's next-token distribution at the same position (beyond the reference). Default 0.")]
+    public double? KlWeight { get; init; }
+
+    /// <summary>Divide advantages by their standard deviation.</summary>
+    [CommandOption("--normalize-advantages")]
+    [Description("Divide the REINFORCE advantages by their standard deviation over the batch, so the policy weight no longer scales with reward size (beyond the reference; use a policy weight near 1).")]
+    public bool NormalizeAdvantages { get; init; }
+
+    /// <summary>Policy-weight ramp.</summary>
+    [CommandOption("--policy-warmup <N>")]
+    [Description("Ramp the policy weight linearly from 0 to --policy-weight over the first N thinking steps (beyond the reference). Default 0.")]
+    public int? PolicyWarmup { get; init; }
+
+    /// <summary>Plain-LM warm start.</summary>
+    [CommandOption("--lm-steps <N>")]
+    [Description("Train the plain language model (no thoughts) for the first N steps, then switch thoughts on (beyond the reference). Must be less than --steps. Default 0.")]
+    public int? LmSteps { get; init; }
+
     /// <summary>Validation interval.</summary>
     [CommandOption("--eval-every <N>")]
     [Description("Validate on held-out documents every N steps and after the last (0: only the curves' training values). Default: the preset's (small: 25).")]
@@ -128,6 +153,10 @@ internal sealed class TrainSettings : ModelSettings
             TalkTokens = TalkTokens ?? start.TalkTokens,
             Passes = Passes ?? start.Passes,
             PolicyLossWeight = PolicyWeight ?? start.PolicyLossWeight,
+            ThoughtEntropyWeight = EntropyWeight ?? start.ThoughtEntropyWeight,
+            ThoughtKlWeight = KlWeight ?? start.ThoughtKlWeight,
+            NormalizeAdvantages = NormalizeAdvantages || start.NormalizeAdvantages,
+            PolicyWeightWarmupSteps = PolicyWarmup ?? start.PolicyWeightWarmupSteps,
         };
         options.Validate();
         return options;
@@ -161,6 +190,7 @@ internal sealed class TrainSettings : ModelSettings
             EvalEvery = EvalEvery ?? start.EvalEvery,
             Seed = Seed ?? start.Seed,
             NoThoughts = NoThoughts || start.NoThoughts,
+            PlainLanguageModelSteps = LmSteps ?? start.PlainLanguageModelSteps,
             CheckpointFolder = checkpointFolder,
         };
     }
@@ -172,6 +202,10 @@ internal sealed class TrainSettings : ModelSettings
         ($"--thought-tokens {ThoughtTokens} (the checkpoint has {trained.ThoughtTokens})", ThoughtTokens is { } t && t != trained.ThoughtTokens),
         ($"--talk-tokens {TalkTokens} (the checkpoint has {trained.TalkTokens})", TalkTokens is { } m && m != trained.TalkTokens),
         ($"--policy-weight {PolicyWeight} (the checkpoint has {trained.PolicyLossWeight})", PolicyWeight is { } w && w != trained.PolicyLossWeight),
+        ($"--entropy-weight {EntropyWeight} (the checkpoint has {trained.ThoughtEntropyWeight})", EntropyWeight is { } e && e != trained.ThoughtEntropyWeight),
+        ($"--kl-weight {KlWeight} (the checkpoint has {trained.ThoughtKlWeight})", KlWeight is { } k && k != trained.ThoughtKlWeight),
+        ("--normalize-advantages (the checkpoint was trained without it)", NormalizeAdvantages && !trained.NormalizeAdvantages),
+        ($"--policy-warmup {PolicyWarmup} (the checkpoint has {trained.PolicyWeightWarmupSteps})", PolicyWarmup is { } r && r != trained.PolicyWeightWarmupSteps),
     }.FirstOrDefault(check => check.Changed).Option;
 
     private static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
@@ -188,6 +222,13 @@ internal sealed class TrainSettings : ModelSettings
         (LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)), $"--lr must be a positive number (got {LearningRate})."),
         (Warmup < 0, $"--warmup must be 0 or more (got {Warmup})."),
         (PolicyWeight is { } w && !(w >= 0 && double.IsFinite(w)), $"--policy-weight must be a number ≥ 0 (got {PolicyWeight})."),
+        (EntropyWeight is { } e && !(e >= 0 && double.IsFinite(e)), $"--entropy-weight must be a number ≥ 0 (got {EntropyWeight})."),
+        (KlWeight is { } k && !(k >= 0 && double.IsFinite(k)), $"--kl-weight must be a number ≥ 0 (got {KlWeight})."),
+        (PolicyWarmup < 0, $"--policy-warmup must be 0 or more (got {PolicyWarmup})."),
+        (LmSteps < 0, $"--lm-steps must be 0 or more (got {LmSteps})."),
+        (LmSteps > 0 && NoThoughts, "--lm-steps is a plain-LM warm start before thoughts, but --no-thoughts trains the plain LM at every step; set one of them."),
+        (LmSteps is { } n && Steps is { } total && n >= total, $"--lm-steps {LmSteps} must be less than --steps {Steps}: thoughts would never switch on."),
+        (NoThoughts && (EntropyWeight > 0 || KlWeight > 0 || NormalizeAdvantages || PolicyWarmup > 0), "--entropy-weight, --kl-weight, --normalize-advantages and --policy-warmup shape the thoughts, but --no-thoughts turns them off."),
         (EvalEvery < 0, $"--eval-every must be 0 or more (got {EvalEvery})."),
         (Preset is not null && TrainPreset.Find(Preset) is null, $"--preset must be one of {string.Join(", ", TrainPreset.All.Select(p => p.Name))} (got '{Preset}')."),
     }.FirstOrDefault(check => check.Bad).Problem;
