@@ -93,6 +93,11 @@ internal sealed class TrainSettings : ModelSettings
     [Description("Divide the REINFORCE advantages by their standard deviation over the batch, so the policy weight no longer scales with reward size (beyond the reference; use a policy weight near 1).")]
     public bool NormalizeAdvantages { get; init; }
 
+    /// <summary>Turn off the preset's advantage normalisation.</summary>
+    [CommandOption("--raw-advantages")]
+    [Description("Do not normalise advantages (the reference's REINFORCE; the small preset normalises). Use with a large --policy-weight, e.g. 100.")]
+    public bool RawAdvantages { get; init; }
+
     /// <summary>Policy-weight ramp.</summary>
     [CommandOption("--policy-warmup <N>")]
     [Description("Ramp the policy weight linearly from 0 to --policy-weight over the first N thinking steps (beyond the reference). Default 0.")]
@@ -146,6 +151,7 @@ internal sealed class TrainSettings : ModelSettings
             TalkTokens = preset.TalkTokens,
             Passes = preset.Passes,
             PolicyLossWeight = preset.PolicyWeight,
+            NormalizeAdvantages = preset.NormalizeAdvantages,
         };
         var options = start with
         {
@@ -155,7 +161,7 @@ internal sealed class TrainSettings : ModelSettings
             PolicyLossWeight = PolicyWeight ?? start.PolicyLossWeight,
             ThoughtEntropyWeight = EntropyWeight ?? start.ThoughtEntropyWeight,
             ThoughtKlWeight = KlWeight ?? start.ThoughtKlWeight,
-            NormalizeAdvantages = NormalizeAdvantages || start.NormalizeAdvantages,
+            NormalizeAdvantages = !RawAdvantages && (NormalizeAdvantages || start.NormalizeAdvantages),
             PolicyWeightWarmupSteps = PolicyWarmup ?? start.PolicyWeightWarmupSteps,
         };
         options.Validate();
@@ -225,6 +231,7 @@ internal sealed class TrainSettings : ModelSettings
         (EntropyWeight is { } e && !(e >= 0 && double.IsFinite(e)), $"--entropy-weight must be a number ≥ 0 (got {EntropyWeight})."),
         (KlWeight is { } k && !(k >= 0 && double.IsFinite(k)), $"--kl-weight must be a number ≥ 0 (got {KlWeight})."),
         (PolicyWarmup < 0, $"--policy-warmup must be 0 or more (got {PolicyWarmup})."),
+        (RawAdvantages && NormalizeAdvantages, "--raw-advantages and --normalize-advantages contradict each other; give one."),
         (LmSteps < 0, $"--lm-steps must be 0 or more (got {LmSteps})."),
         (LmSteps > 0 && NoThoughts, "--lm-steps is a plain-LM warm start before thoughts, but --no-thoughts trains the plain LM at every step; set one of them."),
         (LmSteps is { } n && Steps is { } total && n >= total, $"--lm-steps {LmSteps} must be less than --steps {Steps}: thoughts would never switch on."),
