@@ -75,7 +75,7 @@ internal sealed class TrainSettings : ModelSettings
 
     /// <summary>REINFORCE weight.</summary>
     [CommandOption("--policy-weight <W>")]
-    [Description("Weight of the REINFORCE term. Default: the preset's (small: 100; reference: 1e6).")]
+    [Description("Weight of the REINFORCE term. Default: the preset's (small: 1, with normalised advantages; reference: 1e6).")]
     public double? PolicyWeight { get; init; }
 
     /// <summary>Weight of the thought-entropy bonus.</summary>
