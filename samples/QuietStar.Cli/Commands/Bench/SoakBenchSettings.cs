@@ -65,7 +65,10 @@ internal sealed class SoakBenchSettings : ModelSettings
         return Data is not null && !File.Exists(Data) ? ValidationResult.Error($"--data file '{Data}' does not exist.") : base.Validate();
     }
 
-    /// <summary>The algorithm options (the small preset's policy weight; reference values otherwise).</summary>
+    /// <summary>
+    /// The algorithm options: the earlier small-preset recipe (raw advantages, policy weight 100), with which the soak
+    /// figures in docs/cli.md were measured; reference values otherwise.
+    /// </summary>
     public QuietStarOptions ToQuietStarOptions() => QuietStarOptions.Reference with
     {
         ThoughtTokens = ThoughtTokens,
