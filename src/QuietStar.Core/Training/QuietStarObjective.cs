@@ -80,8 +80,8 @@ public sealed class QuietStarObjective
             Cache = cache,
         });                                                                                                  // hidden [R, L, H], logits [R, L, V]
 
-        // Entropy and KL of the thought distributions, accumulated as each thought step is generated; nothing [R, L, V]
-        // of a thought step outlives it unless backward needs it (only when β_H or β_KL > 0).
+        // Entropy and KL of the thought distributions, accumulated as each thought step is generated, so a step's logits
+        // [R, L, V] need not outlive it (under no_grad when β_H = β_KL = 0; otherwise the graph keeps what backward needs).
         using var thoughtTerms = new ThoughtDistributionTerms(baseOut.Logits!, real, unsampled, options);
         var rollout = thoughts.Generate(new ThoughtRequest
         {
