@@ -10,6 +10,8 @@ namespace QuietStar.Core.Thinking;
 /// step over all L positions, thought step k at position t+k, each position attending to its causal prefix and to
 /// its own earlier thought tokens only. Thought tokens are drawn by hard Gumbel sampling from the LM head with
 /// START/END masked; no gradient flows through the sample, while the sampled tokens' embedding rows do get one.
+/// Each step's logits <c>[R, L, V]</c> go to <see cref="ThoughtRequest.StepObserver"/> and are released when the step
+/// ends, so only what the autograd graph needs of them outlives it.
 /// </summary>
 public sealed class ParallelThoughtGenerator : IThoughtGenerator
 {
@@ -29,18 +31,14 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
         var thoughtHidden = new List<Tensor>(options.ThoughtTokens);
         var ids = new List<Tensor>(options.ThoughtTokens);
         var logProbs = new List<Tensor>(options.ThoughtTokens);
-        var thoughtLogits = new List<Tensor>(options.ThoughtTokens);
 
         var hidden = steps.Run(request.Embeddings.Start.expand(rows, length, hiddenSize));          // [R, L, H] after START
         for (int k = 1; k <= options.ThoughtTokens; k++)
         {
             thoughtHidden.Add(hidden);
-            var logits = model.ComputeLogits(hidden).index_fill(-1, unsampled, Unsampleable);    // [R, L, V]
-            var token = GumbelSampler.Sample(logits, GumbelSampler.Noise(logits, request.Generator), options.GumbelTemperature); // [R, L]
-            var scaled = (logits / options.ReinforceTemperature).log_softmax(-1);               // [R, L, V]
-            logProbs.Add(scaled.gather(-1, token.unsqueeze(-1)).squeeze(-1));                    // [R, L]
+            var (token, logProb) = Sample(request, hidden, unsampled, k);                          // [R, L], [R, L]
             ids.Add(token);
-            thoughtLogits.Add(logits);
+            logProbs.Add(logProb);
             hidden = steps.Run(model.Embed(token));                                             // [R, L, H] after c_k
         }
 
@@ -53,9 +51,26 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
         return new ThoughtRollout(
             torch.stack(ids, dim: -1),       // [R, L, T]
             torch.stack(logProbs, dim: -1),  // [R, L, T]
-            thoughtLogits,
             thoughtHidden,
             talkHidden);
+    }
+
+    /// <summary>
+    /// Samples thought token <paramref name="step"/> from the hidden states before it and reports its logits to the
+    /// request's observer. Everything of size <c>[R, L, V]</c> made here (logits, Gumbel noise, scaled log-probs) is
+    /// disposed when the step ends; the autograd graph keeps only what backward needs (the log-softmax output).
+    /// </summary>
+    /// <returns>The sampled ids <c>[R, L]</c> (int64) and their log-probabilities at the REINFORCE temperature <c>[R, L]</c>.</returns>
+    private static (Tensor Token, Tensor LogProb) Sample(ThoughtRequest request, Tensor hidden, Tensor unsampled, int step)
+    {
+        var options = request.Options;
+        using var scope = torch.NewDisposeScope();
+        var logits = request.Model.ComputeLogits(hidden).index_fill(-1, unsampled, Unsampleable);  // [R, L, V]
+        var token = GumbelSampler.Sample(logits, GumbelSampler.Noise(logits, request.Generator), options.GumbelTemperature); // [R, L]
+        var scaled = (logits / options.ReinforceTemperature).log_softmax(-1);                     // [R, L, V]
+        var logProb = scaled.gather(-1, token.unsqueeze(-1)).squeeze(-1);                          // [R, L]
+        request.StepObserver?.OnThoughtStep(step, logits);
+        return scope.MoveToOuter(token, logProb);
     }
 
     /// <summary>ids[:, s:] padded on the right with <paramref name="pad"/>: the true token s ahead of each position.</summary>

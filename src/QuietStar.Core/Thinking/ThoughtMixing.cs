@@ -1,4 +1,5 @@
 using QuietStar.Core.Configuration;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuietStar.Core.Thinking;
@@ -16,13 +17,18 @@ internal static class ThoughtMixing
     /// <param name="baseLogits">z_base = lm_head(<paramref name="baseHidden"/>), <c>[..., V]</c>; called only when mixing in logit space.</param>
     /// <param name="thoughtHidden">Hidden states after the thought, <c>[..., H]</c>.</param>
     /// <returns>The mixed logits <c>[..., V]</c> and w <c>[..., 1]</c>.</returns>
+    /// <remarks>
+    /// The intermediates (the two weighted logits <c>[..., V]</c>, and the base and thought logits unless the autograd
+    /// graph keeps them for backward) are released on return rather than with the caller's scope.
+    /// </remarks>
     public static (Tensor Logits, Tensor Weight) Mix(QuietStarModel model, MixingSpace space, Tensor baseHidden, Func<Tensor> baseLogits, Tensor thoughtHidden)
     {
         var lm = model.LanguageModel;
+        using var scope = torch.NewDisposeScope();
         var w = model.MixingHead.ComputeWeight(baseHidden, thoughtHidden);                 // [..., 1]
         var logits = space == MixingSpace.Logits
             ? (1 - w) * baseLogits() + w * lm.ComputeLogits(thoughtHidden)                 // [..., V]
             : lm.ComputeLogits((1 - w) * baseHidden + w * thoughtHidden);
-        return (logits, w);
+        return scope.MoveToOuter(logits, w);
     }
 }

@@ -39,4 +39,11 @@ public sealed class ThoughtRequest
 
     /// <summary>The random source of the Gumbel noise.</summary>
     public required Generator Generator { get; init; }
+
+    /// <summary>
+    /// Optional: called with each thought step's sampling logits <c>[R, L, V]</c> as the step is generated
+    /// (<see cref="IThoughtStepObserver.OnThoughtStep"/>); the objective uses it for the thought entropy and KL
+    /// terms. Null when nobody listens. A generator that ignores it leaves those terms at 0.
+    /// </summary>
+    public IThoughtStepObserver? StepObserver { get; init; }
 }

@@ -30,7 +30,10 @@ public sealed class NonMyopicLoss : ITeacherForcingLoss
         return new TeacherForcingResult(baseNll, talkNll, baseLoss, talkLosses, loss);
     }
 
-    /// <summary>NLL of logits[:, t] against labels[:, t+1+shift] for t = 0..L−2−shift; 0 where ignored.</summary>
+    /// <summary>
+    /// NLL of logits[:, t] against labels[:, t+1+shift] for t = 0..L−2−shift; 0 where ignored. The reshaped copy of
+    /// the logits <c>[R·n, V]</c> is released on return (the graph keeps the log-softmax it needs for backward).
+    /// </summary>
     internal static Tensor TokenNll(Tensor logits, Tensor labels, int shift)
     {
         long rows = logits.shape[0], length = logits.shape[1], vocab = logits.shape[2], n = length - 1 - shift;
@@ -39,10 +42,12 @@ public sealed class NonMyopicLoss : ITeacherForcingLoss
             throw new ArgumentException($"Sequences of {length} tokens are too short to score {shift + 1} token(s) ahead.");
         }
 
+        using var scope = torch.NewDisposeScope();
         var scored = Precision.AtLeastFloat32(logits.narrow(1, 0, n).reshape(rows * n, vocab));                 // [R·n, V]
         var target = labels.narrow(1, 1 + shift, n).reshape(rows * n);                              // [R·n]
         return nn.functional.cross_entropy(scored, target, ignore_index: Ignore, reduction: nn.Reduction.None)
-            .view(rows, n);                                                                         // [R, n]
+            .view(rows, n)                                                                          // [R, n]
+            .MoveToOuterDisposeScope();
     }
 
     private static Tensor MeanOverReal(Tensor nll, Tensor labels, int shift)

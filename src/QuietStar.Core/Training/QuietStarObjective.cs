@@ -80,6 +80,9 @@ public sealed class QuietStarObjective
             Cache = cache,
         });                                                                                                  // hidden [R, L, H], logits [R, L, V]
 
+        // Entropy and KL of the thought distributions, accumulated as each thought step is generated, so a step's logits
+        // [R, L, V] need not outlive it (under no_grad when β_H = β_KL = 0; otherwise the graph keeps what backward needs).
+        using var thoughtTerms = new ThoughtDistributionTerms(baseOut.Logits!, real, unsampled, options);
         var rollout = thoughts.Generate(new ThoughtRequest
         {
             Model = lm,
@@ -92,14 +95,32 @@ public sealed class QuietStarObjective
             UnsampledTokenIds = unsampled,
             PadTokenId = lm.Config.PadTokenId ?? lm.Config.EosTokenId ?? 0,
             Generator = generator,
+            StepObserver = thoughtTerms,
         });
+        var regularization = Regularization(thoughtTerms);
 
         var (talkLogits, weights) = Mix(baseOut.Hidden, baseOut.Logits!, rollout.TalkHidden);
         var nll = teacherForcing.Compute(baseOut.Logits!, talkLogits, ids, real, options.BaseLossWeight);
         var policy = rewards.Estimate(nll, rollout.ThoughtLogProbs, options);
-        var regularization = ThoughtDistributionTerms.Compute(rollout.ThoughtLogits, baseOut.Logits!, real, unsampled, options);
         var loss = Total(nll.Loss, policy.PolicyLoss, policyWeight, regularization);
         return new ObjectiveResult(loss, baseOut.Logits!, talkLogits, weights, rollout, nll, policy, policyWeight, regularization, real);
+    }
+
+    /// <summary>The accumulated thought terms; refuses a positive β_H or β_KL when the generator reported no thought step.</summary>
+    private ThoughtRegularization Regularization(ThoughtDistributionTerms terms)
+    {
+        if (terms.Steps == 0 && (options.ThoughtEntropyWeight > 0 || options.ThoughtKlWeight > 0))
+        {
+            string option = options.ThoughtEntropyWeight > 0
+                ? $"{nameof(QuietStarOptions)}.{nameof(QuietStarOptions.ThoughtEntropyWeight)} = {options.ThoughtEntropyWeight}"
+                : $"{nameof(QuietStarOptions)}.{nameof(QuietStarOptions.ThoughtKlWeight)} = {options.ThoughtKlWeight}";
+            throw new InvalidOperationException(
+                $"{option} needs the thought distributions, but the thought generator {thoughts.GetType().Name} reported no thought step to " +
+                $"{nameof(ThoughtRequest)}.{nameof(ThoughtRequest.StepObserver)}. Call the observer with each step's logits in the generator, " +
+                $"or set {nameof(QuietStarOptions.ThoughtEntropyWeight)} and {nameof(QuietStarOptions.ThoughtKlWeight)} to 0.");
+        }
+
+        return terms.Result();
     }
 
     /// <summary>L_NLL + w·L_PG (the reference's total), then −β_H·H and +β_KL·KL when their weights are non-zero.</summary>

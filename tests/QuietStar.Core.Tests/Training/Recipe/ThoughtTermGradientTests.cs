@@ -1,6 +1,7 @@
 using FluentAssertions;
 using QuietStar.Core.Configuration;
 using QuietStar.Core.Tests.Fixtures;
+using QuietStar.Core.Thinking;
 using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
@@ -122,12 +123,23 @@ public sealed class ThoughtTermGradientTests
         var reference = Evaluate(model, ids);
         var fixedBase = reference.BaseLogits.detach().clone();
         reference.Regularization.KlToBase.backward();
-        Tensor Kl(ObjectiveResult r) => ThoughtDistributionTerms.Compute(r.Rollout.ThoughtLogits, fixedBase, r.IsReal, unsampled, options).KlToBase;
+        var recorder = new RecordingThoughtGenerator(scope);
+        Tensor Kl(ObjectiveResult r)
+        {
+            // The KL of this evaluation's thought logits (recorded as each step was generated) against the fixed base.
+            using var terms = new ThoughtDistributionTerms(fixedBase, r.IsReal, unsampled, options);
+            for (int k = 0; k < recorder.Logits.Count; k++)
+            {
+                terms.OnThoughtStep(k + 1, recorder.Logits[k]);
+            }
+
+            return terms.Result().KlToBase;
+        }
 
         foreach (long index in ClassifierIndices(model, ids))
         {
             double autograd = At(classifier.grad!, index);
-            double finite = FiniteDifference(classifier, index, reference.Rollout.ThoughtIds, () => Evaluate(model, ids), Kl);
+            double finite = FiniteDifference(classifier, index, reference.Rollout.ThoughtIds, () => Evaluate(model, ids, recorder), Kl);
             finite.Should().BeApproximately(autograd, Tolerance, $"classifier entry {index}");
             Math.Abs(autograd).Should().BeGreaterThan(1e3 * Tolerance);
         }
@@ -171,7 +183,8 @@ public sealed class ThoughtTermGradientTests
         return [(first * hidden) + 2, (second * hidden) + 17, (40 * hidden) + 5];
     }
 
-    private static ObjectiveResult Evaluate(QuietStarModel model, Tensor ids) => new QuietStarObjective(model).Compute(ids, null, new Generator(Seed));
+    private static ObjectiveResult Evaluate(QuietStarModel model, Tensor ids, IThoughtGenerator? thoughts = null) =>
+        new QuietStarObjective(model, thoughts).Compute(ids, null, new Generator(Seed));
 
     private static Tensor Ids() => TinyModels.RandomIds(2, 9, 96, seed: 52);
 

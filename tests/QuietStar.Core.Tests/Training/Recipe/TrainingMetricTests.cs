@@ -75,7 +75,8 @@ public sealed class TrainingMetricTests
         var isReal = torch.ones(1, 8, dtype: ScalarType.Bool);
         isReal[0, 7] = false;
 
-        var result = new QuietStarObjective(model).Compute(ids, isReal, new Generator(46));
+        var recorder = new RecordingThoughtGenerator(scope);
+        var result = new QuietStarObjective(model, recorder).Compute(ids, isReal, new Generator(46));
 
         double expected = 0;
         int count = 0;
@@ -85,13 +86,15 @@ public sealed class TrainingMetricTests
             {
                 for (int t = 0; t < 7; t++)
                 {
-                    var p = result.Rollout.ThoughtLogits[k][r, t].softmax(0);
+                    var p = recorder.Logits[k][r, t].softmax(0);
                     expected += -(p * p.clamp_min(1e-300).log()).sum().item<double>();
                     count++;
                 }
             }
         }
 
+        recorder.Steps.Should().Equal(1, 2, 3);
+        result.Regularization.ThoughtSteps.Should().Be(options.ThoughtTokens);
         result.Regularization.Entropy.item<double>().Should().BeApproximately(expected / count, 1e-10);
     }
 }

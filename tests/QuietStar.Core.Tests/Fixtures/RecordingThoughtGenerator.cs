@@ -1,0 +1,55 @@
+using QuietStar.Core.Thinking;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Tests.Fixtures;
+
+/// <summary>
+/// A <see cref="ParallelThoughtGenerator"/> that also records each thought step's sampling logits (values, no autograd
+/// history) of its latest rollout, after passing them on to the objective's own observer. The copies belong to
+/// <paramref name="owner"/>, the test's dispose scope.
+/// </summary>
+internal sealed class RecordingThoughtGenerator(DisposeScope owner) : IThoughtGenerator
+{
+    private readonly DisposeScope owner = owner;
+    private readonly ParallelThoughtGenerator inner = new();
+    private readonly List<Tensor> logits = [];
+    private readonly List<int> steps = [];
+
+    /// <summary>The logits <c>[R, L, V]</c> thought token k + 1 was sampled from, in the latest rollout.</summary>
+    public IReadOnlyList<Tensor> Logits => logits;
+
+    /// <summary>The step numbers reported in the latest rollout, in order.</summary>
+    public IReadOnlyList<int> Steps => steps;
+
+    public ThoughtRollout Generate(ThoughtRequest request)
+    {
+        logits.Clear();
+        steps.Clear();
+        return inner.Generate(new ThoughtRequest
+        {
+            Model = request.Model,
+            Embeddings = request.Embeddings,
+            Options = request.Options,
+            InputIds = request.InputIds,
+            PositionIds = request.PositionIds,
+            PrefixMask = request.PrefixMask,
+            Cache = request.Cache,
+            UnsampledTokenIds = request.UnsampledTokenIds,
+            PadTokenId = request.PadTokenId,
+            Generator = request.Generator,
+            StepObserver = new Recorder(this, request.StepObserver),
+        });
+    }
+
+    private sealed class Recorder(RecordingThoughtGenerator target, IThoughtStepObserver? next) : IThoughtStepObserver
+    {
+        public void OnThoughtStep(int step, Tensor stepLogits)
+        {
+            next?.OnThoughtStep(step, stepLogits);
+            using var noGrad = torch.no_grad();
+            target.steps.Add(step);
+            target.logits.Add(stepLogits.detach().clone().MoveToOtherDisposeScope(target.owner)); // [R, L, V]
+        }
+    }
+}
