@@ -13,9 +13,30 @@ namespace QuietStar.Core.Thinking;
 /// Each step's logits <c>[R, L, V]</c> go to <see cref="ThoughtRequest.StepObserver"/> and are released when the step
 /// ends, so only what the autograd graph needs of them outlives it.
 /// </summary>
+/// <remarks>
+/// <see cref="ThoughtSampling.Greedy"/> and <see cref="ThoughtSampling.Uniform"/> replace the sample and nothing else
+/// (same schedule, positions, attention, log-probabilities and observer); they are controls for evaluation.
+/// </remarks>
 public sealed class ParallelThoughtGenerator : IThoughtGenerator
 {
     private const double Unsampleable = -1e10;
+
+    /// <summary>Creates the generator.</summary>
+    /// <param name="sampling">How thought tokens are picked; the reference's <see cref="ThoughtSampling.Model"/> by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampling"/> is not a defined value.</exception>
+    public ParallelThoughtGenerator(ThoughtSampling sampling = ThoughtSampling.Model)
+    {
+        if (!Enum.IsDefined(sampling))
+        {
+            throw new ArgumentOutOfRangeException(nameof(sampling), sampling,
+                $"Unknown thought sampling {sampling}. Use {string.Join(", ", Enum.GetNames<ThoughtSampling>())}.");
+        }
+
+        Sampling = sampling;
+    }
+
+    /// <summary>How thought tokens are picked.</summary>
+    public ThoughtSampling Sampling { get; }
 
     /// <inheritdoc />
     public ThoughtRollout Generate(ThoughtRequest request)
@@ -36,7 +57,7 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
         for (int k = 1; k <= options.ThoughtTokens; k++)
         {
             thoughtHidden.Add(hidden);
-            var (token, logProb) = Sample(request, hidden, unsampled, k);                          // [R, L], [R, L]
+            var (token, logProb) = Sample(request, hidden, unsampled, k, Sampling);                // [R, L], [R, L]
             ids.Add(token);
             logProbs.Add(logProb);
             hidden = steps.Run(model.Embed(token));                                             // [R, L, H] after c_k
@@ -61,12 +82,19 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
     /// disposed when the step ends; the autograd graph keeps only what backward needs (the log-softmax output).
     /// </summary>
     /// <returns>The sampled ids <c>[R, L]</c> (int64) and their log-probabilities at the REINFORCE temperature <c>[R, L]</c>.</returns>
-    private static (Tensor Token, Tensor LogProb) Sample(ThoughtRequest request, Tensor hidden, Tensor unsampled, int step)
+    private static (Tensor Token, Tensor LogProb) Sample(ThoughtRequest request, Tensor hidden, Tensor unsampled, int step, ThoughtSampling sampling)
     {
         var options = request.Options;
         using var scope = torch.NewDisposeScope();
         var logits = request.Model.ComputeLogits(hidden).index_fill(-1, unsampled, Unsampleable);  // [R, L, V]
-        var token = GumbelSampler.Sample(logits, GumbelSampler.Noise(logits, request.Generator), options.GumbelTemperature); // [R, L]
+        var token = sampling switch
+        {
+            ThoughtSampling.Greedy => logits.detach().argmax(-1),                                   // [R, L]
+            ThoughtSampling.Uniform => GumbelSampler.Sample(                                       // [R, L]: Gumbel-max of equal logits
+                torch.zeros_like(logits, dtype: ScalarType.Float32).index_fill(-1, unsampled, Unsampleable),
+                GumbelSampler.Noise(logits, request.Generator), 1.0),
+            _ => GumbelSampler.Sample(logits, GumbelSampler.Noise(logits, request.Generator), options.GumbelTemperature), // [R, L]
+        };
         var scaled = (logits / options.ReinforceTemperature).log_softmax(-1);                     // [R, L, V]
         var logProb = scaled.gather(-1, token.unsqueeze(-1)).squeeze(-1);                          // [R, L]
         request.StepObserver?.OnThoughtStep(step, logits);

@@ -7,12 +7,12 @@ namespace QuietStar.Core.Tests.Fixtures;
 /// <summary>
 /// A <see cref="ParallelThoughtGenerator"/> that also records each thought step's sampling logits (values, no autograd
 /// history) of its latest rollout, after passing them on to the objective's own observer. The copies belong to
-/// <paramref name="owner"/>, the test's dispose scope.
+/// <paramref name="owner"/>, the test's dispose scope. <paramref name="sampling"/> picks the thought tokens.
 /// </summary>
-internal sealed class RecordingThoughtGenerator(DisposeScope owner) : IThoughtGenerator
+internal sealed class RecordingThoughtGenerator(DisposeScope owner, ThoughtSampling sampling = ThoughtSampling.Model) : IThoughtGenerator
 {
     private readonly DisposeScope owner = owner;
-    private readonly ParallelThoughtGenerator inner = new();
+    private readonly ParallelThoughtGenerator inner = new(sampling);
     private readonly List<Tensor> logits = [];
     private readonly List<int> steps = [];
 

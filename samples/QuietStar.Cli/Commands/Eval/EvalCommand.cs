@@ -183,6 +183,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         ["thoughts"] = library.Thoughts,
         ["thoughts_from"] = thinking.Source,
         ["thought_tokens"] = library.ThoughtTokens,
+        ["thought_sampling"] = library.Thoughts ? thinking.Forward.Sampling.ToString().ToLowerInvariant() : null,
         ["seed"] = library.Seed,
         ["seq_len"] = library.SequenceLength,
         ["batch_size"] = library.BatchSize,

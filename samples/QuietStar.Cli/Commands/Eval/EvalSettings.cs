@@ -37,6 +37,15 @@ internal sealed class EvalSettings : ModelSettings
     [Description("Sampled tokens per thought. Default: the checkpoint's; 9 (the reference's) for a freshly equipped model.")]
     public int? ThoughtTokens { get; init; }
 
+    /// <summary>How thought tokens are picked at evaluation.</summary>
+    [CommandOption("--thought-sampling <MODE>")]
+    [Description("model (default: the model's own samples, as the reference), greedy (its most likely token at every thought step) or uniform (random tokens: a control for what the thoughts' content contributes).")]
+    public string? ThoughtSampling { get; init; }
+
+    /// <summary>The chosen thought sampling (valid after validation).</summary>
+    public Core.Thinking.ThoughtSampling ChosenThoughtSampling =>
+        ThoughtSampling is null ? Core.Thinking.ThoughtSampling.Model : ParseSampling(ThoughtSampling) ?? throw new InvalidOperationException("unreachable: validated");
+
     /// <summary>Seed of the thought sampler and of CoT sampling.</summary>
     [CommandOption("--seed <S>")]
     [Description("Seed of the sampled thoughts (and of --cot sampling). Default 0.")]
@@ -116,8 +125,15 @@ internal sealed class EvalSettings : ModelSettings
         (Batch < 1, $"--batch must be at least 1 (got {Batch})."),
     }.FirstOrDefault(check => check.Bad).Problem;
 
+    private static Core.Thinking.ThoughtSampling? ParseSampling(string text) =>
+        Enum.TryParse<Core.Thinking.ThoughtSampling>(text, ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !int.TryParse(text, out _) ? mode : null;
+
     private string? CheckThoughts() =>
         Thoughts && NoThoughts ? "--thoughts and --no-thoughts contradict each other."
+        : ThoughtSampling is not null && ParseSampling(ThoughtSampling) is null ? $"--thought-sampling '{ThoughtSampling}' is unknown. Modes: model, greedy, uniform."
+        : ThoughtSampling is not null && (NoThoughts || Cot) ? "--thought-sampling picks the thought tokens, but " + (Cot ? "--cot generates without thoughts." : "--no-thoughts turns thoughts off.")
+        : ThoughtSampling is not null && !Thoughts && !ModelIsCheckpoint
+            ? $"--thought-sampling asks the model to think, but {ModelName} is a plain language model with no thought tokens. Add --thoughts, or give a Quiet-STaR checkpoint as --model."
         : Cot && (Thoughts || ThoughtTokens is not null) ? "--cot generates without thoughts for now; drop --thoughts/--thought-tokens."
         : ThoughtTokens is not null && NoThoughts ? "--thought-tokens sets the length of thoughts, but --no-thoughts turns them off."
         : ThoughtTokens is not null && !Thoughts && !ModelIsCheckpoint

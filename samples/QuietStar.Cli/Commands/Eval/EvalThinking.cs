@@ -1,6 +1,7 @@
 using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Thinking;
 
 namespace QuietStar.Cli.Commands.Eval;
 
@@ -20,9 +21,9 @@ internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, stri
         bool thinks = !settings.NoThoughts && !settings.Cot && (loaded.QuietStar is not null || settings.Thoughts);
         if (loaded.QuietStar is { } trained)
         {
-            var forward = ThinkingForward.For(trained, settings.ThoughtTokens);
+            var forward = ThinkingForward.For(trained, settings.ThoughtTokens, settings.ChosenThoughtSampling);
             return thinks
-                ? new(forward, true, "checkpoint", $"with the checkpoint's trained {forward.ThoughtTokens}-token thoughts")
+                ? new(forward, true, "checkpoint", $"with the checkpoint's trained {forward.ThoughtTokens}-token thoughts{Sampled(forward.Sampling)}")
                 : new(forward, false, "none", "without thoughts (the checkpoint's base predictions)");
         }
 
@@ -32,7 +33,15 @@ internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, stri
         }
 
         var (model, _) = ThinkingModels.Think(loaded, settings.ThoughtTokens);
-        return new(ThinkingForward.For(model), true, "fresh",
-            $"with freshly equipped, untrained {model.Options.ThoughtTokens}-token thoughts (mixing weight 0: the scores equal the base model's)");
+        var fresh = ThinkingForward.For(model, null, settings.ChosenThoughtSampling);
+        return new(fresh, true, "fresh",
+            $"with freshly equipped, untrained {model.Options.ThoughtTokens}-token thoughts{Sampled(fresh.Sampling)} (mixing weight 0: the scores equal the base model's)");
     }
+
+    private static string Sampled(ThoughtSampling sampling) => sampling switch
+    {
+        ThoughtSampling.Greedy => ", greedy (the most likely token at every thought step)",
+        ThoughtSampling.Uniform => ", replaced by uniformly random tokens (a control)",
+        _ => "",
+    };
 }

@@ -1,4 +1,5 @@
 using QuietStar.Core.Model;
+using QuietStar.Core.Thinking;
 using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -38,6 +39,9 @@ public sealed class ThinkingForward
     /// <summary>Sampled thought tokens per position (0 for a model that cannot think).</summary>
     public int ThoughtTokens { get; }
 
+    /// <summary>How thought tokens are picked (<see cref="ThoughtSampling.Model"/> for a model that cannot think).</summary>
+    public ThoughtSampling Sampling { get; private init; }
+
     /// <summary>Size of the last dimension of the returned logits: the base vocabulary, without START/END.</summary>
     public int VocabularySize { get; }
 
@@ -52,8 +56,13 @@ public sealed class ThinkingForward
     /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="thoughtTokens">Sampled tokens per thought; the model's own <c>ThoughtTokens</c> when null.</param>
+    /// <param name="sampling">
+    /// How thought tokens are picked: the reference's samples by default; <see cref="ThoughtSampling.Greedy"/> or the
+    /// <see cref="ThoughtSampling.Uniform"/> control (random tokens) measure what the thoughts' content contributes.
+    /// </param>
     /// <exception cref="ArgumentException"><paramref name="thoughtTokens"/> is below 1.</exception>
-    public static ThinkingForward For(QuietStarModel model, int? thoughtTokens = null)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampling"/> is not a defined value.</exception>
+    public static ThinkingForward For(QuietStarModel model, int? thoughtTokens = null, ThoughtSampling sampling = ThoughtSampling.Model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var own = model.Options;
@@ -65,7 +74,11 @@ public sealed class ThinkingForward
             MeanBaseline = false,
             IncludePolicyLoss = false,
         };
-        return new ThinkingForward(model.LanguageModel, new QuietStarObjective(model, options: options), options.ThoughtTokens, model.BaseVocabularySize);
+        var thoughts = new ParallelThoughtGenerator(sampling);
+        return new ThinkingForward(model.LanguageModel, new QuietStarObjective(model, thoughts, options: options), options.ThoughtTokens, model.BaseVocabularySize)
+        {
+            Sampling = sampling,
+        };
     }
 
     /// <summary>Evaluates a plain language model, which can only be run without thoughts.</summary>
