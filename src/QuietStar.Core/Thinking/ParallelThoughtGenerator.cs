@@ -79,7 +79,8 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
     /// <summary>
     /// Samples thought token <paramref name="step"/> from the hidden states before it and reports its logits to the
     /// request's observer. Everything of size <c>[R, L, V]</c> made here (logits, Gumbel noise, scaled log-probs) is
-    /// disposed when the step ends; the autograd graph keeps only what backward needs (the log-softmax output).
+    /// disposed when the step ends; the autograd graph keeps only what backward needs (the log-softmax output, and
+    /// not even that when <see cref="ThoughtRequest.LogProbGradients"/> is off).
     /// </summary>
     /// <returns>The sampled ids <c>[R, L]</c> (int64) and their log-probabilities at the REINFORCE temperature <c>[R, L]</c>.</returns>
     private static (Tensor Token, Tensor LogProb) Sample(ThoughtRequest request, Tensor hidden, Tensor unsampled, int step, ThoughtSampling sampling)
@@ -95,8 +96,13 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
                 GumbelSampler.Noise(logits, request.Generator), 1.0),
             _ => GumbelSampler.Sample(logits, GumbelSampler.Noise(logits, request.Generator), options.GumbelTemperature), // [R, L]
         };
-        var scaled = (logits / options.ReinforceTemperature).log_softmax(-1);                     // [R, L, V]
-        var logProb = scaled.gather(-1, token.unsqueeze(-1)).squeeze(-1);                          // [R, L]
+        Tensor logProb;
+        using (request.LogProbGradients ? null : torch.no_grad())
+        {
+            var scaled = (logits / options.ReinforceTemperature).log_softmax(-1);                 // [R, L, V]
+            logProb = scaled.gather(-1, token.unsqueeze(-1)).squeeze(-1);                          // [R, L]
+        }
+
         request.StepObserver?.OnThoughtStep(step, logits);
         return scope.MoveToOuter(token, logProb);
     }

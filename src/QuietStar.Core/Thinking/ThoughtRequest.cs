@@ -41,6 +41,13 @@ public sealed class ThoughtRequest
     public required Generator Generator { get; init; }
 
     /// <summary>
+    /// Whether <see cref="ThoughtRollout.ThoughtLogProbs"/> keep their autograd history, which only the REINFORCE term
+    /// needs. The objective turns it off when that term has weight 0, so that no thought step keeps its log-softmax
+    /// <c>[R, L, V]</c> for a backward pass that would multiply it by 0. Default true; a generator may ignore it.
+    /// </summary>
+    public bool LogProbGradients { get; init; } = true;
+
+    /// <summary>
     /// Optional: called with each thought step's sampling logits <c>[R, L, V]</c> as the step is generated
     /// (<see cref="IThoughtStepObserver.OnThoughtStep"/>); the objective uses it for the thought entropy and KL
     /// terms. Null when nobody listens. A generator that ignores it leaves those terms at 0.

@@ -96,6 +96,7 @@ public sealed class QuietStarObjective
             PadTokenId = lm.Config.PadTokenId ?? lm.Config.EosTokenId ?? 0,
             Generator = generator,
             StepObserver = thoughtTerms,
+            LogProbGradients = PolicyTermTrains(policyWeight),
         });
         var regularization = Regularization(thoughtTerms);
 
@@ -123,10 +124,16 @@ public sealed class QuietStarObjective
         return terms.Result();
     }
 
-    /// <summary>L_NLL + w·L_PG (the reference's total), then −β_H·H and +β_KL·KL when their weights are non-zero.</summary>
+    /// <summary>
+    /// Whether the REINFORCE term reaches the loss: it is included and its weight (after the warm-up) is positive. At
+    /// weight 0 it is left out instead of multiplied by 0, so backward never visits the thought log-probabilities.
+    /// </summary>
+    private bool PolicyTermTrains(double policyWeight) => options.IncludePolicyLoss && policyWeight > 0;
+
+    /// <summary>L_NLL + w·L_PG (the reference's total; L_NLL alone at w = 0), then −β_H·H and +β_KL·KL when their weights are non-zero.</summary>
     private Tensor Total(Tensor languageModeling, Tensor policyLoss, double policyWeight, ThoughtRegularization regularization)
     {
-        var loss = options.IncludePolicyLoss ? languageModeling + policyLoss * policyWeight : languageModeling;
+        var loss = PolicyTermTrains(policyWeight) ? languageModeling + policyLoss * policyWeight : languageModeling;
         if (regularization.EntropyWeight > 0)
         {
             loss = loss - regularization.Entropy * regularization.EntropyWeight;

@@ -39,6 +39,7 @@ internal sealed class RecordingThoughtGenerator(DisposeScope owner, ThoughtSampl
             PadTokenId = request.PadTokenId,
             Generator = request.Generator,
             StepObserver = new Recorder(this, request.StepObserver),
+            LogProbGradients = request.LogProbGradients,
         });
     }
 

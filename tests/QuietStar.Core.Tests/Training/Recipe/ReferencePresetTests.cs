@@ -12,9 +12,13 @@ namespace QuietStar.Core.Tests.Training.Recipe;
 [Trait("Category", "Invariant")]
 public sealed class ReferencePresetTests
 {
-    // Recorded with the objective of commit 93b1dbb (before the recipe options): float64 tiny model, live mixing head.
-    private const long ReferenceLossBits = 4723371224815456781;          // 60367695.678379156
-    private const long ReferenceStartGradientBits = 4740402860658650405; // Σ|∂L/∂start_embedding| = 848728691.6087996
+    // Recorded with the objective of commit 93b1dbb (before the recipe options): float64 tiny model, live mixing head,
+    // on an AMD AVX2 machine. The last bits depend on the CPU's BLAS kernels (an Intel AVX-512 machine gives a loss 2 ulp
+    // away), so the values are compared to 1e-12 relative: ~10⁴ ulp of slack, while any change to the computation moves
+    // a loss of this size by far more.
+    private const double ReferenceLoss = 60367695.678379156;
+    private const double ReferenceStartGradient = 848728691.6087996;     // Σ|∂L/∂start_embedding|
+    private const double RelativeTolerance = 1e-12;
 
     [Fact]
     public void Reference_preset_has_every_recipe_option_off()
@@ -33,7 +37,7 @@ public sealed class ReferencePresetTests
     [InlineData(null)]
     [InlineData(0)]
     [InlineData(500)]
-    public void Reference_loss_and_gradient_are_bitwise_what_they_were_before_the_recipe_options(int? step)
+    public void Reference_loss_and_gradient_are_what_they_were_before_the_recipe_options(int? step)
     {
         using var scope = torch.NewDisposeScope();
         using var model = TinyQuietStar.Create(QuietStarOptions.Reference, seed: 12, liveHead: true, dtype: ScalarType.Float64);
@@ -43,8 +47,8 @@ public sealed class ReferencePresetTests
         result.Loss.backward();
 
         var startGradient = model.named_parameters().Single(p => p.name == "thought_embeddings.start_embedding").parameter.grad!;
-        BitConverter.DoubleToInt64Bits(result.Loss.item<double>()).Should().Be(ReferenceLossBits);
-        BitConverter.DoubleToInt64Bits(startGradient.abs().sum().item<double>()).Should().Be(ReferenceStartGradientBits);
+        result.Loss.item<double>().Should().BeApproximately(ReferenceLoss, ReferenceLoss * RelativeTolerance);
+        startGradient.abs().sum().item<double>().Should().BeApproximately(ReferenceStartGradient, ReferenceStartGradient * RelativeTolerance);
         result.Regularization.Entropy.requires_grad.Should().BeFalse("with both weights 0 the terms are metrics only");
     }
 }
