@@ -24,7 +24,9 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
     /// <inheritdoc />
     public override int Execute(CommandContext context, TrainBenchSettings settings, CancellationToken cancellationToken)
     {
-        var variants = settings.Strategies.Select(a => Variant.Create(settings, a)).ToList();
+        var variants = settings.Strategies
+            .SelectMany(a => settings.PolicyWeights.Select(w => Variant.Create(settings, a, w, named: settings.PolicyWeights.Count > 1)))
+            .ToList();
         var tokenizer = variants[0].Tokenizer;
         var corpus = tokenizer.Encode(ReadText(settings), addBos: true);
         if (corpus.Length <= settings.SequenceLength)
@@ -48,7 +50,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
                 }
 
                 console.Diagnostics.MarkupLineInterpolated(
-                    $"[grey]{variant.Name,-8} step {step + 1}/{settings.Warmup + settings.Steps}{(timed ? "" : " (warm-up)")}: {seconds:F2} s, peak RSS {peak:F0} MB, loss {loss:G4}[/]");
+                    $"[grey]{variant.Name,-16} step {step + 1}/{settings.Warmup + settings.Steps}{(timed ? "" : " (warm-up)")}: {seconds:F2} s, peak RSS {peak:F0} MB, loss {loss:G4}[/]");
             }
         }
 
@@ -80,6 +82,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
                 steps = settings.Steps,
                 warmup = settings.Warmup,
                 attention = settings.Attention.ToLowerInvariant(),
+                policy_weights = settings.PolicyWeights,
                 seed = settings.Seed,
                 dtype = "float32",
                 device = "cpu",
@@ -95,8 +98,15 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         if (variants.Count > 1)
         {
             report["variants"] = results;
-            report["masked_over_diagonal_time_ratio"] =
-                (double)results[1]["seconds_per_step_median"]! / (double)results[0]["seconds_per_step_median"]!;
+            double Median(int i) => (double)results[i]["seconds_per_step_median"]!;
+            if (settings.PolicyWeights.Count == 1)
+            {
+                report["masked_over_diagonal_time_ratio"] = Median(1) / Median(0);
+            }
+            else if (settings.Strategies.Count == 1 && settings.PolicyWeights.Count == 2)
+            {
+                report["second_over_first_weight_time_ratio"] = Median(1) / Median(0);
+            }
         }
 
         return report;
@@ -135,9 +145,10 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         private readonly List<double> peaks = [];
         private double lastLoss;
 
-        private Variant(ThoughtAttention attention, LoadedModel pretrained, QuietStarModel model, ulong seed)
+        private Variant(string name, double policyWeight, LoadedModel pretrained, QuietStarModel model, ulong seed)
         {
-            Name = attention.ToString().ToLowerInvariant();
+            Name = name;
+            PolicyWeight = policyWeight;
             this.pretrained = pretrained;
             this.model = model;
             objective = new QuietStarObjective(model);
@@ -147,17 +158,20 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
 
         public string Name { get; }
 
+        public double PolicyWeight { get; }
+
         public TextTokenizer Tokenizer => pretrained.Tokenizer;
 
-        public static Variant Create(TrainBenchSettings settings, ThoughtAttention attention)
+        public static Variant Create(TrainBenchSettings settings, ThoughtAttention attention, double policyWeight, bool named)
         {
             var pretrained = settings.LoadModel();
-            var options = settings.ToOptions(attention);
+            var options = settings.ToOptions(attention, policyWeight);
+            string name = attention.ToString().ToLowerInvariant() + (named ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" w={policyWeight:G3}") : "");
             var tokenizer = pretrained.Tokenizer;
             int initToken = ThoughtInitToken.Choose(tokenizer.Encode(options.ThoughtInitText), id => tokenizer.Decode([id]), options.ThoughtInitRule);
             var model = QuietStarModel.Create(pretrained.Model, initToken, options, new Generator(settings.Seed));
             model.train();
-            return new Variant(attention, pretrained, model, settings.Seed + 1);
+            return new Variant(name, policyWeight, pretrained, model, settings.Seed + 1);
         }
 
         public (double Seconds, double PeakMb, double Loss) Step(Tensor batch)
@@ -189,7 +203,8 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
             double median = Statistics.Median(seconds);
             return new Dictionary<string, object?>
             {
-                ["attention"] = Name,
+                ["attention"] = Name.Split(' ')[0],
+                ["policy_weight"] = PolicyWeight,
                 ["seconds_per_step_median"] = median,
                 ["seconds_per_step_p25"] = Statistics.Quantile(seconds, 0.25),
                 ["seconds_per_step_p75"] = Statistics.Quantile(seconds, 0.75),

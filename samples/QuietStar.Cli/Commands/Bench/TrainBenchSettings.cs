@@ -49,6 +49,15 @@ internal sealed class TrainBenchSettings : ModelSettings
     [DefaultValue("diagonal")]
     public string Attention { get; init; } = "diagonal";
 
+    /// <summary>Policy-gradient weights to run, comma-separated (each one a variant, interleaved).</summary>
+    [CommandOption("--policy-weight <W>")]
+    [Description("Weight of the REINFORCE term; several comma-separated weights run as interleaved variants (e.g. 1e6,0: what leaving the term out at weight 0 saves). Default 1e6, the reference's.")]
+    [DefaultValue("1e6")]
+    public string PolicyWeight { get; init; } = "1e6";
+
+    /// <summary>The policy weights to run, in interleaving order (valid after validation).</summary>
+    public IReadOnlyList<double> PolicyWeights => ParseWeights(PolicyWeight) ?? throw new InvalidOperationException("unreachable: validated");
+
     /// <summary>Text to crop sequences from; the embedded GSM8K train text when null.</summary>
     [CommandOption("--data <FILE>")]
     public string? Data { get; init; }
@@ -75,6 +84,11 @@ internal sealed class TrainBenchSettings : ModelSettings
             return ValidationResult.Error($"--attention must be diagonal, masked or both (got '{Attention}').");
         }
 
+        if (ParseWeights(PolicyWeight) is null)
+        {
+            return ValidationResult.Error($"--policy-weight must be one or more comma-separated numbers ≥ 0, each once (got '{PolicyWeight}').");
+        }
+
         if (SequenceLength < 2 || Batch < 1 || Steps < 1 || Warmup < 0)
         {
             return ValidationResult.Error("--seq-len must be ≥ 2, --batch and --steps ≥ 1, --warmup ≥ 0.");
@@ -86,11 +100,28 @@ internal sealed class TrainBenchSettings : ModelSettings
     }
 
     /// <summary>The algorithm options these settings describe (reference values otherwise).</summary>
-    public QuietStarOptions ToOptions(ThoughtAttention attention) => QuietStarOptions.Reference with
+    public QuietStarOptions ToOptions(ThoughtAttention attention, double policyWeight) => QuietStarOptions.Reference with
     {
         ThoughtTokens = ThoughtTokens,
         TalkTokens = TalkTokens,
         Passes = Passes,
         Attention = attention,
+        PolicyLossWeight = policyWeight,
     };
+
+    private static double[]? ParseWeights(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var weights = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!double.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out weights[i])
+                || weights[i] < 0 || !double.IsFinite(weights[i]))
+            {
+                return null;
+            }
+        }
+
+        return weights.Distinct().Count() == weights.Length ? weights : null;
+    }
 }
