@@ -6,9 +6,10 @@ namespace QuietStar.Core.Thinking;
 
 /// <summary>
 /// What a thought generator needs after the base pass: R = B·P rows of L tokens whose base keys are already in
-/// <see cref="Cache"/>. All tensors belong to the caller's dispose scope.
+/// <see cref="Cache"/>. All tensors belong to the caller's dispose scope. A record, so that a generator wrapping another
+/// passes it on changed with <c>with</c>.
 /// </summary>
-public sealed class ThoughtRequest
+public sealed record ThoughtRequest
 {
     /// <summary>The language model.</summary>
     public required CausalLanguageModel Model { get; init; }

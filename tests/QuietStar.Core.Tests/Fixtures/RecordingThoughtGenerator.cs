@@ -26,21 +26,7 @@ internal sealed class RecordingThoughtGenerator(DisposeScope owner, ThoughtSampl
     {
         logits.Clear();
         steps.Clear();
-        return inner.Generate(new ThoughtRequest
-        {
-            Model = request.Model,
-            Embeddings = request.Embeddings,
-            Options = request.Options,
-            InputIds = request.InputIds,
-            PositionIds = request.PositionIds,
-            PrefixMask = request.PrefixMask,
-            Cache = request.Cache,
-            UnsampledTokenIds = request.UnsampledTokenIds,
-            PadTokenId = request.PadTokenId,
-            Generator = request.Generator,
-            StepObserver = new Recorder(this, request.StepObserver),
-            LogProbGradients = request.LogProbGradients,
-        });
+        return inner.Generate(request with { StepObserver = new Recorder(this, request.StepObserver) });
     }
 
     private sealed class Recorder(RecordingThoughtGenerator target, IThoughtStepObserver? next) : IThoughtStepObserver

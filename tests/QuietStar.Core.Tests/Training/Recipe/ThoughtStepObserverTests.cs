@@ -95,18 +95,6 @@ public sealed class ThoughtStepObserverTests
     {
         private readonly ParallelThoughtGenerator inner = new();
 
-        public ThoughtRollout Generate(ThoughtRequest request) => inner.Generate(new ThoughtRequest
-        {
-            Model = request.Model,
-            Embeddings = request.Embeddings,
-            Options = request.Options,
-            InputIds = request.InputIds,
-            PositionIds = request.PositionIds,
-            PrefixMask = request.PrefixMask,
-            Cache = request.Cache,
-            UnsampledTokenIds = request.UnsampledTokenIds,
-            PadTokenId = request.PadTokenId,
-            Generator = request.Generator,
-        });
+        public ThoughtRollout Generate(ThoughtRequest request) => inner.Generate(request with { StepObserver = null });
     }
 }
