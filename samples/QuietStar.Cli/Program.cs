@@ -24,7 +24,7 @@ app.Configure(config =>
 
     // One registration per verb (each in Commands/<Verb>/).
     config.AddCommand<TrainCommand>("train")
-        .WithDescription("Train with Quiet-STaR (default: the embedded stories260K on the embedded GSM8K text, 5–7 minutes on 2 CPU cores). Progress on stderr, one JSON line on stdout; writes a checkpoint and training_curves.svg.")
+        .WithDescription("Train with Quiet-STaR (default: the embedded stories260K on the embedded GSM8K text, 5–10 minutes on 2 CPU cores). Progress on stderr, one JSON line on stdout; writes a checkpoint and training_curves.svg.")
         .WithExample("train")
         .WithExample("train", "--steps", "400", "--out", "runs/longer")
         .WithExample("train", "--no-thoughts", "--out", "runs/baseline");

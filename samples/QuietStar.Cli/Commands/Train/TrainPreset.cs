@@ -36,7 +36,7 @@ internal sealed record TrainPreset(
     int EvalBatches)
 {
     /// <summary>
-    /// The default: finishes in about 5 minutes on 2 CPU cores with the embedded model (measured, see docs/cli.md), with
+    /// The default: finishes in 5–10 minutes on 2 CPU cores with the embedded model (measured, see docs/cli.md), with
     /// the best recipe of the ablation in docs/experiments.md: policy weight 0. The thoughts are the model's own samples
     /// and are learned only through the language-modelling loss (START/END, the mixing head, the model's use of the
     /// thought context); every REINFORCE weight tried (0.1 to 1e6) was worse at this size. Normalised advantages stay
