@@ -120,3 +120,21 @@ if __name__ == "__main__" and (sys.argv[2] if len(sys.argv) > 2 else "all") in (
     ctl = [("p0_s42", 42), ("p0_s1", 1), ("p0_s2", 2), ("p0_s3", 3), ("p0_s4", 4), ("norm1_s42", 42)]
     for text in ("selection", "confirmation"):
         control_table(ctl, text)
+
+
+def length_table():
+    print("| checkpoint (confirmation text) | thought tokens at evaluation | talk NLL | Δ talk vs plain, all [95 % CI] | Δ talk vs plain, hard [95 % CI] | mean w |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for s in (42, 1, 2, 3, 4):
+        name = f"p0_s{s}"
+        for t, suffix in ((1, "conf-t1"), (3, "conf-t3"), (6, "conf")):
+            d = load(name, suffix)
+            if d is None:
+                print(f"| `{name}` | {t} | not run | | | |")
+                continue
+            print(f"| `{name}` | {t}{' (trained)' if t == 6 else ''} | {d['talk_nll']:.4f} | {ci(d, 'all')} | {ci(d, 'hard')} | {d['mean_mixing_weight']:.4f} |")
+    print()
+
+
+if __name__ == "__main__" and (sys.argv[2] if len(sys.argv) > 2 else "all") in ("all", "lengths"):
+    length_table()
