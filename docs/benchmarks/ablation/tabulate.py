@@ -102,18 +102,23 @@ if __name__ == "__main__":
             seed_table("norm1", "normalised, weight 1", [42, 1, 2], text)
 
 
+def variant_table(header, rows):
+    """One row per (checkpoint, variant label, JSON suffix): the checkpoint's talk NLL against its plain LM."""
+    print(f"| {header} | talk NLL | Δ talk vs plain, all [95 % CI] | Δ talk vs plain, hard [95 % CI] | mean w |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, label, suffix in rows:
+        d = load(name, suffix)
+        if d is None:
+            print(f"| `{name}` | {label} | not run | | | |")
+            continue
+        print(f"| `{name}` | {label} | {d['talk_nll']:.4f} | {ci(d, 'all')} | {ci(d, 'hard')} | {d['mean_mixing_weight']:.4f} |")
+    print()
+
+
 def control_table(names, text):
     tag = "sel" if text == "selection" else "conf"
-    print(f"| checkpoint ({text} text) | thoughts | talk NLL | Δ talk vs plain, all [95 % CI] | Δ talk vs plain, hard [95 % CI] | mean w |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for name, seed in names:
-        for mode, suffix in (("model's samples (default)", tag), ("greedy", f"{tag}-greedy"), ("uniformly random tokens", f"{tag}-uniform")):
-            d = load(name, suffix)
-            if d is None:
-                print(f"| `{name}` | {mode} | not run | | | |")
-                continue
-            print(f"| `{name}` | {mode} | {d['talk_nll']:.4f} | {ci(d, 'all')} | {ci(d, 'hard')} | {d['mean_mixing_weight']:.4f} |")
-    print()
+    modes = (("model's samples (default)", tag), ("greedy", f"{tag}-greedy"), ("uniformly random tokens", f"{tag}-uniform"))
+    variant_table(f"checkpoint ({text} text) | thoughts", [(name, label, suffix) for name, _ in names for label, suffix in modes])
 
 
 if __name__ == "__main__" and (sys.argv[2] if len(sys.argv) > 2 else "all") in ("all", "controls"):
@@ -123,17 +128,9 @@ if __name__ == "__main__" and (sys.argv[2] if len(sys.argv) > 2 else "all") in (
 
 
 def length_table():
-    print("| checkpoint (confirmation text) | thought tokens at evaluation | talk NLL | Δ talk vs plain, all [95 % CI] | Δ talk vs plain, hard [95 % CI] | mean w |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for s in (42, 1, 2, 3, 4):
-        name = f"p0_s{s}"
-        for t, suffix in ((1, "conf-t1"), (3, "conf-t3"), (6, "conf")):
-            d = load(name, suffix)
-            if d is None:
-                print(f"| `{name}` | {t} | not run | | | |")
-                continue
-            print(f"| `{name}` | {t}{' (trained)' if t == 6 else ''} | {d['talk_nll']:.4f} | {ci(d, 'all')} | {ci(d, 'hard')} | {d['mean_mixing_weight']:.4f} |")
-    print()
+    lengths = (("1", "conf-t1"), ("3", "conf-t3"), ("6 (trained)", "conf"))
+    variant_table("checkpoint (confirmation text) | thought tokens at evaluation",
+                  [(f"p0_s{s}", label, suffix) for s in (42, 1, 2, 3, 4) for label, suffix in lengths])
 
 
 if __name__ == "__main__" and (sys.argv[2] if len(sys.argv) > 2 else "all") in ("all", "lengths"):

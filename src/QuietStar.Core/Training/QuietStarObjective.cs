@@ -125,10 +125,11 @@ public sealed class QuietStarObjective
     }
 
     /// <summary>
-    /// Whether the REINFORCE term reaches the loss: it is included and its weight (after the warm-up) is positive. At
-    /// weight 0 it is left out instead of multiplied by 0, so backward never visits the thought log-probabilities.
+    /// Whether the REINFORCE term reaches the loss: its weight after the warm-up (0 when the term is not included, see
+    /// <see cref="PolicyWeightSchedule"/>) is positive. At weight 0 it is left out instead of multiplied by 0, so
+    /// backward never visits the thought log-probabilities.
     /// </summary>
-    private bool PolicyTermTrains(double policyWeight) => options.IncludePolicyLoss && policyWeight > 0;
+    private static bool PolicyTermTrains(double policyWeight) => policyWeight > 0;
 
     /// <summary>L_NLL + w·L_PG (the reference's total; L_NLL alone at w = 0), then −β_H·H and +β_KL·KL when their weights are non-zero.</summary>
     private Tensor Total(Tensor languageModeling, Tensor policyLoss, double policyWeight, ThoughtRegularization regularization)

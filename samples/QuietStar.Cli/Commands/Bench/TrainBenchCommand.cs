@@ -145,10 +145,11 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         private readonly List<double> peaks = [];
         private double lastLoss;
 
-        private Variant(string name, double policyWeight, LoadedModel pretrained, QuietStarModel model, ulong seed)
+        private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarModel model, ulong seed)
         {
-            Name = name;
+            Attention = attention.ToString().ToLowerInvariant();
             PolicyWeight = policyWeight;
+            Name = named ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Attention} w={policyWeight:G3}") : Attention;
             this.pretrained = pretrained;
             this.model = model;
             objective = new QuietStarObjective(model);
@@ -158,6 +159,8 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
 
         public string Name { get; }
 
+        public string Attention { get; }
+
         public double PolicyWeight { get; }
 
         public TextTokenizer Tokenizer => pretrained.Tokenizer;
@@ -166,12 +169,11 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         {
             var pretrained = settings.LoadModel();
             var options = settings.ToOptions(attention, policyWeight);
-            string name = attention.ToString().ToLowerInvariant() + (named ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" w={policyWeight:G3}") : "");
             var tokenizer = pretrained.Tokenizer;
             int initToken = ThoughtInitToken.Choose(tokenizer.Encode(options.ThoughtInitText), id => tokenizer.Decode([id]), options.ThoughtInitRule);
             var model = QuietStarModel.Create(pretrained.Model, initToken, options, new Generator(settings.Seed));
             model.train();
-            return new Variant(name, policyWeight, pretrained, model, settings.Seed + 1);
+            return new Variant(attention, policyWeight, named, pretrained, model, settings.Seed + 1);
         }
 
         public (double Seconds, double PeakMb, double Loss) Step(Tensor batch)
@@ -203,7 +205,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
             double median = Statistics.Median(seconds);
             return new Dictionary<string, object?>
             {
-                ["attention"] = Name.Split(' ')[0],
+                ["attention"] = Attention,
                 ["policy_weight"] = PolicyWeight,
                 ["seconds_per_step_median"] = median,
                 ["seconds_per_step_p25"] = Statistics.Quantile(seconds, 0.25),
