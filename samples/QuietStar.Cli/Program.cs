@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using QuietStar.Cli.Commands.Bench;
+using QuietStar.Cli.Commands.Data;
 using QuietStar.Cli.Commands.Eval;
 using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Commands.Inspect;
@@ -39,6 +40,13 @@ app.Configure(config =>
     config.AddCommand<InspectCommand>("inspect")
         .WithDescription("Write an HTML page showing, for every token of a text, the thought before it, its mixing weight and base vs after-thought NLL.")
         .WithExample("inspect", "--text", "\"Once upon a time there was a cat.\"", "--out", "report.html");
+    config.AddBranch("data", data =>
+    {
+        data.SetDescription("Write synthetic corpora; each prints one JSON line on stdout.");
+        data.AddCommand<ArithmeticDataCommand>("arithmetic")
+            .WithDescription("N-digit addition problems (terse, worked or mixed; text or GSM8K JSON Lines), seeded; never a pair with (A·10^N + B) mod 7 = 3.")
+            .WithExample("data", "arithmetic", "--digits", "3", "--count", "20000", "--style", "mixed", "--out", "arith_mixed.txt");
+    });
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Measure speed and memory; each prints one JSON line on stdout.");

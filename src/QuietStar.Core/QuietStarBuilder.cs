@@ -217,10 +217,9 @@ public sealed class QuietStarBuilder
     private QuietStarPipeline Equip(PretrainedModel pretrained, QuietStarOptions configured, QuietStarComponents components)
     {
         var tokenizer = pretrained.Tokenizer;
-        int initToken = ThoughtInitToken.Choose(
-            tokenizer.Encode(configured.ThoughtInitText), id => tokenizer.Decode([id]), configured.ThoughtInitRule);
+        var (startInit, endInit) = ThoughtInitToken.ChooseFor(tokenizer, configured);
         var head = mixingHead?.Invoke(pretrained.Model.Config.HiddenSize, device, dtype);
-        var model = QuietStarModel.Create(pretrained.Model, initToken, configured, new Generator((ulong)seed, device), head);
+        var model = QuietStarModel.Create(pretrained.Model, startInit, endInit, configured, new Generator((ulong)seed, device), head);
         var equippedTokenizer = ThoughtTokenVocabulary.Equip(tokenizer, configured, model.StartThoughtId, model.EndThoughtId);
         return new QuietStarPipeline(model, equippedTokenizer, components, device, loggerFactory, source!.Description);
     }

@@ -68,16 +68,30 @@ public sealed class QuietStarModel : nn.Module
     /// <param name="options">Validated algorithm options.</param>
     /// <param name="generator">Random source of every initialisation.</param>
     /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's <see cref="Thinking.MixingHead"/> when null.</param>
-    public static QuietStarModel Create(CausalLanguageModel languageModel, int initTokenId, QuietStarOptions options, Generator generator, IMixingHead? mixingHead = null)
+    public static QuietStarModel Create(CausalLanguageModel languageModel, int initTokenId, QuietStarOptions options, Generator generator, IMixingHead? mixingHead = null) =>
+        Create(languageModel, initTokenId, initTokenId, options, generator, mixingHead);
+
+    /// <summary>As <see cref="Create(CausalLanguageModel, int, QuietStarOptions, Generator, IMixingHead?)"/>, seeding START and END from two tokens.</summary>
+    /// <param name="languageModel">The base model; its vocabulary is grown in place.</param>
+    /// <param name="startInitTokenId">Token whose embedding seeds START.</param>
+    /// <param name="endInitTokenId">Token whose embedding seeds END (see <see cref="ThoughtInitToken.ChooseFor"/>).</param>
+    /// <param name="options">Validated algorithm options.</param>
+    /// <param name="generator">Random source of every initialisation.</param>
+    /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's <see cref="Thinking.MixingHead"/> when null.</param>
+    public static QuietStarModel Create(CausalLanguageModel languageModel, int startInitTokenId, int endInitTokenId, QuietStarOptions options,
+        Generator generator, IMixingHead? mixingHead = null)
     {
         ArgumentNullException.ThrowIfNull(languageModel);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(generator);
         options.Validate();
         int baseVocabulary = languageModel.Config.VocabSize;
-        if (initTokenId < 0 || initTokenId >= baseVocabulary)
+        foreach (int initTokenId in new[] { startInitTokenId, endInitTokenId })
         {
-            throw new ArgumentOutOfRangeException(nameof(initTokenId), $"Init token {initTokenId} is outside the base vocabulary [0, {baseVocabulary}).");
+            if (initTokenId < 0 || initTokenId >= baseVocabulary)
+            {
+                throw new ArgumentOutOfRangeException(nameof(startInitTokenId), $"Init token {initTokenId} is outside the base vocabulary [0, {baseVocabulary}).");
+            }
         }
 
         var head = AsModule(mixingHead ?? new MixingHead(languageModel.Config.HiddenSize, languageModel.Device, languageModel.DType));
@@ -85,7 +99,7 @@ public sealed class QuietStarModel : nn.Module
         var thoughts = new ThoughtEmbeddings(languageModel.Config.HiddenSize, options.ThoughtEmbeddingGradientScale, languageModel.Device, languageModel.DType);
         using (torch.no_grad())
         {
-            thoughts.InitializeFrom(languageModel.EmbeddingWeight[initTokenId]);
+            thoughts.InitializeFrom(languageModel.EmbeddingWeight[startInitTokenId], languageModel.EmbeddingWeight[endInitTokenId]);
         }
 
         ((IMixingHead)head).Reset(generator);

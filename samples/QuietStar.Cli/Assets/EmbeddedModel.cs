@@ -1,4 +1,5 @@
 using QuietStar.Core.Loading;
+using QuietStar.Core.Tokenization;
 using static TorchSharp.torch;
 
 namespace QuietStar.Cli.Assets;
@@ -15,6 +16,13 @@ internal static class EmbeddedModel
         using var checkpoint = Open("QuietStar.Cli.Assets.stories260K.bin");
         using var tokenizer = Open("QuietStar.Cli.Assets.tok512.model");
         return PretrainedModel.FromLlama2c(checkpoint, tokenizer, device, dtype, "stories260K.bin (embedded)");
+    }
+
+    /// <summary>The embedded tok512 tokenizer alone.</summary>
+    public static TextTokenizer LoadTokenizer()
+    {
+        using var tokenizer = Open("QuietStar.Cli.Assets.tok512.model");
+        return TextTokenizer.FromSentencePiece(tokenizer);
     }
 
     private static Stream Open(string resource) =>

@@ -5,6 +5,7 @@ using QuietStar.Core.Loading;
 using QuietStar.Core.Model;
 using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuietStar.Cli.Infrastructure;
@@ -34,6 +35,51 @@ internal sealed class LoadedModel : IDisposable
     /// <summary>Wraps a plain pretrained model.</summary>
     public static LoadedModel Plain(PretrainedModel pretrained) => new(pretrained.Model, pretrained.Tokenizer, null);
 
+    /// <summary>
+    /// A fresh model of the shapes in <paramref name="configPath"/> (a Hugging Face <c>config.json</c>), its weights
+    /// drawn as Hugging Face initialises them (Normal(0, 0.02), norms 1) from <paramref name="seed"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tokenizer has more tokens than the configuration's vocabulary.</exception>
+    public static LoadedModel Initialise(string configPath, TextTokenizer tokenizer, ulong seed)
+    {
+        var config = HuggingFaceConfig.Read(configPath);
+        tokenizer.EnsureFits(config.VocabSize);
+        var model = new CausalLanguageModel(config, CPU, ScalarType.Float32);
+        using var generator = new Generator(seed);
+        model.InitializeWeights(generator);
+        return new LoadedModel(model, tokenizer, null);
+    }
+
+    /// <summary>
+    /// Saves the language model without the START/END rows as a plain Hugging Face folder (config.json,
+    /// model.safetensors, tokenizer), which any verb loads with <c>--model</c>: how a pretraining run ships its model.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model was loaded from a Quiet-STaR checkpoint (its tokenizer carries the thought tokens).</exception>
+    public void SaveBaseModel(string folder)
+    {
+        if (QuietStar is not { } equipped)
+        {
+            PretrainedModel.Save(Model, Tokenizer, folder);
+            return;
+        }
+
+        if (Tokenizer.VocabularySize > equipped.BaseVocabularySize)
+        {
+            throw new InvalidOperationException("Only a model that started plain can be saved as a plain model.");
+        }
+
+        var baseConfig = Model.Config with { VocabSize = equipped.BaseVocabularySize };
+        using var plain = new CausalLanguageModel(baseConfig, Model.Device, Model.DType);
+        using (torch.NewDisposeScope())
+        {
+            plain.LoadWeights(Model.Weights().ToDictionary(
+                w => w.Key,
+                w => w.Key is "model.embed_tokens.weight" or "lm_head.weight" ? w.Value.narrow(0, 0, equipped.BaseVocabularySize) : w.Value));
+        }
+
+        PretrainedModel.Save(plain, Tokenizer, folder);
+    }
+
     /// <summary>Wraps a loaded Quiet-STaR checkpoint.</summary>
     public static LoadedModel Checkpoint(LoadedCheckpoint checkpoint) =>
         new(checkpoint.Model.LanguageModel, checkpoint.Tokenizer, checkpoint.Model);
@@ -50,9 +96,9 @@ internal sealed class LoadedModel : IDisposable
             throw new InvalidOperationException("The model is already a Quiet-STaR model.");
         }
 
-        int initToken = ThoughtInitToken.Choose(Tokenizer.Encode(options.ThoughtInitText), id => Tokenizer.Decode([id]), options.ThoughtInitRule);
+        var (startInit, endInit) = ThoughtInitToken.ChooseFor(Tokenizer, options);
         using var generator = new Generator(seed);
-        QuietStar = QuietStarModel.Create(Model, initToken, options, generator);
+        QuietStar = QuietStarModel.Create(Model, startInit, endInit, options, generator);
         return QuietStar;
     }
 

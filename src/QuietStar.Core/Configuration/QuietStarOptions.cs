@@ -40,8 +40,14 @@ public sealed record QuietStarOptions
     /// <summary>Gradient multiplier of the START/END embeddings, realised as e = scale·p (<c>embedding_scale</c>). Default 100.</summary>
     public double ThoughtEmbeddingGradientScale { get; set; } = 100.0;
 
-    /// <summary>Text whose embedding seeds START and END (<c>initial_start_token</c>/<c>initial_end_token</c>). Default "---".</summary>
+    /// <summary>Text whose embedding seeds START, and END unless <see cref="EndThoughtInitText"/> is set (<c>initial_start_token</c>). Default "---".</summary>
     public string ThoughtInitText { get; set; } = "---";
+
+    /// <summary>
+    /// Text whose embedding seeds END (<c>initial_end_token</c>); null seeds it from <see cref="ThoughtInitText"/>, as the
+    /// reference does. Separate texts let a thought start and end like a written rationale, e.g. "(" and ")". Default null.
+    /// </summary>
+    public string? EndThoughtInitText { get; set; }
 
     /// <summary>Which token of <see cref="ThoughtInitText"/>'s encoding seeds the embeddings. Default <see cref="ThoughtInitRule.SkipDummyPrefix"/>.</summary>
     public ThoughtInitRule ThoughtInitRule { get; set; } = ThoughtInitRule.SkipDummyPrefix;
@@ -87,6 +93,13 @@ public sealed record QuietStarOptions
     /// </summary>
     public int PolicyWeightWarmupSteps { get; set; }
 
+    /// <summary>
+    /// How the model thinks when it generates: before every token (the reference) or once per
+    /// <see cref="TalkTokens"/> spoken tokens along the thought's branch (beyond the reference; what the non-myopic loss
+    /// trains). Recorded in checkpoints so that decoding matches the training. Default <see cref="ThoughtDecoding.EveryToken"/>.
+    /// </summary>
+    public ThoughtDecoding Decoding { get; set; } = ThoughtDecoding.EveryToken;
+
     /// <summary>A fresh copy of the reference's training configuration (the defaults).</summary>
     public static QuietStarOptions Reference => new();
 
@@ -109,6 +122,8 @@ public sealed record QuietStarOptions
         Require(ThoughtEmbeddingGradientScale > 0 && double.IsFinite(ThoughtEmbeddingGradientScale), nameof(ThoughtEmbeddingGradientScale),
             $"must be a positive number (got {ThoughtEmbeddingGradientScale}).");
         Require(!string.IsNullOrEmpty(ThoughtInitText), nameof(ThoughtInitText), "must not be empty.");
+        Require(EndThoughtInitText is null || EndThoughtInitText.Length > 0, nameof(EndThoughtInitText), "must not be empty (null seeds END from ThoughtInitText).");
+        Require(Enum.IsDefined(Decoding), nameof(Decoding), $"has an unknown value {Decoding}.");
         Require(!string.IsNullOrWhiteSpace(StartThoughtToken) && !string.IsNullOrWhiteSpace(EndThoughtToken) && StartThoughtToken != EndThoughtToken,
             nameof(StartThoughtToken), "and EndThoughtToken must be two different non-empty strings.");
         Require(ThoughtEntropyWeight >= 0 && double.IsFinite(ThoughtEntropyWeight), nameof(ThoughtEntropyWeight),

@@ -7,4 +7,8 @@ namespace QuietStar.Core.Inference;
 /// The mixing head's weight w on the post-thought prediction: the token was chosen from
 /// <c>(1 − w)·base + w·after-thought</c>. Unbounded, as in the reference; 0 for an untrained head.
 /// </param>
-public sealed record GeneratedThought(IReadOnlyList<int> TokenIds, string Text, float MixingWeight);
+/// <param name="TalkStep">
+/// 0 when the thought was had right before this token; s when the token is the (s+1)-th spoken along an earlier
+/// thought's branch (<see cref="Configuration.ThoughtDecoding.ThinkThenSpeak"/>).
+/// </param>
+public sealed record GeneratedThought(IReadOnlyList<int> TokenIds, string Text, float MixingWeight, int TalkStep = 0);

@@ -1,4 +1,6 @@
+using QuietStar.Core.Configuration;
 using QuietStar.Core.Model;
+using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -113,7 +115,7 @@ public sealed class QuietStarGenerator
         }
 
         var rows = Prepare([prompt], options);
-        return Decode(rows, options, thoughts.IncludeThoughts).Select(item => item.Piece);
+        return Decode(rows, options, thoughts, thoughts.IncludeThoughts).Select(item => item.Piece);
     }
 
     /// <summary>Generates the whole continuation of <paramref name="prompt"/>.</summary>
@@ -141,7 +143,7 @@ public sealed class QuietStarGenerator
         }
 
         var rows = Prepare(prompts, options);
-        foreach (var _ in Decode(rows, options, includeThoughts: false))
+        foreach (var _ in Decode(rows, options, thoughts, includeThoughts: false))
         {
             // The rows collect the text; the pieces are only for streaming.
         }
@@ -174,8 +176,16 @@ public sealed class QuietStarGenerator
         return encoded.Select(ids => new DecodingRow(tokenizer, ids, options.StopStrings)).ToArray();
     }
 
-    /// <summary>The decoding loop with a thought before every token.</summary>
-    private IEnumerable<(int Row, ThoughtfulPiece Piece)> Decode(DecodingRow[] rows, GenerationOptions options, bool includeThoughts)
+    /// <summary>Tokens predicted from one thought under <paramref name="thoughts"/>: 1 before every token, else M.</summary>
+    public int SpeakTokens(ThoughtOptions thoughts)
+    {
+        ArgumentNullException.ThrowIfNull(thoughts);
+        var decoding = thoughts.Decoding ?? model?.Options.Decoding ?? ThoughtDecoding.EveryToken;
+        return decoding == ThoughtDecoding.EveryToken ? 1 : thoughts.SpeakTokens ?? model?.Options.TalkTokens ?? 1;
+    }
+
+    /// <summary>The decoding loop with thoughts (before every token, or one per <see cref="SpeakTokens"/> tokens).</summary>
+    private IEnumerable<(int Row, ThoughtfulPiece Piece)> Decode(DecodingRow[] rows, GenerationOptions options, ThoughtOptions thoughts, bool includeThoughts)
     {
         var thinking = model!;
         var device = thinking.LanguageModel.Device;
@@ -183,7 +193,13 @@ public sealed class QuietStarGenerator
         using var sampler = options.Greedy ? null : new Generator(seed, device);
         using var thoughtSampler = new RowGumbelSampler(rows.Length, seed, device, thinking.Options.GumbelTemperature);
         var batch = new LeftPaddedBatch(rows.Select(row => row.PromptIds).ToArray(), device);
-        using var step = new QuietStep(thinking, ThoughtTokens, vocabulary, batch, thoughtSampler.Choose);
+        ThoughtTokenChoice choose = thoughts.Sampling switch
+        {
+            ThoughtSampling.Greedy => (logits, _) => logits.argmax(-1),                                                // [B]
+            ThoughtSampling.Uniform => (logits, k) => thoughtSampler.Choose(Uniform(logits), k),                       // [B]
+            _ => thoughtSampler.Choose,
+        };
+        using var step = new QuietStep(thinking, ThoughtTokens, vocabulary, batch, choose, SpeakTokens(thoughts));
         QuietStepResult? last = null;
         int[] Next(long[] ids) => (last = step.Run(ids, logits => TokenSampler.Choose(logits, options, sampler), includeThoughts)).Next;
         foreach (var (row, piece) in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, Next))
@@ -192,12 +208,16 @@ public sealed class QuietStarGenerator
         }
     }
 
+    /// <summary>Logits <c>[B, V+2]</c> of a uniform choice among every token but START and END (whose logits the step set to −1e10).</summary>
+    private Tensor Uniform(Tensor logits) =>
+        torch.zeros_like(logits).index_fill(-1, torch.tensor(new long[] { model!.StartThoughtId, model.EndThoughtId }, device: logits.device), -1e10);
+
     private GeneratedThought Thought(QuietStepResult step, int row)
     {
         int[] ids = step.ThoughtIds![row];
         string text = ids.All(id => id < tokenizer.VocabularySize)
             ? tokenizer.Decode(ids)
             : string.Concat(ids.Select(id => id < tokenizer.VocabularySize ? tokenizer.Decode([id]) : $"<{id}>"));
-        return new GeneratedThought(ids, text, step.Weights![row]);
+        return new GeneratedThought(ids, text, step.Weights![row], step.TalkStep);
     }
 }

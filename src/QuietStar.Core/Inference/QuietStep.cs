@@ -1,3 +1,4 @@
+using QuietStar.Core.Configuration;
 using QuietStar.Core.Model;
 using QuietStar.Core.Thinking;
 using TorchSharp;
@@ -6,15 +7,19 @@ using static TorchSharp.torch;
 namespace QuietStar.Core.Inference;
 
 /// <summary>
-/// One batch's quiet decoding: the main cache and the step that thinks before each token. A step feeds the new tokens
-/// (the base step, giving h_base), then on top of the newest one feeds START, T thought tokens and END at positions
-/// t+1 … t+T+2, mixes as in training and chooses the next token; then it truncates the cache back to the text, so later
+/// One batch's quiet decoding: the main cache and the step that thinks. A step feeds the new tokens to the main cache
+/// (the base step, giving h_base), then predicts the next token from a thought: in
+/// <see cref="ThoughtDecoding.EveryToken"/> mode a fresh one after the newest token, in
+/// <see cref="ThoughtDecoding.ThinkThenSpeak"/> mode a fresh one every <c>speak</c> tokens, the tokens in between
+/// read along that thought's branch after END (training's teacher-forced talk steps). A thought lives in its own
+/// branch of the cache, forked from the main cache at its origin; the main cache only ever holds the text, so later
 /// tokens never attend to earlier thoughts, exactly as in the parallel training pass.
 /// </summary>
 /// <remarks>
-/// Thought slots are appended to the sequential cache and attend to every real text key and to their own earlier slots,
-/// which is what either of training's thought-attention strategies computes for one position. With a single query per
-/// row the diagonal (branch-block) form saves nothing and costs more operations per layer (docs/performance.md).
+/// A branch's slots attend to every real text key up to the thought's origin and to their own earlier slots, which is
+/// what either of training's thought-attention strategies computes for one position. With a single query per row the
+/// diagonal (branch-block) form saves nothing and costs more operations per layer (docs/performance.md). All rows of
+/// a batch advance in lockstep, so they think at the same steps.
 /// </remarks>
 internal sealed class QuietStep : IDisposable
 {
@@ -23,9 +28,14 @@ internal sealed class QuietStep : IDisposable
     private readonly QuietStarModel model;
     private readonly CausalLanguageModel lm;
     private readonly int thoughtTokens;
+    private readonly int speak;
     private readonly int vocabulary;
     private readonly LeftPaddedBatch batch;
     private readonly ThoughtTokenChoice chooseThought;
+    private KeyValueCache? branch;
+    private Tensor? origin;
+    private Tensor? thoughtIds;
+    private int spoken;
 
     /// <summary>Creates the step for <paramref name="batch"/> with an empty cache.</summary>
     /// <param name="model">The Quiet-STaR model.</param>
@@ -33,21 +43,27 @@ internal sealed class QuietStep : IDisposable
     /// <param name="vocabulary">Next-token ids are chosen below this (the base vocabulary the tokenizer knows).</param>
     /// <param name="batch">The left-padded prompts.</param>
     /// <param name="chooseThought">How thought tokens are chosen (training's Gumbel sampling, or forced in tests).</param>
-    public QuietStep(QuietStarModel model, int thoughtTokens, int vocabulary, LeftPaddedBatch batch, ThoughtTokenChoice chooseThought)
+    /// <param name="speak">Tokens predicted from one thought: 1 thinks before every token; M speaks M tokens along its branch.</param>
+    public QuietStep(QuietStarModel model, int thoughtTokens, int vocabulary, LeftPaddedBatch batch, ThoughtTokenChoice chooseThought, int speak = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(speak, 1);
         this.model = model;
         lm = model.LanguageModel;
         this.thoughtTokens = thoughtTokens;
+        this.speak = speak;
         this.vocabulary = vocabulary;
         this.batch = batch;
         this.chooseThought = chooseThought;
         Cache = new KeyValueCache(lm.Config.NumLayers);
     }
 
-    /// <summary>The main cache: after every step it holds the text fed so far and nothing of the thoughts.</summary>
+    /// <summary>The main cache: it holds the text fed so far and nothing of the thoughts.</summary>
     public KeyValueCache Cache { get; }
 
-    /// <summary>Feeds new tokens, thinks after the newest one of each row and chooses each row's next token.</summary>
+    /// <summary>
+    /// Feeds new tokens, predicts each row's next token from a thought (a fresh one, or the current one's branch one
+    /// talk step on) mixed with the base prediction, and chooses it.
+    /// </summary>
     /// <param name="ids">The new tokens, row-major <c>[B × L]</c> (0 at padding).</param>
     /// <param name="chooseNext">Chooses each row's token from the mixed next-token logits <c>[B, V]</c> (V = the text vocabulary).</param>
     /// <param name="trace">Whether to return each row's thought and mixing weight.</param>
@@ -58,39 +74,66 @@ internal sealed class QuietStep : IDisposable
         var input = batch.Input(ids, Cache);
         var baseHidden = lm.forward(input).Hidden.select(1, -1);                                 // [B, H]
         var position = input.PositionIds!.narrow(1, -1, 1);                                      // [B, 1]: t of each row's newest token
-        int text = Cache.Length;
-        Tensor thoughtIds, endHidden;
-        try
+        Tensor talkHidden;                                                                        // [B, H]
+        if (branch is null || spoken == speak)
         {
-            (thoughtIds, endHidden) = Think(position, text);                                     // [B, T], [B, H]
+            StartThought(position);
+            talkHidden = Think();                                                                 // after END: talk step 0
         }
-        finally
+        else
         {
-            Cache.Truncate(text);
+            // Talk step s: the token spoken last, read along the branch at t₀ + T + 2 + s (its thought's END is at t₀ + T + 2).
+            var visible = Visible(branch.Length + 1);
+            talkHidden = Feed(lm.Embed(input.InputIds!), origin! + (thoughtTokens + 2 + spoken), visible);
         }
 
-        var (mixed, w) = ThoughtMixing.Mix(model, model.Options.MixingSpace, baseHidden, () => lm.ComputeLogits(baseHidden), endHidden); // [B, V+2], [B, 1]
+        spoken++;
+        var (mixed, w) = ThoughtMixing.Mix(model, model.Options.MixingSpace, baseHidden, () => lm.ComputeLogits(baseHidden), talkHidden); // [B, V+2], [B, 1]
         int[] next = chooseNext(mixed.narrow(-1, 0, vocabulary));                                 // thought ids and unknown ids excluded
         return trace
-            ? new QuietStepResult(next, PerRow(thoughtIds), w.squeeze(-1).to_type(ScalarType.Float32).cpu().data<float>().ToArray())
-            : new QuietStepResult(next, null, null);
+            ? new QuietStepResult(next, PerRow(thoughtIds!), w.squeeze(-1).to_type(ScalarType.Float32).cpu().data<float>().ToArray(), spoken - 1)
+            : new QuietStepResult(next, null, null, spoken - 1);
     }
 
     /// <inheritdoc />
-    public void Dispose() => Cache.Dispose();
+    public void Dispose()
+    {
+        EndThought();
+        Cache.Dispose();
+    }
+
+    /// <summary>Forks the branch of a new thought from the main cache after the token at <paramref name="position"/> <c>[B, 1]</c>.</summary>
+    private void StartThought(Tensor position)
+    {
+        EndThought();
+        branch = Cache.Fork();
+        origin = position.detach().DetachFromDisposeScope();
+        spoken = 0;
+    }
+
+    private void EndThought()
+    {
+        branch?.Dispose();
+        origin?.Dispose();
+        thoughtIds?.Dispose();
+        branch = null;
+        origin = thoughtIds = null;
+    }
+
+    /// <summary>Each row's visible keys among the first <paramref name="keys"/> of the branch <c>[B|1, 1, 1, keys]</c>: real text keys and every branch slot.</summary>
+    private Tensor Visible(long keys) =>
+        (batch.KeyIsReal(keys) ?? torch.ones(1, keys, dtype: ScalarType.Bool, device: lm.Device)).unsqueeze(1).unsqueeze(1);
 
     /// <summary>
-    /// START, T sampled tokens, END at positions t+1 … t+T+2; returns the thought ids and the hidden state after END.
-    /// The last sampled token and END go in one call (END's input does not depend on it): T + 1 calls after the base step.
+    /// START, T sampled tokens, END at positions t+1 … t+T+2 on the branch; keeps the thought ids and returns the hidden
+    /// state after END. The last sampled token and END go in one call (END's input does not depend on it): T + 1 calls.
     /// </summary>
-    private (Tensor Ids, Tensor EndHidden) Think(Tensor position, int text)
+    private Tensor Think()
     {
-        int keys = text + thoughtTokens + 2;
-        var visible = (batch.KeyIsReal(keys) ?? torch.ones(1, keys, dtype: ScalarType.Bool, device: lm.Device))
-            .unsqueeze(1).unsqueeze(1);                                                         // [B|1, 1, 1, S+T+2]: real text keys and every thought slot
+        var visible = Visible(branch!.Length + thoughtTokens + 2);                               // [B|1, 1, 1, S+T+2]
         var unsampled = torch.tensor(new long[] { model.StartThoughtId, model.EndThoughtId }, device: lm.Device);
         long rows = batch.Rows, hiddenSize = lm.Config.HiddenSize;
-        var hidden = Feed(model.ThoughtEmbeddings.Start.expand(rows, 1, hiddenSize), position + 1, visible); // [B, H]
+        var hidden = Feed(model.ThoughtEmbeddings.Start.expand(rows, 1, hiddenSize), origin! + 1, visible); // [B, H]
         var ids = new Tensor[thoughtTokens];
         for (int k = 0; k < thoughtTokens; k++)
         {
@@ -98,25 +141,26 @@ internal sealed class QuietStep : IDisposable
             ids[k] = chooseThought(logits, k);                                                  // [B]
             if (k < thoughtTokens - 1)
             {
-                hidden = Feed(Embed(ids[k]), position + (k + 2), visible);                     // [B, H] after c_{k+1}
+                hidden = Feed(Embed(ids[k]), origin! + (k + 2), visible);                      // [B, H] after c_{k+1}
             }
         }
 
         var last = torch.cat([Embed(ids[^1]), model.ThoughtEmbeddings.End.expand(rows, 1, hiddenSize)], dim: 1); // [B, 2, H]: c_T, END
-        var end = Feed(last, torch.cat([position + (thoughtTokens + 1), position + (thoughtTokens + 2)], dim: 1), visible); // [B, H]
-        return (torch.stack(ids, dim: 1), end);                                                 // [B, T]
+        var end = Feed(last, torch.cat([origin! + (thoughtTokens + 1), origin! + (thoughtTokens + 2)], dim: 1), visible); // [B, H]
+        thoughtIds = torch.stack(ids, dim: 1).DetachFromDisposeScope();                         // [B, T]
+        return end;
     }
 
     /// <summary>Embeds sampled ids <c>[B]</c> as <c>[B, 1, H]</c> (a row lookup: the ids come from the model's own vocabulary).</summary>
     private Tensor Embed(Tensor ids) => lm.EmbeddingWeight.index_select(0, ids).unsqueeze(1);
 
     /// <summary>
-    /// Appends thought slots <c>[B, n, H]</c> per row at <paramref name="positions"/> <c>[B, n]</c>, each attending to the
-    /// cached keys <paramref name="visible"/> allows and to the slots before it, and returns the last slot's hidden state <c>[B, H]</c>.
+    /// Appends slots <c>[B, n, H]</c> per row to the branch at <paramref name="positions"/> <c>[B, n]</c>, each attending to
+    /// the branch keys <paramref name="visible"/> allows and to the slots before it, and returns the last slot's hidden state <c>[B, H]</c>.
     /// </summary>
     private Tensor Feed(Tensor embeddings, Tensor positions, Tensor visible)
     {
-        long slots = embeddings.shape[1], keys = Cache.Length + slots;
+        long slots = embeddings.shape[1], keys = branch!.Length + slots;
         var mask = visible.narrow(-1, 0, keys);                                                 // [B|1, 1, 1, S+k+n]
         if (slots > 1)
         {
@@ -130,7 +174,7 @@ internal sealed class QuietStep : IDisposable
             InputEmbeddings = embeddings,
             PositionIds = positions,
             Attention = AttentionSpec.Explicit(mask),
-            Cache = Cache,
+            Cache = branch,
             ComputeLogits = false,
         }).Hidden.select(1, -1);
     }

@@ -61,6 +61,28 @@ public sealed class KeyValueCache : IDisposable
     internal (Tensor Keys, Tensor Values)? Sequential(int layer) =>
         keys[layer] is null ? null : (keys[layer]!, values[layer]!);
 
+    /// <summary>
+    /// A second cache that starts with this one's sequential keys and values (shared, not copied: appends to either
+    /// make new tensors) and then grows on its own: a branch such as a thought, whose slots the text never sees.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Branch blocks are cached.</exception>
+    internal KeyValueCache Fork()
+    {
+        if (BranchCount > 0)
+        {
+            throw new InvalidOperationException("Cannot fork a cache that holds branch blocks; call Truncate first.");
+        }
+
+        var fork = new KeyValueCache(keys.Length);
+        for (int layer = 0; layer < keys.Length; layer++)
+        {
+            fork.keys[layer] = keys[layer] is { } k ? Own(k.alias()) : null;
+            fork.values[layer] = values[layer] is { } v ? Own(v.alias()) : null;
+        }
+
+        return fork;
+    }
+
     /// <summary>Drops every branch block and keeps the first <paramref name="length"/> sequential positions.</summary>
     public void Truncate(int length)
     {

@@ -19,7 +19,7 @@ public sealed class ThoughtEmbeddings : nn.Module
     [ComponentName(Name = "end_embedding")]
     private readonly Parameter end;    // [H], stored divided by scale
 
-    /// <summary>Creates zero embeddings of width <paramref name="hiddenSize"/>; call <see cref="InitializeFrom"/> before use.</summary>
+    /// <summary>Creates zero embeddings of width <paramref name="hiddenSize"/>; call <see cref="InitializeFrom(Tensor, Tensor)"/> before use.</summary>
     public ThoughtEmbeddings(int hiddenSize, double gradientScale, Device device, ScalarType dtype) : base(nameof(ThoughtEmbeddings))
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(gradientScale);
@@ -39,10 +39,13 @@ public sealed class ThoughtEmbeddings : nn.Module
     public Tensor End => end * GradientScale;
 
     /// <summary>Sets both embeddings to <paramref name="embedding"/> <c>[H]</c> (the embedding of the init token).</summary>
-    public void InitializeFrom(Tensor embedding)
+    public void InitializeFrom(Tensor embedding) => InitializeFrom(embedding, embedding);
+
+    /// <summary>Sets START to <paramref name="startEmbedding"/> and END to <paramref name="endEmbedding"/> (each <c>[H]</c>, divided by the gradient scale).</summary>
+    public void InitializeFrom(Tensor startEmbedding, Tensor endEmbedding)
     {
         using var noGrad = torch.no_grad();
-        start.copy_(embedding / GradientScale);
-        end.copy_(embedding / GradientScale);
+        start.copy_(startEmbedding / GradientScale);
+        end.copy_(endEmbedding / GradientScale);
     }
 }

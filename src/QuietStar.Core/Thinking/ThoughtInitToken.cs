@@ -1,4 +1,5 @@
 using QuietStar.Core.Configuration;
+using QuietStar.Core.Tokenization;
 
 namespace QuietStar.Core.Thinking;
 
@@ -33,5 +34,20 @@ public static class ThoughtInitToken
         }
 
         throw new ArgumentException("The thought init text encodes to whitespace only; choose another ThoughtInitText.", nameof(encoding));
+    }
+
+    /// <summary>
+    /// The tokens that seed START and END under <paramref name="options"/>: <see cref="QuietStarOptions.ThoughtInitText"/>
+    /// for START, <see cref="QuietStarOptions.EndThoughtInitText"/> (or the same text) for END, each chosen by
+    /// <see cref="QuietStarOptions.ThoughtInitRule"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">An init text encodes to no usable token.</exception>
+    public static (int Start, int End) ChooseFor(TextTokenizer tokenizer, QuietStarOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(options);
+        int Pick(string text) => Choose(tokenizer.Encode(text), id => tokenizer.Decode([id]), options.ThoughtInitRule);
+        int start = Pick(options.ThoughtInitText);
+        return (start, options.EndThoughtInitText is { } end ? Pick(end) : start);
     }
 }

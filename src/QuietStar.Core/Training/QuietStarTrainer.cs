@@ -34,6 +34,7 @@ public sealed class QuietStarTrainer : IDisposable
     private readonly QuietStarObjective objective;
     private readonly Parameter[] parameters;
     private readonly AdamW optimizer;
+    private readonly double[] groupScales;
     private readonly Generator thoughtGenerator;
     private SequenceSampler? sampler;
     private SamplerState? pendingSamplerState;
@@ -57,7 +58,7 @@ public sealed class QuietStarTrainer : IDisposable
         this.logger = logger ?? NullLogger.Instance;
         objective = (components ?? QuietStarComponents.Reference).CreateObjective(model);
         parameters = [.. model.parameters()];
-        optimizer = CreateOptimizer(parameters, options);
+        (optimizer, groupScales) = CreateOptimizer(parameters, ((nn.Module)model.MixingHead).parameters().Select(p => p.Handle).ToHashSet(), options);
         thoughtGenerator = new Generator((ulong)options.Seed, model.LanguageModel.Device);
     }
 
@@ -194,17 +195,26 @@ public sealed class QuietStarTrainer : IDisposable
         }
     }
 
-    /// <summary>AdamW with weight decay on matrices only: norms, biases and the START/END embeddings (all 1-D) get none.</summary>
-    private static AdamW CreateOptimizer(Parameter[] parameters, TrainingOptions options)
+    /// <summary>
+    /// AdamW with weight decay on matrices only: norms, biases and the START/END embeddings (all 1-D) get none. With a
+    /// mixing-head learning-rate multiplier other than 1 the head's parameters form their own two groups; each group's
+    /// multiplier of the scheduled learning rate is returned beside the optimizer.
+    /// </summary>
+    private static (AdamW Optimizer, double[] Scales) CreateOptimizer(Parameter[] parameters, HashSet<IntPtr> mixingHead, TrainingOptions options)
     {
-        var groups = new[]
-        {
-            new AdamW.ParamGroup(parameters.Where(p => p.dim() >= 2), lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2,
-                eps: options.Epsilon, weight_decay: options.WeightDecay),
-            new AdamW.ParamGroup(parameters.Where(p => p.dim() < 2), lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2,
-                eps: options.Epsilon, weight_decay: 0.0),
-        };
-        return torch.optim.AdamW(groups, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2, eps: options.Epsilon, weight_decay: 0.0);
+        AdamW.ParamGroup Group(IEnumerable<Parameter> members, bool decay) => new(members, lr: options.LearningRate, beta1: options.Beta1,
+            beta2: options.Beta2, eps: options.Epsilon, weight_decay: decay ? options.WeightDecay : 0.0);
+        double headScale = options.MixingHeadLearningRateMultiplier;
+        var (groups, scales) = headScale == 1
+            ? (new[] { Group(parameters.Where(p => p.dim() >= 2), decay: true), Group(parameters.Where(p => p.dim() < 2), decay: false) }, new[] { 1.0, 1.0 })
+            : (new[]
+            {
+                Group(parameters.Where(p => p.dim() >= 2 && !mixingHead.Contains(p.Handle)), decay: true),
+                Group(parameters.Where(p => p.dim() < 2 && !mixingHead.Contains(p.Handle)), decay: false),
+                Group(parameters.Where(p => p.dim() >= 2 && mixingHead.Contains(p.Handle)), decay: true),
+                Group(parameters.Where(p => p.dim() < 2 && mixingHead.Contains(p.Handle)), decay: false),
+            }, new[] { 1.0, 1.0, headScale, headScale });
+        return (torch.optim.AdamW(groups, lr: options.LearningRate, beta1: options.Beta1, beta2: options.Beta2, eps: options.Epsilon, weight_decay: 0.0), scales);
     }
 
     private void Restore(TrainingState state, string optimizerPath)
@@ -260,9 +270,9 @@ public sealed class QuietStarTrainer : IDisposable
     private StepOutcome RunStep()
     {
         double lr = options.LearningRate * LearningRateCurve.Factor(CompletedSteps + 1, options);
-        foreach (var group in optimizer.ParamGroups)
+        foreach (var (group, scale) in optimizer.ParamGroups.Zip(groupScales))
         {
-            group.LearningRate = lr;
+            group.LearningRate = lr * scale;
         }
 
         using (torch.NewDisposeScope())

@@ -73,7 +73,14 @@ public sealed record TrainingOptions
     /// policy-weight warm-up counts from there. Lets a model that barely knows the corpus learn it before REINFORCE
     /// rewards thoughts against a moving base. Default 0.
     /// </summary>
-    public int PlainLanguageModelSteps { get; init; }
+    public int PlainLanguageModelSteps { get; set; }
+
+    /// <summary>
+    /// Beyond the reference (1 by default): the mixing head's learning rate is this multiple of the scheduled one. The
+    /// head's last layer starts at zero, so at a small model's learning rate the mixing weight can stay near 0 for
+    /// hundreds of steps while the thoughts already carry the answer (docs/experiments.md). Default 1.
+    /// </summary>
+    public double MixingHeadLearningRateMultiplier { get; set; } = 1.0;
 
     /// <summary>Checks every option on its own; the exception names the option.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
@@ -81,6 +88,8 @@ public sealed record TrainingOptions
     {
         Require(Steps >= 1, nameof(Steps), $"must be at least 1 (got {Steps}).");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number (got {LearningRate}).");
+        Require(MixingHeadLearningRateMultiplier > 0 && double.IsFinite(MixingHeadLearningRateMultiplier), nameof(MixingHeadLearningRateMultiplier),
+            $"must be a positive number (got {MixingHeadLearningRateMultiplier}).");
         Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), $"must be ≥ 0 (got {WeightDecay}).");
         Require(WarmupSteps >= 0, nameof(WarmupSteps), $"must be ≥ 0 (got {WarmupSteps}).");
         Require(Enum.IsDefined(Schedule), nameof(Schedule), $"has an unknown value {Schedule}.");

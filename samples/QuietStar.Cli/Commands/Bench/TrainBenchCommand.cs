@@ -170,8 +170,8 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
             var pretrained = settings.LoadModel();
             var options = settings.ToOptions(attention, policyWeight);
             var tokenizer = pretrained.Tokenizer;
-            int initToken = ThoughtInitToken.Choose(tokenizer.Encode(options.ThoughtInitText), id => tokenizer.Decode([id]), options.ThoughtInitRule);
-            var model = QuietStarModel.Create(pretrained.Model, initToken, options, new Generator(settings.Seed));
+            var (startInit, endInit) = ThoughtInitToken.ChooseFor(tokenizer, options);
+            var model = QuietStarModel.Create(pretrained.Model, startInit, endInit, options, new Generator(settings.Seed));
             model.train();
             return new Variant(attention, policyWeight, named, pretrained, model, settings.Seed + 1);
         }

@@ -18,6 +18,9 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
     /// <summary>The checkpoint's folder inside the run folder.</summary>
     public const string CheckpointFolderName = "checkpoint";
 
+    /// <summary>The plain model a <c>--no-thoughts</c> run writes inside the run folder.</summary>
+    public const string BaseModelFolderName = "model";
+
     /// <summary>The curves' file inside the run folder.</summary>
     public const string CurvesFileName = "training_curves.svg";
 
@@ -40,9 +43,16 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
             return (run.Trainer.Train(corpus, monitor, cancellationToken), monitor);
         });
 
+        string? baseModel = null;
+        if (run.Options.NoThoughts && run.Loaded is { } loaded && report.Steps == run.Options.Steps)
+        {
+            baseModel = Path.Combine(runFolder, BaseModelFolderName);
+            loaded.SaveBaseModel(baseModel);
+        }
+
         string curves = Path.Combine(runFolder, CurvesFileName);
         monitor.WriteCurves(curves, $"quietstar train: {run.ModelName}, {(run.Options.NoThoughts ? "no thoughts" : $"{run.Model.Options.ThoughtTokens}-token thoughts")}");
-        console.Output.WriteLine(JsonLine.Serialize(TrainResult.Create(report, run, settings, curves)));
+        console.Output.WriteLine(JsonLine.Serialize(TrainResult.Create(report, run, settings, curves, baseModel)));
         console.Diagnostics.MarkupLineInterpolated($"[grey]checkpoint: {report.CheckpointPath}; curves: {curves}[/]");
         return 0;
     }

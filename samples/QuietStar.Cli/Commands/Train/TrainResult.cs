@@ -8,7 +8,7 @@ namespace QuietStar.Cli.Commands.Train;
 internal static class TrainResult
 {
     /// <summary>The result's fields, in print order.</summary>
-    public static Dictionary<string, object?> Create(TrainingReport report, TrainingRun run, TrainSettings settings, string curvesPath)
+    public static Dictionary<string, object?> Create(TrainingReport report, TrainingRun run, TrainSettings settings, string curvesPath, string? baseModelPath)
     {
         var o = run.Options;
         var q = run.Model.Options;
@@ -24,6 +24,7 @@ internal static class TrainResult
             ["validation"] = report.FinalValidation,
             ["checkpoint"] = report.CheckpointPath,
             ["curves"] = curvesPath,
+            ["base_model"] = baseModelPath,
             ["config"] = new Dictionary<string, object?>
             {
                 ["model"] = run.ModelName,

@@ -113,6 +113,11 @@ internal sealed class TrainSettings : ModelSettings
     [Description("Validate on held-out documents every N steps and after the last (0: only the curves' training values). Default: the preset's (small: 25).")]
     public int? EvalEvery { get; init; }
 
+    /// <summary>A model configuration to initialise a fresh model from.</summary>
+    [CommandOption("--init <CONFIG>")]
+    [Description("Pretrain from scratch: a Hugging Face config.json (llama/mistral/qwen2 shapes) whose model is created with random weights (seeded by --seed), with the --tokenizer given or the embedded tok512. A --no-thoughts run also writes the trained model as a plain Hugging Face folder, model/, in the run folder.")]
+    public string? Init { get; init; }
+
     /// <summary>Train without thoughts.</summary>
     [CommandOption("--no-thoughts")]
     [Description("Train the plain language model on the same data in the same order: the equal-steps baseline.")]
@@ -134,8 +139,10 @@ internal sealed class TrainSettings : ModelSettings
     /// <inheritdoc />
     public override ValidationResult Validate()
     {
-        string? problem = CheckRanges() ?? CheckFiles() ?? CheckResume();
-        return problem is null ? base.Validate() : ValidationResult.Error(problem);
+        string? problem = CheckRanges() ?? CheckFiles() ?? CheckResume() ?? CheckInit();
+        return problem is not null ? ValidationResult.Error(problem)
+            : Init is not null ? ValidationResult.Success() // --tokenizer goes with --init as with --model
+            : base.Validate();
     }
 
     /// <summary>
@@ -243,6 +250,13 @@ internal sealed class TrainSettings : ModelSettings
     private string? CheckFiles() =>
         Data?.FirstOrDefault(file => !File.Exists(file)) is { } missing ? $"--data file '{missing}' does not exist."
         : Out is not null && File.Exists(Out) ? $"--out '{Out}' is a file; give a folder."
+        : null;
+
+    private string? CheckInit() => Init is null ? null
+        : Model is not null ? "--init creates a fresh model from a configuration; it cannot be combined with --model."
+        : Resume is not null ? "--init cannot be combined with --resume: the checkpoint holds the model."
+        : !File.Exists(Init) ? $"--init file '{Init}' does not exist (give a config.json)."
+        : Tokenizer is not null && !File.Exists(Tokenizer) && !Directory.Exists(Tokenizer) ? $"--tokenizer '{Tokenizer}' does not exist."
         : null;
 
     private string? CheckResume()

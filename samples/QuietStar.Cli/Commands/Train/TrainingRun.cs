@@ -1,6 +1,8 @@
+using QuietStar.Cli.Assets;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
 using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
 using static TorchSharp.torch;
 
@@ -13,12 +15,16 @@ internal sealed class TrainingRun : IDisposable
 
     private TrainingRun(QuietStarTrainer trainer, TrainingOptions options, IDisposable owner, string modelName, string? resumedFrom)
     {
+        Loaded = owner as LoadedModel;
         Trainer = trainer;
         Options = options;
         this.owner = owner;
         ModelName = modelName;
         ResumedFrom = resumedFrom;
     }
+
+    /// <summary>The model as loaded for a new run (null for a resumed one).</summary>
+    public LoadedModel? Loaded { get; }
 
     /// <summary>The trainer.</summary>
     public QuietStarTrainer Trainer { get; }
@@ -40,14 +46,16 @@ internal sealed class TrainingRun : IDisposable
     {
         var options = settings.ToTrainingOptions(saved: null, checkpointFolder);
         options.Validate();
-        var loaded = settings.LoadModel();
+        var loaded = settings.Init is { } init
+            ? LoadedModel.Initialise(init, settings.Tokenizer is { } tokenizer ? (Directory.Exists(tokenizer) ? TextTokenizer.FromFolder(tokenizer) : TextTokenizer.FromSentencePiece(tokenizer)) : EmbeddedModel.LoadTokenizer(), (ulong)options.Seed)
+            : settings.LoadModel();
         try
         {
             var model = loaded.QuietStar is { } trained
                 ? QuietStarModel.Restore(trained.LanguageModel, trained.ThoughtEmbeddings, trained.MixingHead, settings.ToQuietStarOptions(trained.Options),
                     trained.StartThoughtId, trained.EndThoughtId)
                 : loaded.Equip(settings.ToQuietStarOptions(null), (ulong)options.Seed);
-            return new TrainingRun(new QuietStarTrainer(model, loaded.Tokenizer, options, logger), options, loaded, settings.ModelName, null);
+            return new TrainingRun(new QuietStarTrainer(model, loaded.Tokenizer, options, logger), options, loaded, settings.Init is { } config ? $"random init from {config}" : settings.ModelName, null);
         }
         catch
         {
