@@ -29,3 +29,37 @@ internal static class EmbeddedModel
         typeof(EmbeddedModel).Assembly.GetManifestResourceStream(resource)
         ?? throw new InvalidOperationException($"The executable lacks its embedded resource '{resource}'; rebuild it.");
 }
+
+/// <summary>
+/// The arithmetic model (see data/arithmetic): a 1M-parameter Llama pretrained from scratch on worked and terse
+/// 3-digit additions, embedded as its Hugging Face folder.
+/// </summary>
+internal static class EmbeddedArithmeticModel
+{
+    /// <summary>How diagnostics name the embedded model.</summary>
+    public const string Name = "arithmetic (embedded)";
+
+    private const string Prefix = "QuietStar.Cli.Assets.arithmetic.";
+
+    /// <summary>Loads the embedded model onto <paramref name="device"/> in <paramref name="dtype"/>.</summary>
+    public static PretrainedModel Load(Device device, ScalarType dtype)
+    {
+        var assembly = typeof(EmbeddedArithmeticModel).Assembly;
+        string folder = Directory.CreateTempSubdirectory("quietstar-arithmetic-").FullName;
+        try
+        {
+            foreach (string resource in assembly.GetManifestResourceNames().Where(name => name.StartsWith(Prefix, StringComparison.Ordinal)))
+            {
+                using var source = assembly.GetManifestResourceStream(resource)!;
+                using var target = File.Create(Path.Combine(folder, resource[Prefix.Length..]));
+                source.CopyTo(target);
+            }
+
+            return PretrainedModel.FromHuggingFaceFolder(folder, device, dtype);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

@@ -42,12 +42,7 @@ internal sealed class LoadedModel : IDisposable
     /// <exception cref="InvalidOperationException">The tokenizer has more tokens than the configuration's vocabulary.</exception>
     public static LoadedModel Initialise(string configPath, TextTokenizer tokenizer, ulong seed)
     {
-        var config = HuggingFaceConfig.Read(configPath);
-        tokenizer.EnsureFits(config.VocabSize);
-        var model = new CausalLanguageModel(config, CPU, ScalarType.Float32);
-        using var generator = new Generator(seed);
-        model.InitializeWeights(generator);
-        return new LoadedModel(model, tokenizer, null);
+        return Plain(PretrainedModel.CreateRandom(HuggingFaceConfig.Read(configPath), tokenizer, CPU, ScalarType.Float32, seed));
     }
 
     /// <summary>

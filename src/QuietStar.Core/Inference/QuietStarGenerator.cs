@@ -151,8 +151,36 @@ public sealed class QuietStarGenerator
         return rows.Select(row => row.Result).ToArray();
     }
 
+    /// <summary>
+    /// As <see cref="GenerateBatch(IReadOnlyList{string}, GenerationOptions, ThoughtOptions)"/> for prompts given as token
+    /// ids (BOS included where wanted), with each row's thoughts in order (one per generated token; empty without thoughts).
+    /// </summary>
+    internal IReadOnlyList<(GeneratedText Text, IReadOnlyList<GeneratedThought> Thoughts)> GenerateFromIds(
+        IReadOnlyList<int[]> promptIds, GenerationOptions options, ThoughtOptions thoughts)
+    {
+        ArgumentNullException.ThrowIfNull(thoughts);
+        thoughts.Validate();
+        if (!thoughts.Think)
+        {
+            return baseGenerator.GenerateFromIds(promptIds, options).Select(text => (text, (IReadOnlyList<GeneratedThought>)[])).ToArray();
+        }
+
+        options.Validate();
+        var rows = Prepare(promptIds, options);
+        var collected = rows.Select(_ => new List<GeneratedThought>()).ToArray();
+        foreach (var (row, piece) in Decode(rows, options, thoughts, includeThoughts: true))
+        {
+            collected[row].Add(piece.Thought!);
+        }
+
+        return rows.Select((row, r) => (row.Result, (IReadOnlyList<GeneratedThought>)collected[r])).ToArray();
+    }
+
     /// <summary>Validates everything and encodes the prompts, before any tensor work.</summary>
-    private DecodingRow[] Prepare(IReadOnlyList<string> prompts, GenerationOptions options)
+    private DecodingRow[] Prepare(IReadOnlyList<string> prompts, GenerationOptions options) =>
+        Prepare(PromptEncoding.Encode(tokenizer, prompts, options), options);
+
+    private DecodingRow[] Prepare(IReadOnlyList<int[]> encoded, GenerationOptions options)
     {
         if (model is null)
         {
@@ -161,7 +189,6 @@ public sealed class QuietStarGenerator
                 "model (no START/END embeddings, no mixing head). Generate without thoughts (ThoughtOptions.None), or load a Quiet-STaR model.");
         }
 
-        var encoded = PromptEncoding.Encode(tokenizer, prompts, options);
         int longest = encoded.Max(ids => ids.Length);
         if (options.MaxTokens > MaxThoughtfulTokens(longest))
         {

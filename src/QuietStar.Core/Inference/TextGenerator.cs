@@ -92,10 +92,25 @@ public sealed class TextGenerator
         return rows.Select(row => row.Result).ToArray();
     }
 
-    /// <summary>Validates everything and encodes the prompts, before any tensor work.</summary>
-    private DecodingRow[] Prepare(IReadOnlyList<string> prompts, GenerationOptions options)
+    /// <summary>As <see cref="GenerateBatch(IReadOnlyList{string}, GenerationOptions)"/> for prompts given as token ids (BOS included where wanted).</summary>
+    internal IReadOnlyList<GeneratedText> GenerateFromIds(IReadOnlyList<int[]> promptIds, GenerationOptions options)
     {
-        var encoded = PromptEncoding.Encode(_tokenizer, prompts, options);
+        options.Validate();
+        var rows = Prepare(promptIds, options);
+        foreach (var _ in Decode(rows, options))
+        {
+            // The rows collect the text.
+        }
+
+        return rows.Select(row => row.Result).ToArray();
+    }
+
+    /// <summary>Validates everything and encodes the prompts, before any tensor work.</summary>
+    private DecodingRow[] Prepare(IReadOnlyList<string> prompts, GenerationOptions options) =>
+        Prepare(PromptEncoding.Encode(_tokenizer, prompts, options), options);
+
+    private DecodingRow[] Prepare(IReadOnlyList<int[]> encoded, GenerationOptions options)
+    {
         int longest = encoded.Max(ids => ids.Length);
         int context = _model.Config.MaxPositionEmbeddings;
         if (longest + options.MaxTokens > context)

@@ -152,6 +152,30 @@ public sealed class PretrainedModel : IDisposable
     }
 
     /// <summary>
+    /// A fresh model of <paramref name="config"/>'s shapes with random weights, drawn as Hugging Face initialises a new
+    /// model (Normal(0, 0.02), norms 1, biases 0) from <paramref name="seed"/>: the start of pretraining from scratch,
+    /// and a tiny model for tests.
+    /// </summary>
+    /// <param name="config">The shapes (e.g. from <see cref="HuggingFaceConfig.Read"/>).</param>
+    /// <param name="tokenizer">The tokenizer; it must fit the configuration's vocabulary.</param>
+    /// <param name="device">Device for the parameters.</param>
+    /// <param name="dtype">Parameter dtype: Float32, Float64, Float16 or BFloat16.</param>
+    /// <param name="seed">Seed of the weights: the same seed gives the same model.</param>
+    /// <exception cref="ArgumentException">The configuration is invalid or the dtype unsupported.</exception>
+    /// <exception cref="InvalidOperationException">The tokenizer has more tokens than the configuration's vocabulary.</exception>
+    public static PretrainedModel CreateRandom(TransformerConfig config, TextTokenizer tokenizer, Device device, ScalarType dtype, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        CheckTarget(device, dtype);
+        tokenizer.EnsureFits(config.VocabSize);
+        var model = new CausalLanguageModel(config, device, dtype);
+        using var generator = new Generator(seed, device);
+        model.InitializeWeights(generator);
+        return new PretrainedModel(model, tokenizer);
+    }
+
+    /// <summary>
     /// Saves <paramref name="model"/> and <paramref name="tokenizer"/> as a Hugging Face folder: <c>config.json</c>,
     /// <c>model.safetensors</c> (or shards with an index when larger than <paramref name="maxShardBytes"/>) and the
     /// tokenizer files. Everything is written into a temporary sibling folder that is then renamed to

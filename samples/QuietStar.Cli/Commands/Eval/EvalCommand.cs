@@ -3,10 +3,13 @@ using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Evaluation;
 using QuietStar.Core.Evaluation.AnswerProbability;
 using QuietStar.Core.Evaluation.Comparison;
+using QuietStar.Core.Evaluation.Datasets;
+using QuietStar.Core.Evaluation.ExactMatch;
 using QuietStar.Core.Evaluation.Forward;
 using QuietStar.Core.Evaluation.Statistics;
 using QuietStar.Core.Evaluation.TextNll;
 using QuietStar.Core.Evaluation.ZeroShotCot;
+using QuietStar.Core.Inference;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -33,6 +36,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         {
             var progress = new EvaluationMonitor(display, task.IsAnswerProbability ? "questions" : "windows");
             return settings.Cot ? RunCot(settings, loaded, progress, cancellationToken)
+                : settings.ExactMatch ? RunExactMatch(settings, thinking, loaded, progress, cancellationToken)
                 : task.IsAnswerProbability ? RunAnswerProbability(settings, task, thinking, loaded, progress, cancellationToken)
                 : RunText(settings, thinking, loaded, progress, cancellationToken);
         });
@@ -67,6 +71,62 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
             ["answer_probability"] = result.AnswerProbability,
             ["skipped_malformed"] = result.SkippedMalformed,
             ["config"] = Config(settings, thinking, result.Config),
+        };
+    }
+
+    private static Dictionary<string, object?> RunExactMatch(EvalSettings settings, EvalThinking thinking, LoadedModel loaded,
+        IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
+    {
+        var model = thinking.Thoughts ? loaded.QuietStar ?? throw new InvalidOperationException("unreachable: a thinking evaluation has a Quiet-STaR model") : null;
+        var generator = model is not null ? QuietStarGenerator.For(model, loaded.Tokenizer, settings.ThoughtTokens) : QuietStarGenerator.For(loaded.Model, loaded.Tokenizer);
+        var thoughts = model is not null ? new ThoughtOptions { Decoding = settings.ChosenDecoding, Sampling = settings.ChosenThoughtSampling } : ThoughtOptions.None;
+        var options = new ExactMatchOptions
+        {
+            MaxTokens = settings.MaxTokens ?? 12,
+            BatchSize = settings.Batch,
+            Thoughts = thoughts,
+            Seed = (ulong)settings.Seed,
+            AnswerPrefix = settings.AnswerPrefix ?? "",
+            AnswerAfter = settings.AnswerAfter,
+        };
+        var problems = settings.Data is { } path
+            ? JsonlFile.Read(path, Gsm8kTask.Parse, settings.SkipMalformed).Items
+            : EvalTask.Gsm8k.DefaultData!.Read(Gsm8kTask.Parse);
+        problems = settings.Limit is { } limit ? problems.Take(limit).ToArray() : problems;
+        var evaluator = new ExactMatchEvaluator(generator, loaded.Tokenizer);
+        var result = evaluator.Evaluate(problems, options, progress, cancellationToken);
+        return new Dictionary<string, object?>
+        {
+            ["task"] = Gsm8kTask.TaskName,
+            ["n"] = result.Count,
+            ["exact_match"] = result.Accuracy,
+            ["correct"] = result.Correct,
+            ["interval_95"] = new[] { result.Low, result.High },
+            ["examples"] = result.Items.Take(4).Select(item => new Dictionary<string, object?>
+            {
+                ["question"] = item.Question,
+                ["expected"] = item.Expected,
+                ["generated"] = item.Generated,
+                ["correct"] = item.Correct,
+                ["thoughts"] = item.Thoughts.Select(t => new { t.Text, w = t.MixingWeight, t.TalkStep }).ToArray(),
+            }).ToArray(),
+            ["config"] = new Dictionary<string, object?>
+            {
+                ["model"] = settings.ModelName,
+                ["data"] = settings.Data ?? EvalTask.Gsm8k.DefaultData!.Name,
+                ["limit"] = settings.Limit,
+                ["thoughts"] = thinking.Thoughts,
+                ["thoughts_from"] = thinking.Source,
+                ["thought_tokens"] = model is not null ? generator.ThoughtTokens : null,
+                ["thought_sampling"] = model is not null ? settings.ChosenThoughtSampling.ToString().ToLowerInvariant() : null,
+                ["decoding"] = model is not null ? (generator.SpeakTokens(thoughts) == 1 ? "every-token" : "think-then-speak") : null,
+                ["speak_tokens"] = model is not null ? generator.SpeakTokens(thoughts) : null,
+                ["max_tokens"] = options.MaxTokens,
+                ["answer_prefix"] = options.AnswerPrefix,
+                ["answer_after"] = options.AnswerAfter,
+                ["batch_size"] = options.BatchSize,
+                ["seed"] = options.Seed,
+            },
         };
     }
 

@@ -84,6 +84,40 @@ internal sealed class EvalSettings : ModelSettings
     [Description("With --task text: also score this model (e.g. a plain LM trained for the same steps) on the same text, windows and seed, by its base predictions, and add vs_baseline to the JSON: --model's talk NLL minus the baseline's per token, with paired-bootstrap 95 % intervals over all tokens and the baseline's hardest 10 %.")]
     public string? Baseline { get; init; }
 
+    /// <summary>Exact match instead of answer probability.</summary>
+    [CommandOption("--exact-match")]
+    [Description("With --task gsm8k: greedily write the answer after \"A:\" (thinking as the model was trained to, see --decoding) and count exact matches of the first number; prints exact_match, n and a 95 % Wilson interval.")]
+    public bool ExactMatch { get; init; }
+
+    /// <summary>When to think while decoding with --exact-match.</summary>
+    [CommandOption("--decoding <MODE>")]
+    [Description("With --exact-match: every-token (a fresh thought before every token, the reference) or think-then-speak (think once, speak the training's M talk tokens along the thought). Default: the checkpoint's.")]
+    public string? Decoding { get; init; }
+
+    /// <summary>Tokens per answer with --exact-match.</summary>
+    [CommandOption("--max-tokens <N>")]
+    [Description("With --exact-match: tokens generated at most per answer (decoding stops at a newline). Default 12.")]
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Text the exact-match prompt ends with.</summary>
+    [CommandOption("--answer-prefix <TEXT>")]
+    [Description("With --exact-match: text the prompt ends with after \"A: \", e.g. \"(\" to make a model that learned worked answers write its working; the answer is then read after the last --answer-after.")]
+    public string? AnswerPrefix { get; init; }
+
+    /// <summary>Where the answer starts in the generated line.</summary>
+    [CommandOption("--answer-after <TEXT>")]
+    [Description("With --exact-match: read the answer after the last occurrence of this text in the generated line (e.g. \")\" after a working). Default: from the start.")]
+    public string? AnswerAfter { get; init; }
+
+    /// <summary>The chosen decoding mode, or null for the model's own.</summary>
+    public Core.Configuration.ThoughtDecoding? ChosenDecoding => Decoding switch
+    {
+        null => null,
+        "every-token" => Core.Configuration.ThoughtDecoding.EveryToken,
+        "think-then-speak" => Core.Configuration.ThoughtDecoding.ThinkThenSpeak,
+        _ => throw new InvalidOperationException("unreachable: validated"),
+    };
+
     /// <summary>The chosen task (valid after validation).</summary>
     public EvalTask ChosenTask => EvalTask.Find(Task) ?? throw new InvalidOperationException("unreachable: validated");
 
@@ -109,6 +143,13 @@ internal sealed class EvalSettings : ModelSettings
             : task.DefaultData is null && Data is null ? $"--task {task.Name} needs --data FILE (a UTF-8 text file): there is no default text."
             : Data is not null && !File.Exists(Data) ? $"--data file '{Data}' does not exist."
             : Cot && task != EvalTask.Gsm8k ? $"--cot is for --task gsm8k (got {task.Name})."
+            : ExactMatch && task != EvalTask.Gsm8k ? $"--exact-match is for --task gsm8k (got {task.Name})."
+            : ExactMatch && Cot ? "--exact-match and --cot are two different GSM8K evaluations; give one."
+            : Decoding is not null && !ExactMatch ? "--decoding chooses how --exact-match generates; add --exact-match (answer probability and text NLL score a thought before every token)."
+            : (AnswerPrefix is not null || AnswerAfter is not null) && !ExactMatch ? "--answer-prefix and --answer-after shape --exact-match prompts; add --exact-match."
+            : AnswerAfter is "" ? "--answer-after must not be empty."
+            : MaxTokens is not null && !ExactMatch ? "--max-tokens bounds the answers of --exact-match; add --exact-match."
+            : Decoding is not (null or "every-token" or "think-then-speak") ? $"--decoding must be every-token or think-then-speak (got '{Decoding}')."
             : Samples is not null && !Cot ? "--samples is the number of votes of --cot; add --cot."
             : Baseline is not null && task != EvalTask.Text ? $"--baseline compares per-token NLL and is for --task text (got {task.Name})."
             : Baseline is not null && !File.Exists(Baseline) && !Directory.Exists(Baseline) ? $"--baseline '{Baseline}' does not exist."
@@ -118,6 +159,7 @@ internal sealed class EvalSettings : ModelSettings
     private string? CheckRanges() => new (bool Bad, string Problem)[]
     {
         (Limit < 1, $"--limit must be at least 1 (got {Limit})."),
+        (MaxTokens < 1, $"--max-tokens must be at least 1 (got {MaxTokens})."),
         (Samples < 1, $"--samples must be at least 1 (got {Samples})."),
         (ThoughtTokens < 1, $"--thought-tokens must be at least 1 (got {ThoughtTokens})."),
         (Seed < 0, $"--seed must be 0 or more (got {Seed})."),

@@ -35,6 +35,14 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
         Describe(run, corpus, runFolder);
         Directory.CreateDirectory(runFolder);
 
+        var problems = settings.ExactMatchProblems > 0 ? ArithmeticExactMatch.Problems(settings.ArithmeticDigits!.Value, settings.ExactMatchProblems) : null;
+        Dictionary<string, object?>? before = null;
+        if (problems is not null && run.ResumedFrom is null)
+        {
+            console.Diagnostics.MarkupLineInterpolated($"[grey]exact match before training on {problems.Count} held-out problems…[/]");
+            before = ArithmeticExactMatch.Measure(run.Model, run.Trainer.Tokenizer, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts");
+        }
+
         ProcessMemory.ResetPeak();
         var (report, monitor) = ProgressDisplay.Run(console, "train", run.Options.Steps, display =>
         {
@@ -50,9 +58,23 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
             loaded.SaveBaseModel(baseModel);
         }
 
+        Dictionary<string, object?>? exactMatch = null;
+        if (problems is not null)
+        {
+            console.Diagnostics.MarkupLineInterpolated($"[grey]exact match after training…[/]");
+            exactMatch = new Dictionary<string, object?>
+            {
+                ["digits"] = settings.ArithmeticDigits,
+                ["problems"] = problems.Count,
+                ["problem_seed"] = ArithmeticExactMatch.ProblemSeed,
+                ["before"] = before,
+                ["after"] = ArithmeticExactMatch.Measure(run.Model, run.Trainer.Tokenizer, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts", "uniform_thoughts"),
+            };
+        }
+
         string curves = Path.Combine(runFolder, CurvesFileName);
         monitor.WriteCurves(curves, $"quietstar train: {run.ModelName}, {(run.Options.NoThoughts ? "no thoughts" : $"{run.Model.Options.ThoughtTokens}-token thoughts")}");
-        console.Output.WriteLine(JsonLine.Serialize(TrainResult.Create(report, run, settings, curves, baseModel)));
+        console.Output.WriteLine(JsonLine.Serialize(TrainResult.Create(report, run, settings, curves, baseModel, exactMatch)));
         console.Diagnostics.MarkupLineInterpolated($"[grey]checkpoint: {report.CheckpointPath}; curves: {curves}[/]");
         return 0;
     }
@@ -64,9 +86,21 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
             return TextCorpus.Load(files, tokenizer);
         }
 
+        if (settings.ArithmeticDigits is { } digits)
+        {
+            long seed = settings.Seed ?? 42;
+            var problems = ArithmeticProblems.Generate(digits, settings.ChosenPreset.ArithmeticProblemCount, seed);
+            using var generated = new StringReader(ArithmeticProblems.Format(problems, ArithmeticStyle.Terse, jsonLines: false, seed));
+            return TextCorpus.FromReader(generated, ArithmeticCorpusName(settings), tokenizer);
+        }
+
         using var reader = new StringReader(EmbeddedCorpus.ReadAll());
         return TextCorpus.FromReader(reader, EmbeddedCorpus.Name, tokenizer);
     }
+
+    /// <summary>How the generated arithmetic corpus is named in messages and in the JSON config.</summary>
+    public static string ArithmeticCorpusName(TrainSettings settings) =>
+        $"arithmetic-{settings.ArithmeticDigits}digit-terse-{settings.ChosenPreset.ArithmeticProblemCount}-seed{settings.Seed ?? 42}.txt (generated)";
 
     private void Describe(TrainingRun run, TextCorpus corpus, string runFolder)
     {

@@ -8,7 +8,7 @@ namespace QuietStar.Cli.Commands.Train;
 internal static class TrainResult
 {
     /// <summary>The result's fields, in print order.</summary>
-    public static Dictionary<string, object?> Create(TrainingReport report, TrainingRun run, TrainSettings settings, string curvesPath, string? baseModelPath)
+    public static Dictionary<string, object?> Create(TrainingReport report, TrainingRun run, TrainSettings settings, string curvesPath, string? baseModelPath, Dictionary<string, object?>? exactMatch)
     {
         var o = run.Options;
         var q = run.Model.Options;
@@ -22,13 +22,16 @@ internal static class TrainResult
             ["final_loss"] = report.FinalComponents?.Loss,
             ["final"] = report.FinalComponents,
             ["validation"] = report.FinalValidation,
+            ["exact_match"] = exactMatch,
             ["checkpoint"] = report.CheckpointPath,
             ["curves"] = curvesPath,
             ["base_model"] = baseModelPath,
             ["config"] = new Dictionary<string, object?>
             {
                 ["model"] = run.ModelName,
-                ["data"] = settings.Data is { Length: > 0 } files ? string.Join(", ", files) : EmbeddedCorpus.Name,
+                ["data"] = settings.Data is { Length: > 0 } files ? string.Join(", ", files)
+                    : settings.ArithmeticDigits is not null ? TrainCommand.ArithmeticCorpusName(settings) : EmbeddedCorpus.Name,
+                ["digits"] = settings.ArithmeticDigits,
                 ["preset"] = run.ResumedFrom is null ? settings.ChosenPreset.Name : null,
                 ["resumed_from"] = run.ResumedFrom,
                 ["no_thoughts"] = o.NoThoughts,
@@ -45,6 +48,11 @@ internal static class TrainResult
                 ["weight_decay"] = o.WeightDecay,
                 ["max_grad_norm"] = o.MaxGradNorm,
                 ["policy_weight"] = q.PolicyLossWeight,
+                ["start_init"] = q.ThoughtInitText,
+                ["end_init"] = q.EndThoughtInitText ?? q.ThoughtInitText,
+                ["embedding_grad_scale"] = q.ThoughtEmbeddingGradientScale,
+                ["head_lr_mult"] = o.MixingHeadLearningRateMultiplier,
+                ["decoding"] = q.Decoding == Core.Configuration.ThoughtDecoding.ThinkThenSpeak ? "think-then-speak" : "every-token",
                 ["entropy_weight"] = q.ThoughtEntropyWeight,
                 ["kl_weight"] = q.ThoughtKlWeight,
                 ["normalize_advantages"] = q.NormalizeAdvantages,

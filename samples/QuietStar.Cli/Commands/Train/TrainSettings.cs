@@ -113,6 +113,56 @@ internal sealed class TrainSettings : ModelSettings
     [Description("Validate on held-out documents every N steps and after the last (0: only the curves' training values). Default: the preset's (small: 25).")]
     public int? EvalEvery { get; init; }
 
+    /// <summary>Text seeding START.</summary>
+    [CommandOption("--start-init <TEXT>")]
+    [Description("Text whose token embedding seeds START (and END unless --end-init). Default: the preset's (\"---\" as the reference; arithmetic: \"(\").")]
+    public string? StartInit { get; init; }
+
+    /// <summary>Text seeding END.</summary>
+    [CommandOption("--end-init <TEXT>")]
+    [Description("Text whose token embedding seeds END. Default: the preset's (the same as START; arithmetic: \")\").")]
+    public string? EndInit { get; init; }
+
+    /// <summary>START/END gradient multiplier.</summary>
+    [CommandOption("--embedding-grad-scale <S>")]
+    [Description("Gradient multiplier of the START/END embeddings (the reference's embedding_scale). Default: the preset's (100; arithmetic: 1).")]
+    public double? EmbeddingGradScale { get; init; }
+
+    /// <summary>Mixing-head learning-rate multiplier.</summary>
+    [CommandOption("--head-lr-mult <X>")]
+    [Description("The mixing head's learning rate as a multiple of --lr (beyond the reference). Default: the preset's (1; arithmetic: 30).")]
+    public double? HeadLrMult { get; init; }
+
+    /// <summary>How the trained model thinks when it generates.</summary>
+    [CommandOption("--decoding <MODE>")]
+    [Description("every-token (a fresh thought before every token, the reference) or think-then-speak (think once, speak --talk-tokens tokens along the thought), recorded in the checkpoint. Default: the preset's (every-token; arithmetic: think-then-speak).")]
+    public string? Decoding { get; init; }
+
+    /// <summary>Digits of the generated arithmetic corpus.</summary>
+    [CommandOption("--digits <N>")]
+    [Description("With --preset arithmetic: digits per operand of the generated terse corpus and of the exact-match problems (the shipped model knows 3). Default 3.")]
+    public int? Digits { get; init; }
+
+    /// <summary>Held-out problems for exact match.</summary>
+    [CommandOption("--exact-match <N>")]
+    [Description("With --preset arithmetic: held-out problems scored for exact match before and after training, with and without thoughts and with random thoughts (0: none). Default 200.")]
+    public int? ExactMatch { get; init; }
+
+    /// <summary>The chosen decoding mode, or null for the preset's.</summary>
+    public ThoughtDecoding? ChosenDecoding => Decoding switch
+    {
+        null => null,
+        "every-token" => ThoughtDecoding.EveryToken,
+        "think-then-speak" => ThoughtDecoding.ThinkThenSpeak,
+        _ => throw new InvalidOperationException("unreachable: validated"),
+    };
+
+    /// <summary>Digits of the arithmetic task, or null when the run trains on text.</summary>
+    public int? ArithmeticDigits => ChosenPreset.ArithmeticDigits is { } digits ? Digits ?? digits : null;
+
+    /// <summary>Held-out problems scored before and after (0 when the run is not arithmetic).</summary>
+    public int ExactMatchProblems => ArithmeticDigits is null ? 0 : ExactMatch ?? ChosenPreset.ExactMatchProblems;
+
     /// <summary>A model configuration to initialise a fresh model from.</summary>
     [CommandOption("--init <CONFIG>")]
     [Description("Pretrain from scratch: a Hugging Face config.json (llama/mistral/qwen2 shapes) whose model is created with random weights (seeded by --seed), with the --tokenizer given or the embedded tok512. A --no-thoughts run also writes the trained model as a plain Hugging Face folder, model/, in the run folder.")]
@@ -125,7 +175,7 @@ internal sealed class TrainSettings : ModelSettings
 
     /// <summary>The preset of unset values.</summary>
     [CommandOption("--preset <NAME>")]
-    [Description("Defaults to start from: small (sized for stories260K on a 2-core CPU) or reference (the paper's 7B recipe). Default: small.")]
+    [Description("Defaults to start from: small (sized for stories260K on a 2-core CPU), reference (the paper's 7B recipe) or arithmetic (the shipped arithmetic model on generated terse additions, exact match before and after: thoughts that think). Default: small.")]
     public string? Preset { get; init; }
 
     /// <summary>The chosen preset.</summary>
@@ -159,6 +209,10 @@ internal sealed class TrainSettings : ModelSettings
             Passes = preset.Passes,
             PolicyLossWeight = preset.PolicyWeight,
             NormalizeAdvantages = preset.NormalizeAdvantages,
+            ThoughtInitText = preset.StartInit,
+            EndThoughtInitText = preset.EndInit,
+            ThoughtEmbeddingGradientScale = preset.EmbeddingGradientScale,
+            Decoding = preset.Decoding,
         };
         var options = start with
         {
@@ -170,6 +224,10 @@ internal sealed class TrainSettings : ModelSettings
             ThoughtKlWeight = KlWeight ?? start.ThoughtKlWeight,
             NormalizeAdvantages = !RawAdvantages && (NormalizeAdvantages || start.NormalizeAdvantages),
             PolicyWeightWarmupSteps = PolicyWarmup ?? start.PolicyWeightWarmupSteps,
+            ThoughtInitText = StartInit ?? start.ThoughtInitText,
+            EndThoughtInitText = EndInit ?? (StartInit is not null ? null : start.EndThoughtInitText),
+            ThoughtEmbeddingGradientScale = EmbeddingGradScale ?? start.ThoughtEmbeddingGradientScale,
+            Decoding = ChosenDecoding ?? start.Decoding,
         };
         options.Validate();
         return options;
@@ -192,6 +250,7 @@ internal sealed class TrainSettings : ModelSettings
             WarmupSteps = preset.WarmupSteps,
             EvalEvery = preset.EvalEvery,
             EvalBatches = preset.EvalBatches,
+            MixingHeadLearningRateMultiplier = preset.MixingHeadLearningRateMultiplier,
         };
         return start with
         {
@@ -204,6 +263,7 @@ internal sealed class TrainSettings : ModelSettings
             Seed = Seed ?? start.Seed,
             NoThoughts = NoThoughts || start.NoThoughts,
             PlainLanguageModelSteps = LmSteps ?? start.PlainLanguageModelSteps,
+            MixingHeadLearningRateMultiplier = HeadLrMult ?? start.MixingHeadLearningRateMultiplier,
             CheckpointFolder = checkpointFolder,
         };
     }
@@ -219,6 +279,8 @@ internal sealed class TrainSettings : ModelSettings
         ($"--kl-weight {KlWeight} (the checkpoint has {trained.ThoughtKlWeight})", KlWeight is { } k && k != trained.ThoughtKlWeight),
         ("--normalize-advantages (the checkpoint was trained without it)", NormalizeAdvantages && !trained.NormalizeAdvantages),
         ($"--policy-warmup {PolicyWarmup} (the checkpoint has {trained.PolicyWeightWarmupSteps})", PolicyWarmup is { } r && r != trained.PolicyWeightWarmupSteps),
+        ($"--embedding-grad-scale {EmbeddingGradScale} (the checkpoint has {trained.ThoughtEmbeddingGradientScale})", EmbeddingGradScale is { } g && g != trained.ThoughtEmbeddingGradientScale),
+        ("--start-init/--end-init (a resumed run's START/END are already trained)", StartInit is not null || EndInit is not null),
     }.FirstOrDefault(check => check.Changed).Option;
 
     private static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
@@ -244,6 +306,14 @@ internal sealed class TrainSettings : ModelSettings
         (LmSteps is { } n && Steps is { } total && n >= total, $"--lm-steps {LmSteps} must be less than --steps {Steps}: thoughts would never switch on."),
         (NoThoughts && (EntropyWeight > 0 || KlWeight > 0 || NormalizeAdvantages || PolicyWarmup > 0), "--entropy-weight, --kl-weight, --normalize-advantages and --policy-warmup shape the thoughts, but --no-thoughts turns them off."),
         (EvalEvery < 0, $"--eval-every must be 0 or more (got {EvalEvery})."),
+        (EmbeddingGradScale is { } scale && !(scale > 0 && double.IsFinite(scale)), $"--embedding-grad-scale must be a positive number (got {EmbeddingGradScale})."),
+        (HeadLrMult is { } mult && !(mult > 0 && double.IsFinite(mult)), $"--head-lr-mult must be a positive number (got {HeadLrMult})."),
+        (Decoding is not (null or "every-token" or "think-then-speak"), $"--decoding must be every-token or think-then-speak (got '{Decoding}')."),
+        (StartInit is "" || EndInit is "", "--start-init and --end-init must not be empty."),
+        (Digits is < 1 or > Core.Data.ArithmeticProblems.MaxDigits, $"--digits must be from 1 to {Core.Data.ArithmeticProblems.MaxDigits} (got {Digits})."),
+        (ExactMatch < 0, $"--exact-match must be 0 or more (got {ExactMatch})."),
+        ((Digits is not null || ExactMatch is not null) && ChosenPreset.ArithmeticDigits is null, "--digits and --exact-match belong to the arithmetic task; add --preset arithmetic."),
+        (ChosenPreset.ArithmeticDigits is not null && Data is { Length: > 0 }, "--preset arithmetic generates its own terse corpus; drop --data (or train on your file with another preset)."),
         (Preset is not null && TrainPreset.Find(Preset) is null, $"--preset must be one of {string.Join(", ", TrainPreset.All.Select(p => p.Name))} (got '{Preset}')."),
     }.FirstOrDefault(check => check.Bad).Problem;
 

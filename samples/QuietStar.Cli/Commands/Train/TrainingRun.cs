@@ -48,6 +48,7 @@ internal sealed class TrainingRun : IDisposable
         options.Validate();
         var loaded = settings.Init is { } init
             ? LoadedModel.Initialise(init, settings.Tokenizer is { } tokenizer ? (Directory.Exists(tokenizer) ? TextTokenizer.FromFolder(tokenizer) : TextTokenizer.FromSentencePiece(tokenizer)) : EmbeddedModel.LoadTokenizer(), (ulong)options.Seed)
+            : settings.Model is null && settings.ArithmeticDigits is not null ? LoadedModel.Plain(EmbeddedArithmeticModel.Load(CPU, ScalarType.Float32))
             : settings.LoadModel();
         try
         {
@@ -55,7 +56,7 @@ internal sealed class TrainingRun : IDisposable
                 ? QuietStarModel.Restore(trained.LanguageModel, trained.ThoughtEmbeddings, trained.MixingHead, settings.ToQuietStarOptions(trained.Options),
                     trained.StartThoughtId, trained.EndThoughtId)
                 : loaded.Equip(settings.ToQuietStarOptions(null), (ulong)options.Seed);
-            return new TrainingRun(new QuietStarTrainer(model, loaded.Tokenizer, options, logger), options, loaded, settings.Init is { } config ? $"random init from {config}" : settings.ModelName, null);
+            return new TrainingRun(new QuietStarTrainer(model, loaded.Tokenizer, options, logger), options, loaded, settings.Init is { } config ? $"random init from {config}" : settings.Model is null && settings.ArithmeticDigits is not null ? EmbeddedArithmeticModel.Name : settings.ModelName, null);
         }
         catch
         {

@@ -1,0 +1,63 @@
+using QuietStar.Core;
+using QuietStar.Core.Data;
+using QuietStar.Core.Evaluation.AnswerProbability;
+using QuietStar.Core.Evaluation.ExactMatch;
+using QuietStar.Core.Inference;
+using QuietStar.Core.Thinking;
+using QuietStar.Core.Tokenization;
+
+namespace QuietStar.Cli.Commands.Train;
+
+/// <summary>
+/// Exact match of the arithmetic preset on held-out problems (<see cref="ArithmeticSplit.Validation"/>, a fixed seed
+/// so that every run and every seed is scored on the same problems): without thoughts, with the model's thoughts,
+/// and with uniformly random thoughts (the control that shows whether the thoughts' content pays).
+/// </summary>
+internal static class ArithmeticExactMatch
+{
+    /// <summary>The seed of the held-out problems, the same in every run.</summary>
+    public const long ProblemSeed = 20_241_207;
+
+    /// <summary>The held-out problems.</summary>
+    public static IReadOnlyList<Gsm8kProblem> Problems(int digits, int count) =>
+        ArithmeticProblems.Generate(digits, count, ProblemSeed, ArithmeticSplit.Validation)
+            .Select(p => new Gsm8kProblem(p.Question, p.Answer)).ToArray();
+
+    /// <summary>Scores <paramref name="model"/> on <paramref name="problems"/> in each named way.</summary>
+    /// <param name="model">The thinking model (as trained so far).</param>
+    /// <param name="tokenizer">Its tokenizer, thought tokens registered.</param>
+    /// <param name="problems">The held-out problems.</param>
+    /// <param name="maxTokens">Tokens generated at most per answer.</param>
+    /// <param name="variants">The ways to decode: no_thoughts, thoughts, uniform_thoughts.</param>
+    public static Dictionary<string, object?> Measure(QuietStarModel model, TextTokenizer tokenizer, IReadOnlyList<Gsm8kProblem> problems, int maxTokens, params string[] variants)
+    {
+        var evaluator = new ExactMatchEvaluator(QuietStarGenerator.For(model, tokenizer), tokenizer);
+        var result = new Dictionary<string, object?>();
+        foreach (string variant in variants)
+        {
+            var thoughts = variant switch
+            {
+                "no_thoughts" => ThoughtOptions.None,
+                "thoughts" => new ThoughtOptions(),
+                "uniform_thoughts" => new ThoughtOptions { Sampling = ThoughtSampling.Uniform },
+                _ => throw new ArgumentOutOfRangeException(nameof(variants), variant, "Unknown variant."),
+            };
+            var scored = evaluator.Evaluate(problems, new ExactMatchOptions { Thoughts = thoughts, MaxTokens = maxTokens });
+            result[variant] = new Dictionary<string, object?>
+            {
+                ["exact_match"] = scored.Accuracy,
+                ["interval_95"] = new[] { scored.Low, scored.High },
+                ["examples"] = scored.Items.Take(3).Select(item => new Dictionary<string, object?>
+                {
+                    ["question"] = item.Question,
+                    ["generated"] = item.Generated,
+                    ["correct"] = item.Correct,
+                    ["thought"] = item.Thoughts.FirstOrDefault()?.Text,
+                    ["w"] = item.Thoughts.Select(t => t.MixingWeight).ToArray(),
+                }).ToArray(),
+            };
+        }
+
+        return result;
+    }
+}
