@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Configuration;
 using QuietStar.Core.Loading;
+using QuietStar.Core.Runtime;
 using QuietStar.Core.Thinking;
 using QuietStar.Core.Training;
 using TorchSharp;
@@ -148,12 +149,18 @@ public sealed class QuietStarBuilder
     /// </summary>
     /// <exception cref="InvalidOperationException">No model was set.</exception>
     /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// TorchSharp's native backend cannot be loaded (for example an unmet libstdc++ requirement on Linux); the message
+    /// names the file, the cause and the fix.
+    /// </exception>
     public QuietStarPipeline Build()
     {
         if (source is null)
         {
             throw new InvalidOperationException("No model: call UseModel(ModelSource.…) before Build().");
         }
+
+        TorchNative.EnsureLoaded(); // the first torch call: a failed native load is reported with its real cause
 
         var components = new QuietStarComponents(thoughtGenerator, teacherForcingLoss, rewardEstimator);
         if (options is null && source.IsCheckpoint)
