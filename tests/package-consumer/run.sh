@@ -5,9 +5,9 @@
 #      that adds the folder feed and keeps the machine's configured sources (no <clear/>, no URL);
 #   3. references QuietStar.Core from the feed plus libtorch-cpu-linux-x64 2.10.0, and copies no file from the
 #      repository except the packed .nupkg (the app writes its own tiny random model through the public API);
-#   4. builds and runs the app (generation with thoughts), compiles the packaged README's C# examples, runs the xunit
-#      test (dependency injection + generation), and checks that with the package's native fix turned off
-#      (SkipLibTorchSharpPatch=true) a failed load reports its real cause.
+#   4. builds and runs the app (generation with thoughts), compiles the packaged README's C# examples, publishes and
+#      runs the published app, checks that with the package's native fix turned off (SkipLibTorchSharpPatch=true) a
+#      failed load reports its real cause, and runs the xunit test (dependency injection + generation).
 # Prints one result line: "package-consumer: PASS (N s)" or "package-consumer: FAIL (N s): reason" (exit 0 / 1).
 # The dotnet output goes to a log in the work folder; on failure its tail is shown with "Passed:"/"Failed:" reworded,
 # so that nothing here can be counted as a test result by .ci/run's summary.
@@ -171,6 +171,14 @@ echo "$out" >>"$log"
 echo "$out" | grep -q "consumer app: generated" || fail "the console app printed no result"
 echo "  $(echo "$out" | grep "consumer app: generated")"
 
+step "publishing the console app (dotnet publish) and running the published app"
+run dotnet publish -o "$work/published" || fail "dotnet publish of the console app failed"
+published=$(dotnet "$work/published/ConsumerApp.dll" 2>&1); status=$?
+echo "$published" >>"$log"
+[ $status -eq 0 ] && echo "$published" | grep -q "consumer app: generated" || fail "the published console app exited with $status"
+echo "  the published app ran"
+rm -rf "$work/published"
+
 # --- 4. The fix is what makes it load: without it, the failure names its real cause --------------------------------
 step "checking the load failure without the package's fix (SkipLibTorchSharpPatch=true)"
 run dotnet build -p:SkipLibTorchSharpPatch=true -p:CreateHardLinksForCopyLocalIfPossible=true -o "$work/unpatched" \
@@ -236,4 +244,4 @@ passed=$(grep -Eo 'Passed: +[0-9]+' "$tests_log" | awk '{ n += $2 } END { print 
 [ $test_status -eq 0 ] && [ "$passed" -ge 1 ] || fail "dotnet test of the fresh xunit project failed (exit $test_status)"
 echo "  the consumer's xunit test passed"
 
-echo "package-consumer: PASS ($(elapsed)): packed $version, console app ran, $blocks README examples compiled, xunit test passed"
+echo "package-consumer: PASS ($(elapsed)): packed $version; console app built, ran and published; $blocks README examples compiled; xunit test passed"
