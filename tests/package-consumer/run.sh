@@ -183,7 +183,8 @@ rm -rf "$work/published"
 step "checking the load failure without the package's fix (SkipLibTorchSharpPatch=true)"
 run dotnet build -p:SkipLibTorchSharpPatch=true -p:CreateHardLinksForCopyLocalIfPossible=true -o "$work/unpatched" \
   || fail "the build with SkipLibTorchSharpPatch=true failed"
-unpatched=$(dotnet "$work/unpatched/ConsumerApp.dll" 2>&1); unpatched_status=$?
+mkdir -p "$work/tmp"   # the app's tiny-model folder stays inside the work folder when the app dies
+unpatched=$(TMPDIR="$work/tmp" dotnet "$work/unpatched/ConsumerApp.dll" 2>&1); unpatched_status=$?
 echo "$unpatched" >>"$log"
 if [ $unpatched_status -eq 0 ]; then
   echo "  the unpatched app loads too: this system's libstdc++ provides GLIBCXX_3.4.32"
