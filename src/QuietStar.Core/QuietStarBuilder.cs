@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Configuration;
 using QuietStar.Core.Loading;
+using QuietStar.Core.Runtime;
 using QuietStar.Core.Thinking;
 using QuietStar.Core.Training;
 using TorchSharp;
@@ -27,7 +28,7 @@ public sealed class QuietStarBuilder
     private readonly List<Action<QuietStarOptions>> configureThoughts = [];
     private ModelSource? source;
     private QuietStarOptions? options;
-    private Device device = torch.CPU;
+    private Device? device;  // null: CPU, resolved once the native backend is known to load
     private ScalarType dtype = ScalarType.Float32;
     private long seed;
     private ILoggerFactory? loggerFactory;
@@ -36,7 +37,18 @@ public sealed class QuietStarBuilder
     private ITeacherForcingLoss? teacherForcingLoss;
     private IRewardEstimator? rewardEstimator;
 
-    /// <summary>Starts an empty builder.</summary>
+    /// <summary>
+    /// Starts an empty builder. It loads TorchSharp's native backend first: a builder is where most applications touch
+    /// torch first, and a failed load is reported here with its real cause.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// TorchSharp's native backend cannot be loaded (for example an unmet libstdc++ requirement on Linux); the message
+    /// names the file, the cause and the fix.
+    /// </exception>
+    public QuietStarBuilder() => TorchNative.EnsureLoaded();
+
+    /// <summary>Starts an empty builder (see <see cref="QuietStarBuilder()"/>).</summary>
+    /// <exception cref="InvalidOperationException">TorchSharp's native backend cannot be loaded; the message names the cause.</exception>
     public static QuietStarBuilder Create() => new();
 
     /// <summary>Sets where the model comes from (required).</summary>
@@ -162,7 +174,7 @@ public sealed class QuietStarBuilder
         }
 
         var configured = Configure(options ?? QuietStarOptions.Reference);  // validated before any loading
-        var loaded = source.Load(device, dtype);
+        var loaded = source.Load(TargetDevice, dtype);
         return loaded.Checkpoint is { } checkpoint
             ? Restore(checkpoint, configured, components)
             : Equip(loaded.BaseModel!, configured, components);
@@ -192,9 +204,11 @@ public sealed class QuietStarBuilder
         }
     }
 
+    private Device TargetDevice => device ?? torch.CPU;
+
     private QuietStarPipeline BuildFromCheckpoint(QuietStarComponents components)
     {
-        var checkpoint = source!.Load(device, dtype).Checkpoint!;
+        var checkpoint = source!.Load(TargetDevice, dtype).Checkpoint!;
         try
         {
             return Restore(checkpoint, Configure(checkpoint.Model.Options), components);
@@ -218,10 +232,10 @@ public sealed class QuietStarBuilder
     {
         var tokenizer = pretrained.Tokenizer;
         var (startInit, endInit) = ThoughtInitToken.ChooseFor(tokenizer, configured);
-        var head = mixingHead?.Invoke(pretrained.Model.Config.HiddenSize, device, dtype);
-        var model = QuietStarModel.Create(pretrained.Model, startInit, endInit, configured, new Generator((ulong)seed, device), head);
+        var head = mixingHead?.Invoke(pretrained.Model.Config.HiddenSize, TargetDevice, dtype);
+        var model = QuietStarModel.Create(pretrained.Model, startInit, endInit, configured, new Generator((ulong)seed, TargetDevice), head);
         var equippedTokenizer = ThoughtTokenVocabulary.Equip(tokenizer, configured, model.StartThoughtId, model.EndThoughtId);
-        return new QuietStarPipeline(model, equippedTokenizer, components, device, loggerFactory, source!.Description);
+        return new QuietStarPipeline(model, equippedTokenizer, components, TargetDevice, loggerFactory, source!.Description);
     }
 
     private QuietStarPipeline Restore(LoadedCheckpoint checkpoint, QuietStarOptions configured, QuietStarComponents components)
@@ -229,6 +243,6 @@ public sealed class QuietStarBuilder
         var trained = checkpoint.Model;
         var model = QuietStarModel.Restore(trained.LanguageModel, trained.ThoughtEmbeddings, trained.MixingHead, configured,
             trained.StartThoughtId, trained.EndThoughtId);
-        return new QuietStarPipeline(model, checkpoint.Tokenizer, components, device, loggerFactory, source!.Description);
+        return new QuietStarPipeline(model, checkpoint.Tokenizer, components, TargetDevice, loggerFactory, source!.Description);
     }
 }

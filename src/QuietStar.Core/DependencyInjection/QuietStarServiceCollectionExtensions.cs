@@ -1,10 +1,12 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using QuietStar.Core;
 using QuietStar.Core.Configuration;
+using QuietStar.Core.DependencyInjection;
 
-namespace QuietStar.Core.DependencyInjection;
+// The conventional namespace of IServiceCollection extensions: `services.AddQuietStar(...)` needs no extra using.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers Quiet-STaR in a service collection.</summary>
 public static class QuietStarServiceCollectionExtensions

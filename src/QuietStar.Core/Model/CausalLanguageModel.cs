@@ -1,3 +1,4 @@
+using QuietStar.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -19,8 +20,9 @@ public sealed class CausalLanguageModel : nn.Module<ModelInput, ModelOutput>
     private Linear? lmHead;
 
     /// <summary>Creates a model with uninitialised weights on <paramref name="device"/> in <paramref name="dtype"/>.</summary>
+    /// <exception cref="InvalidOperationException">TorchSharp's native backend cannot be loaded; the message names the cause.</exception>
     public CausalLanguageModel(TransformerConfig config, Device? device = null, ScalarType dtype = ScalarType.Float32)
-        : base(nameof(CausalLanguageModel))
+        : base(TorchNative.EnsureLoaded(nameof(CausalLanguageModel)))  // the first torch touch of most applications
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();

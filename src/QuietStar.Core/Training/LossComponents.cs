@@ -1,3 +1,4 @@
+using QuietStar.Core.Collections;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,7 +14,7 @@ public sealed record LossComponents
     public required double BaseNll { get; init; }
 
     /// <summary>Mean talk NLL per talk step s (nats); entry 0 is the post-thought next-token NLL.</summary>
-    public required IReadOnlyList<double> TalkNll { get; init; }
+    public required IReadOnlyList<double> TalkNll { get; init => field = ReadableList.Of(value); }  // prints as [2.31, 2.29]
 
     /// <summary>Mean of <see cref="TalkNll"/>.</summary>
     public double MeanTalkNll => TalkNll.Average();

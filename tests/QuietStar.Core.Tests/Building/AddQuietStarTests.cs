@@ -2,7 +2,6 @@ using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using QuietStar.Core.Configuration;
-using QuietStar.Core.DependencyInjection;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Tests.Fixtures;
 using Xunit;
