@@ -73,7 +73,7 @@ public sealed record TrainingOptions
     /// policy-weight warm-up counts from there. Lets a model that barely knows the corpus learn it before REINFORCE
     /// rewards thoughts against a moving base. Default 0.
     /// </summary>
-    public int PlainLanguageModelSteps { get; init; }
+    public int PlainLanguageModelSteps { get; set; }
 
     /// <summary>Checks every option on its own; the exception names the option.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
