@@ -66,8 +66,11 @@ public sealed class QuietStarPipeline : IDisposable
         return QuietStarTrainer.Resume(checkpoint, options, loggerFactory?.CreateLogger<QuietStarTrainer>(), components);
     }
 
-    /// <summary>A KV-cached generator over the language model (without thoughts).</summary>
-    public TextGenerator CreateTextGenerator() => new(Model.LanguageModel, Tokenizer);
+    /// <summary>
+    /// A KV-cached generator over the language model (without thoughts). It generates from the base vocabulary only:
+    /// the START/END thought tokens (registered in <see cref="Tokenizer"/>) are never emitted as text.
+    /// </summary>
+    public TextGenerator CreateTextGenerator() => new(Model.LanguageModel, Tokenizer, vocabularyLimit: Model.BaseVocabularySize);
 
     /// <summary>Saves the model as a Quiet-STaR checkpoint folder (written atomically).</summary>
     public void Save(string folder) => QuietStarCheckpoint.Save(folder, Model, Tokenizer);
