@@ -6,7 +6,6 @@ using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using PyBridgeSafetensors = TorchSharp.PyBridge.Safetensors;
 
 namespace QuietStar.Core.Checkpoints;
 
@@ -214,7 +213,7 @@ public static class QuietStarCheckpoint
             throw new FileNotFoundException($"The checkpoint lacks {ThoughtWeightsFileName} (START/END embeddings and mixing head): '{path}'.", path);
         }
 
-        var saved = PyBridgeSafetensors.LoadStateDict(path);
+        var saved = SafetensorsFile.Load(path);
         try
         {
             var expected = ThoughtWeights(model).ToDictionary(p => p.Key, p => p.Value);

@@ -149,6 +149,20 @@ public sealed class PretrainedModelErrorTests : IDisposable
     }
 
     [Fact]
+    public void Safetensors_header_length_beyond_the_file_says_so()
+    {
+        string folder = SavedStories();
+        string file = Path.Combine(folder, SafetensorsWeights.SingleFileName);
+        byte[] bytes = File.ReadAllBytes(file);
+        BitConverter.GetBytes((ulong)bytes.Length + 100).CopyTo(bytes, 0);
+        File.WriteAllBytes(file, bytes);
+
+        FluentActions.Invoking(() => PretrainedModel.Load(folder, null, CPU, ScalarType.Float32))
+            .Should().Throw<InvalidDataException>()
+            .WithMessage($"'{file}' is not a readable safetensors file: its header length ({bytes.Length + 100:N0} bytes) exceeds the {bytes.Length - 8:N0} bytes that follow it*");
+    }
+
+    [Fact]
     public void Folder_without_a_tokenizer_says_what_was_looked_for()
     {
         string folder = SavedStories();
