@@ -67,7 +67,7 @@ public static class QuietStarCheckpoint
     /// <param name="dtype">Parameter dtype: Float32, Float16 or BFloat16.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">A file of the checkpoint is missing (the message names it).</exception>
-    /// <exception cref="InvalidDataException">A file is malformed, or the tokenizer, ids and weights do not fit together.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, the tokenizer, ids and weights do not fit together, or a weight holds NaN or an infinity (the message names it).</exception>
     /// <exception cref="NotSupportedException">The checkpoint was written by a newer version or with a custom mixing head.</exception>
     public static LoadedCheckpoint Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32)
     {
@@ -226,6 +226,8 @@ public static class QuietStarCheckpoint
             {
                 throw new InvalidDataException($"'{path}' does not fit the model: {string.Join("; ", problems)}.");
             }
+
+            FiniteWeights.Check(path, saved);
 
             using var noGrad = torch.no_grad();
             foreach (var (name, parameter) in expected)

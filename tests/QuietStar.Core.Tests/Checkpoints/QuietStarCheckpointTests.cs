@@ -110,6 +110,25 @@ public sealed class QuietStarCheckpointTests
     }
 
     [Fact]
+    public void A_checkpoint_whose_thought_weights_hold_a_nan_is_refused_naming_the_tensor()
+    {
+        using var folder = new TempFolder();
+        using var model = TrainedLookingModel();
+        QuietStarCheckpoint.Save(folder.Path, model, tokenizer);
+        string path = folder.File(QuietStarCheckpoint.ThoughtWeightsFileName);
+        var saved = TorchSharp.PyBridge.Safetensors.LoadStateDict(path);
+        saved["thought_embeddings.end_embedding"][7] = float.NaN;
+        using (var stream = File.Create(path))
+        {
+            SafetensorsFile.Write(stream, [.. saved], ScalarType.Float32);
+        }
+
+        var act = () => QuietStarCheckpoint.Load(folder.Path);
+
+        act.Should().Throw<InvalidDataException>().WithMessage($"'{path}': weight 'thought_embeddings.end_embedding' holds 1 NaN*");
+    }
+
+    [Fact]
     public void Thought_token_ids_that_collide_with_the_vocabulary_are_refused_on_load()
     {
         using var folder = new TempFolder();
