@@ -48,7 +48,9 @@ public sealed class QuietStarBuilder
 
     /// <summary>
     /// Adjusts the algorithm's options. They start from the reference's values for a base model, or from the
-    /// options a Quiet-STaR checkpoint was trained with; calls apply in order.
+    /// options a Quiet-STaR checkpoint was trained with; calls apply in order. Changing a checkpoint's
+    /// <see cref="QuietStarOptions.ThoughtEmbeddingGradientScale"/> keeps its START/END embeddings: the stored
+    /// parameters (e / scale) are rescaled, and the next save records the new scale with them.
     /// </summary>
     public QuietStarBuilder ConfigureThoughts(Action<QuietStarOptions> configure)
     {
@@ -228,7 +230,15 @@ public sealed class QuietStarBuilder
     private QuietStarPipeline Restore(LoadedCheckpoint checkpoint, QuietStarOptions configured, QuietStarComponents components)
     {
         var trained = checkpoint.Model;
-        var model = QuietStarModel.Restore(trained.LanguageModel, trained.ThoughtEmbeddings, trained.MixingHead, configured,
+        var thoughts = trained.ThoughtEmbeddings;
+        if (thoughts.GradientScale != configured.ThoughtEmbeddingGradientScale)
+        {
+            // The options record the scale that interprets the stored p = e / scale: rescale p so e stays as trained.
+            thoughts = thoughts.WithGradientScale(configured.ThoughtEmbeddingGradientScale);
+            trained.ThoughtEmbeddings.Dispose();
+        }
+
+        var model = QuietStarModel.Restore(trained.LanguageModel, thoughts, trained.MixingHead, configured,
             trained.StartThoughtId, trained.EndThoughtId);
         return new QuietStarPipeline(model, checkpoint.Tokenizer, components, device, loggerFactory, source!.Description);
     }

@@ -1,6 +1,7 @@
 using FluentAssertions;
 using QuietStar.Core.Configuration;
 using QuietStar.Core.Loading;
+using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Thinking;
 using QuietStar.Core.Training;
@@ -137,6 +138,42 @@ public sealed class QuietStarBuilderTests
                 Directory.Delete(folder, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public void Changing_the_thought_embedding_scale_of_a_checkpoint_keeps_start_and_end_across_save_and_load()
+    {
+        using var temp = new TempFolder();
+        Tensor start, end;
+        using (var pipeline = QuietStarBuilder.Create().UseModel(Stories).ConfigureThoughts(o => o.ThoughtTokens = 3).Build())
+        {
+            using (torch.no_grad())
+            {
+                pipeline.Model.ThoughtEmbeddings.parameters().First().add_(0.5);  // START ≠ END, as after training
+            }
+
+            start = pipeline.Model.ThoughtEmbeddings.Start.detach().clone();
+            end = pipeline.Model.ThoughtEmbeddings.End.detach().clone();
+            pipeline.Options.ThoughtEmbeddingGradientScale.Should().Be(100);
+            pipeline.Save(temp.File("scale100"));
+        }
+
+        using (var rescaled = QuietStarBuilder.Create()
+            .UseModel(ModelSource.Checkpoint(temp.File("scale100")))
+            .ConfigureThoughts(o => o.ThoughtEmbeddingGradientScale = 10)
+            .Build())
+        {
+            rescaled.Options.ThoughtEmbeddingGradientScale.Should().Be(10);
+            rescaled.Model.ThoughtEmbeddings.GradientScale.Should().Be(10, "the model computes with the scale its options record");
+            rescaled.Model.ThoughtEmbeddings.Start.allclose(start, 1e-6, 1e-6).Should().BeTrue("e = scale · p is kept, p is rescaled");
+            rescaled.Model.ThoughtEmbeddings.End.allclose(end, 1e-6, 1e-6).Should().BeTrue();
+            rescaled.Save(temp.File("scale10"));
+        }
+
+        using var reloaded = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(temp.File("scale10"))).Build();
+        reloaded.Options.ThoughtEmbeddingGradientScale.Should().Be(10);
+        reloaded.Model.ThoughtEmbeddings.Start.allclose(start, 1e-6, 1e-6).Should().BeTrue("START must not be silently scaled by 1/10");
+        reloaded.Model.ThoughtEmbeddings.End.allclose(end, 1e-6, 1e-6).Should().BeTrue();
     }
 
     [Fact]
