@@ -96,7 +96,10 @@ public sealed class QuietStarBuilder
 
     /// <summary>
     /// Uses a custom mixing head type: a TorchSharp module implementing <see cref="IMixingHead"/> with a constructor
-    /// <c>(int hiddenSize, Device device, ScalarType dtype)</c>. Applies to base models; a checkpoint keeps its head.
+    /// <c>(int hiddenSize, Device device, ScalarType dtype)</c>. A base model gets a new head (reset to w ≡ 0 by
+    /// <see cref="IMixingHead.Reset"/>); a checkpoint saved with this head type is rebuilt with it and its trained
+    /// weights are read from the file. A checkpoint with a custom head can be loaded only by a builder given that head;
+    /// one saved with another head type is refused.
     /// </summary>
     public QuietStarBuilder UseMixingHead<THead>()
         where THead : nn.Module, IMixingHead =>
@@ -164,7 +167,7 @@ public sealed class QuietStarBuilder
         }
 
         var configured = Configure(options ?? QuietStarOptions.Reference);  // validated before any loading
-        var loaded = source.Load(device, dtype);
+        var loaded = source.Load(device, dtype, mixingHead);
         return loaded.Checkpoint is { } checkpoint
             ? Restore(checkpoint, configured, components)
             : Equip(loaded.BaseModel!, configured, components);
@@ -196,7 +199,7 @@ public sealed class QuietStarBuilder
 
     private QuietStarPipeline BuildFromCheckpoint(QuietStarComponents components)
     {
-        var checkpoint = source!.Load(device, dtype).Checkpoint!;
+        var checkpoint = source!.Load(device, dtype, mixingHead).Checkpoint!;
         try
         {
             return Restore(checkpoint, Configure(checkpoint.Model.Options), components);

@@ -68,8 +68,23 @@ public static class QuietStarCheckpoint
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">A file of the checkpoint is missing (the message names it).</exception>
     /// <exception cref="InvalidDataException">A file is malformed, the tokenizer, ids and weights do not fit together, or a weight holds NaN or an infinity (the message names it).</exception>
-    /// <exception cref="NotSupportedException">The checkpoint was written by a newer version or with a custom mixing head.</exception>
-    public static LoadedCheckpoint Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    /// <exception cref="NotSupportedException">
+    /// The checkpoint was written by a newer version, or with a custom mixing head: load that through
+    /// <see cref="QuietStarBuilder.UseMixingHead{THead}()"/>, which rebuilds the head before its weights are read.
+    /// </exception>
+    public static LoadedCheckpoint Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
+        LoadWithHead(folder, device, dtype, mixingHead: null);
+
+    /// <summary>Loads a checkpoint, rebuilding a custom mixing head with <paramref name="mixingHead"/>.</summary>
+    /// <param name="folder">The checkpoint folder.</param>
+    /// <param name="device">Device of the model; the CPU when null.</param>
+    /// <param name="dtype">Parameter dtype.</param>
+    /// <param name="mixingHead">
+    /// Creates the head the checkpoint was saved with (its type name must match <c>quietstar.json</c>); null rebuilds
+    /// the reference <see cref="MixingHead"/> and refuses any other.
+    /// </param>
+    /// <exception cref="InvalidDataException">The factory's head is not the type the checkpoint was saved with.</exception>
+    internal static LoadedCheckpoint LoadWithHead(string folder, Device? device, ScalarType dtype, MixingHeadFactory? mixingHead)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         AtomicFolder.Recover(folder);
@@ -82,7 +97,7 @@ public static class QuietStarCheckpoint
         var manifest = ReadManifest(full);
         var tokenizer = Fit(full, () => ThoughtTokenVocabulary.Equip(TextTokenizer.FromFolder(full), manifest.QuietStar,
             manifest.StartThoughtId, manifest.EndThoughtId));
-        var model = BuildModel(full, manifest, device ?? CPU, dtype);
+        var model = BuildModel(full, manifest, device ?? CPU, dtype, mixingHead);
         return new LoadedCheckpoint(full, model, tokenizer, manifest.Training);
     }
 
@@ -159,34 +174,67 @@ public static class QuietStarCheckpoint
                 $"'{path}' has format version {manifest.FormatVersion}; this library reads up to {CheckpointManifest.CurrentFormatVersion}. Update QuietStar.Core.");
         }
 
-        if (manifest.MixingHead != nameof(Thinking.MixingHead))
-        {
-            throw new NotSupportedException($"'{path}' was saved with a custom mixing head '{manifest.MixingHead}'; only {nameof(Thinking.MixingHead)} can be rebuilt from a checkpoint.");
-        }
-
         Fit(folder, () => manifest.QuietStar.Validate());
         return manifest;
     }
 
-    private static QuietStarModel BuildModel(string folder, CheckpointManifest manifest, Device device, ScalarType dtype)
+    private static QuietStarModel BuildModel(string folder, CheckpointManifest manifest, Device device, ScalarType dtype, MixingHeadFactory? mixingHead)
     {
         var config = HuggingFaceConfig.Read(Path.Combine(folder, HuggingFaceConfig.FileName));
+        var head = CreateMixingHead(folder, manifest, config.HiddenSize, device, dtype, mixingHead);
         var lm = new CausalLanguageModel(config, device, dtype);
         QuietStarModel? model = null;
         try
         {
             LoadLanguageModel(lm, folder, dtype);
             var thoughts = new ThoughtEmbeddings(config.HiddenSize, manifest.QuietStar.ThoughtEmbeddingGradientScale, device, dtype);
-            var head = new MixingHead(config.HiddenSize, device, dtype);
             model = Fit(folder, () => QuietStarModel.Restore(lm, thoughts, head, manifest.QuietStar, manifest.StartThoughtId, manifest.EndThoughtId));
             LoadThoughtWeights(model, Path.Combine(folder, ThoughtWeightsFileName));
             return model;
         }
         catch
         {
-            (model ?? (nn.Module)lm).Dispose();
+            if (model is null)
+            {
+                lm.Dispose();
+                (head as IDisposable)?.Dispose();
+            }
+            else
+            {
+                model.Dispose();
+            }
+
             throw;
         }
+    }
+
+    /// <summary>
+    /// The head the checkpoint was saved with, its weights still to be read: the reference <see cref="MixingHead"/>, or a
+    /// custom head made by <paramref name="factory"/> when its type name matches the manifest's.
+    /// </summary>
+    private static IMixingHead CreateMixingHead(string folder, CheckpointManifest manifest, int hiddenSize, Device device, ScalarType dtype,
+        MixingHeadFactory? factory)
+    {
+        string path = Path.Combine(folder, ManifestFileName);
+        if (factory is null)
+        {
+            return manifest.MixingHead == nameof(MixingHead)
+                ? new MixingHead(hiddenSize, device, dtype)
+                : throw new NotSupportedException(
+                    $"'{path}' was saved with a custom mixing head '{manifest.MixingHead}'. Load it with QuietStarBuilder and " +
+                    $".UseMixingHead<{manifest.MixingHead}>() (or the factory that created it), which rebuilds the head before its weights are read.");
+        }
+
+        var head = factory(hiddenSize, device, dtype);
+        if (head.GetType().Name != manifest.MixingHead)
+        {
+            (head as IDisposable)?.Dispose();
+            throw new InvalidDataException(
+                $"'{path}' was saved with mixing head '{manifest.MixingHead}', but UseMixingHead creates '{head.GetType().Name}'. " +
+                $"Use the head the checkpoint was trained with" + (manifest.MixingHead == nameof(MixingHead) ? " (remove UseMixingHead)." : "."));
+        }
+
+        return head;
     }
 
     private static void LoadLanguageModel(CausalLanguageModel lm, string folder, ScalarType dtype)

@@ -1,4 +1,5 @@
 using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Thinking;
 using static TorchSharp.torch;
 
 namespace QuietStar.Core.Loading;
@@ -10,9 +11,9 @@ namespace QuietStar.Core.Loading;
 /// </summary>
 public sealed class ModelSource
 {
-    private readonly Func<Device, ScalarType, LoadedModelSource> load;
+    private readonly Func<Device, ScalarType, MixingHeadFactory?, LoadedModelSource> load;
 
-    private ModelSource(string description, Func<Device, ScalarType, LoadedModelSource> load, bool isCheckpoint = false)
+    private ModelSource(string description, Func<Device, ScalarType, MixingHeadFactory?, LoadedModelSource> load, bool isCheckpoint = false)
     {
         Description = description;
         this.load = load;
@@ -30,7 +31,7 @@ public sealed class ModelSource
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
         ArgumentException.ThrowIfNullOrEmpty(tokenizerPath);
-        return new ModelSource(checkpointPath, (device, dtype) =>
+        return new ModelSource(checkpointPath, (device, dtype, _) =>
             LoadedModelSource.Base(PretrainedModel.FromLlama2c(checkpointPath, tokenizerPath, device, dtype)));
     }
 
@@ -39,7 +40,7 @@ public sealed class ModelSource
     {
         ArgumentNullException.ThrowIfNull(openCheckpoint);
         ArgumentNullException.ThrowIfNull(openTokenizer);
-        return new ModelSource(name, (device, dtype) =>
+        return new ModelSource(name, (device, dtype, _) =>
         {
             using var checkpoint = openCheckpoint();
             using var tokenizer = openTokenizer();
@@ -51,7 +52,7 @@ public sealed class ModelSource
     public static ModelSource HuggingFace(string folder, string? tokenizerPath = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
-        return new ModelSource(folder, (device, dtype) =>
+        return new ModelSource(folder, (device, dtype, _) =>
             LoadedModelSource.Base(PretrainedModel.FromHuggingFaceFolder(folder, device, dtype, tokenizerPath)));
     }
 
@@ -59,7 +60,8 @@ public sealed class ModelSource
     public static ModelSource Checkpoint(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
-        return new ModelSource(folder, (device, dtype) => LoadedModelSource.Equipped(QuietStarCheckpoint.Load(folder, device, dtype)), isCheckpoint: true);
+        return new ModelSource(folder, (device, dtype, mixingHead) => LoadedModelSource.Equipped(QuietStarCheckpoint.LoadWithHead(folder, device, dtype, mixingHead)),
+            isCheckpoint: true);
     }
 
     /// <summary>
@@ -85,6 +87,9 @@ public sealed class ModelSource
             $"'{path}' is a llama2.c file; give its tokenizer (a SentencePiece .model file) too.", nameof(tokenizerPath)));
     }
 
-    /// <summary>Reads the source onto <paramref name="device"/> in <paramref name="dtype"/>.</summary>
-    internal LoadedModelSource Load(Device device, ScalarType dtype) => load(device, dtype);
+    /// <summary>
+    /// Reads the source onto <paramref name="device"/> in <paramref name="dtype"/>; a checkpoint saved with a custom
+    /// mixing head rebuilds it with <paramref name="mixingHead"/> (ignored by base models).
+    /// </summary>
+    internal LoadedModelSource Load(Device device, ScalarType dtype, MixingHeadFactory? mixingHead = null) => load(device, dtype, mixingHead);
 }

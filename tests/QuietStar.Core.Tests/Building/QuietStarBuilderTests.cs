@@ -177,6 +177,38 @@ public sealed class QuietStarBuilderTests
     }
 
     [Fact]
+    public void A_custom_mixing_head_is_loaded_back_by_a_builder_given_the_same_head_and_refused_without_it()
+    {
+        using var temp = new TempFolder();
+        using (var pipeline = QuietStarBuilder.Create().UseModel(Stories).UseMixingHead<ConstantHead>().Build())
+        {
+            using (torch.no_grad())
+            {
+                pipeline.Model.named_parameters().Single(p => p.name == "talk_head.weight").parameter.fill_(0.25);
+            }
+
+            pipeline.Save(temp.File("custom"));
+        }
+
+        using (var restored = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(temp.File("custom"))).UseMixingHead<ConstantHead>().Build())
+        {
+            restored.Model.MixingHead.Should().BeOfType<ConstantHead>();
+            restored.Model.named_parameters().Single(p => p.name == "talk_head.weight").parameter.item<float>().Should().Be(0.25f, "the head's weights come from the file");
+        }
+
+        var withoutHead = () => QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(temp.File("custom"))).Build();
+        withoutHead.Should().Throw<NotSupportedException>().WithMessage("*custom mixing head 'ConstantHead'*UseMixingHead<ConstantHead>()*");
+
+        using (var reference = QuietStarBuilder.Create().UseModel(Stories).Build())
+        {
+            reference.Save(temp.File("reference"));
+        }
+
+        var otherHead = () => QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(temp.File("reference"))).UseMixingHead<ConstantHead>().Build();
+        otherHead.Should().Throw<InvalidDataException>().WithMessage("*mixing head 'MixingHead'*ConstantHead*");
+    }
+
+    [Fact]
     public void From_path_rejects_a_missing_path_and_a_llama2c_file_without_tokenizer()
     {
         var missing = () => ModelSource.FromPath("/nonexistent/model");
