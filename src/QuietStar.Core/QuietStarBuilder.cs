@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Logging;
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Configuration;
@@ -174,18 +175,45 @@ public sealed class QuietStarBuilder
     }
 
     /// <summary>
-    /// Builds inside a host, with options resolved by <c>IOptions</c> (which already include this builder's thought
-    /// configuration). A checkpoint keeps its trained options plus this builder's configuration.
+    /// Builds inside a host, with options resolved by <c>IOptions</c>: they already hold this builder's starting
+    /// options (<see cref="ApplyStartingOptions"/>) and thought configuration, plus the host's own configuration, so
+    /// the pipeline's options equal <c>IOptions&lt;QuietStarOptions&gt;.Value</c>. The builder is left as it was.
     /// </summary>
     internal QuietStarPipeline BuildForHost(QuietStarOptions resolved)
     {
-        if (source is { IsCheckpoint: false })
+        var ownOptions = options;
+        var ownConfiguration = configureThoughts.ToList();
+        configureThoughts.Clear();
+        options = resolved with { };
+        try
         {
-            configureThoughts.Clear();
-            options = resolved with { };
+            return Build();
         }
+        finally
+        {
+            options = ownOptions;
+            configureThoughts.Clear();
+            configureThoughts.AddRange(ownConfiguration);
+        }
+    }
 
-        return Build();
+    /// <summary>
+    /// Copies the options this builder starts from into <paramref name="target"/> (used by options binding): those of
+    /// <see cref="UseOptions"/>, else those a checkpoint was trained with (read from its manifest; no weights are
+    /// loaded), else the reference's.
+    /// </summary>
+    internal void ApplyStartingOptions(QuietStarOptions target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var start = options
+            ?? (source?.CheckpointFolder is { } folder ? QuietStarCheckpoint.ReadOptions(folder) : QuietStarOptions.Reference);
+        foreach (var property in typeof(QuietStarOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.GetSetMethod() is not null)
+            {
+                property.SetValue(target, property.GetValue(start));
+            }
+        }
     }
 
     /// <summary>Applies this builder's thought configuration to <paramref name="target"/> (used by options binding).</summary>

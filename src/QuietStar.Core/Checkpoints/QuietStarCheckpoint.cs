@@ -101,6 +101,23 @@ public static class QuietStarCheckpoint
         return new LoadedCheckpoint(full, model, tokenizer, manifest.Training);
     }
 
+    /// <summary>The options a checkpoint was trained with, read from its manifest alone (no weights are loaded).</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The folder has no manifest.</exception>
+    /// <exception cref="InvalidDataException">The manifest is malformed or its options are invalid.</exception>
+    internal static QuietStarOptions ReadOptions(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        AtomicFolder.Recover(folder);
+        string full = Path.GetFullPath(folder);
+        if (!Directory.Exists(full))
+        {
+            throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
+        }
+
+        return ReadManifest(full).QuietStar;
+    }
+
     private static void WriteContent(string folder, QuietStarModel model, TextTokenizer tokenizer, TrainingState? training,
         Action<Stream>? writeOptimizer, Action<string>? afterStep)
     {

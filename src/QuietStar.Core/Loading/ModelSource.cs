@@ -13,18 +13,21 @@ public sealed class ModelSource
 {
     private readonly Func<Device, ScalarType, MixingHeadFactory?, LoadedModelSource> load;
 
-    private ModelSource(string description, Func<Device, ScalarType, MixingHeadFactory?, LoadedModelSource> load, bool isCheckpoint = false)
+    private ModelSource(string description, Func<Device, ScalarType, MixingHeadFactory?, LoadedModelSource> load, string? checkpointFolder = null)
     {
         Description = description;
         this.load = load;
-        IsCheckpoint = isCheckpoint;
+        CheckpointFolder = checkpointFolder;
     }
 
     /// <summary>A human-readable name of the source, for logs.</summary>
     public string Description { get; }
 
     /// <summary>Whether the source is a Quiet-STaR checkpoint (already equipped, with trained options).</summary>
-    public bool IsCheckpoint { get; }
+    public bool IsCheckpoint => CheckpointFolder is not null;
+
+    /// <summary>The Quiet-STaR checkpoint folder, or null for a base model.</summary>
+    internal string? CheckpointFolder { get; }
 
     /// <summary>A llama2.c checkpoint (<c>.bin</c>) and its SentencePiece tokenizer.</summary>
     public static ModelSource Llama2c(string checkpointPath, string tokenizerPath)
@@ -61,7 +64,7 @@ public sealed class ModelSource
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         return new ModelSource(folder, (device, dtype, mixingHead) => LoadedModelSource.Equipped(QuietStarCheckpoint.LoadWithHead(folder, device, dtype, mixingHead)),
-            isCheckpoint: true);
+            checkpointFolder: folder);
     }
 
     /// <summary>
