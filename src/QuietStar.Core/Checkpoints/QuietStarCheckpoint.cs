@@ -101,6 +101,66 @@ public static class QuietStarCheckpoint
         return new LoadedCheckpoint(full, model, tokenizer, manifest.Training);
     }
 
+    /// <summary>
+    /// Loads a training checkpoint's weights into <paramref name="model"/> in place, for a pipeline that resumes training
+    /// its own model. Everything is checked before the first weight is copied: the training state and optimizer file,
+    /// the thought-token ids, the mixing-head type, the thought-embedding scale (the optimizer state is in its units),
+    /// and every tensor's name, shape and finiteness.
+    /// </summary>
+    /// <param name="folder">A checkpoint written by a trainer.</param>
+    /// <param name="model">The model to overwrite; it stays the caller's.</param>
+    /// <param name="tokenizer">The model's tokenizer, returned with it.</param>
+    /// <returns>The checkpoint over <paramref name="model"/> itself, with its training state.</returns>
+    /// <exception cref="InvalidOperationException">The checkpoint was saved for inference and holds no training state.</exception>
+    /// <exception cref="FileNotFoundException">A file of the checkpoint, e.g. the optimizer state, is missing.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint does not fit the model (the message says how), or a file is malformed.</exception>
+    internal static LoadedCheckpoint LoadInto(string folder, QuietStarModel model, TextTokenizer tokenizer)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        ArgumentNullException.ThrowIfNull(model);
+        AtomicFolder.Recover(folder);
+        string full = Path.GetFullPath(folder);
+        if (!Directory.Exists(full))
+        {
+            throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
+        }
+
+        var manifest = ReadManifest(full);
+        var training = manifest.Training ?? throw new InvalidOperationException(
+            $"Checkpoint '{full}' was saved for inference and holds no training state to resume from.");
+        string optimizer = Path.Combine(full, OptimizerFileName);
+        if (!File.Exists(optimizer))
+        {
+            throw new FileNotFoundException($"The checkpoint's optimizer state '{optimizer}' is missing; it cannot be resumed exactly.", optimizer);
+        }
+
+        CheckFits(full, manifest, model);
+        var lm = model.LanguageModel;
+        var weights = SafetensorsWeights.Read(full, lm.DType);
+        try
+        {
+            try
+            {
+                SafetensorsWeights.ValidateAgainst(lm.Config, weights);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"Checkpoint '{full}' does not fit this model: {e.Message}", e);
+            }
+
+            LoadThoughtWeights(model, Path.Combine(full, ThoughtWeightsFileName), beforeCopy: () => lm.LoadWeights(weights));
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+
+        return new LoadedCheckpoint(full, model, tokenizer, training);
+    }
+
     /// <summary>The options a checkpoint was trained with, read from its manifest alone (no weights are loaded).</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">The folder has no manifest.</exception>
@@ -270,8 +330,37 @@ public static class QuietStarCheckpoint
         }
     }
 
+    private static void CheckFits(string folder, CheckpointManifest manifest, QuietStarModel model)
+    {
+        var problems = new List<string>();
+        if (manifest.StartThoughtId != model.StartThoughtId || manifest.EndThoughtId != model.EndThoughtId)
+        {
+            problems.Add($"its thought token ids are {manifest.StartThoughtId}/{manifest.EndThoughtId}, the model's {model.StartThoughtId}/{model.EndThoughtId}");
+        }
+
+        if (manifest.MixingHead != model.MixingHead.GetType().Name)
+        {
+            problems.Add($"its mixing head is '{manifest.MixingHead}', the model's '{model.MixingHead.GetType().Name}'");
+        }
+
+        if (manifest.QuietStar.ThoughtEmbeddingGradientScale != model.ThoughtEmbeddings.GradientScale)
+        {
+            problems.Add($"its ThoughtEmbeddingGradientScale is {manifest.QuietStar.ThoughtEmbeddingGradientScale}, the model's " +
+                $"{model.ThoughtEmbeddings.GradientScale} (its optimizer state is in the stored scale's units)");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidDataException(
+                $"Checkpoint '{folder}' does not fit this model: {string.Join("; ", problems)}. Build the pipeline from the checkpoint (ModelSource.Checkpoint) without changing these.");
+        }
+    }
+
     /// <summary>Copies START/END and the mixing head from the file, bit for bit (no initialisation ever runs).</summary>
-    private static void LoadThoughtWeights(QuietStarModel model, string path)
+    /// <param name="model">The model whose thought weights are overwritten.</param>
+    /// <param name="path">The <c>quietstar.safetensors</c> file.</param>
+    /// <param name="beforeCopy">Runs once the file is checked, before its first weight is copied.</param>
+    private static void LoadThoughtWeights(QuietStarModel model, string path, Action? beforeCopy = null)
     {
         if (!File.Exists(path))
         {
@@ -293,6 +382,7 @@ public static class QuietStarCheckpoint
             }
 
             FiniteWeights.Check(path, saved);
+            beforeCopy?.Invoke();
 
             using var noGrad = torch.no_grad();
             foreach (var (name, parameter) in expected)

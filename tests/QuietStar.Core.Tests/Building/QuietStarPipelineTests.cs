@@ -42,6 +42,74 @@ public sealed class QuietStarPipelineTests : IDisposable
     }
 
     [Fact]
+    public void A_resumed_trainer_trains_the_pipelines_own_model_and_save_writes_the_trained_weights()
+    {
+        string checkpoint = temp.File("run");
+        var corpus = (Func<QuietStarPipeline, QuietStar.Core.Data.TextCorpus>)(p => TinyTraining.Corpus(p.Tokenizer));
+        using (var first = QuietStarBuilder.Create().UseModel(Stories).UseOptions(TinyTraining.Thoughts).Build())
+        {
+            using var trainer = first.CreateTrainer(o => Fast(o, steps: 1, checkpoint));
+            trainer.Train(corpus(first));
+        }
+
+        using var pipeline = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(checkpoint)).Build();
+        var saved = TinyTraining.Snapshot(pipeline.Model);
+        using var resumed = pipeline.ResumeTrainer(checkpoint, o => Fast(o, steps: 2, checkpoint: null));
+
+        resumed.Model.Should().BeSameAs(pipeline.Model, "the pipeline owns and saves the model its trainers train");
+        resumed.CompletedSteps.Should().Be(1);
+        resumed.Train(corpus(pipeline));
+        var trained = TinyTraining.Snapshot(pipeline.Model);
+        TinyTraining.Bits(trained["language_model.model.norm.weight"]).Should().NotEqual(TinyTraining.Bits(saved["language_model.model.norm.weight"]));
+
+        pipeline.Save(temp.File("after"));
+        using var reloaded = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(temp.File("after"))).Build();
+        foreach (var (name, value) in TinyTraining.Snapshot(reloaded.Model))
+        {
+            TinyTraining.Bits(value).Should().Equal(TinyTraining.Bits(trained[name]), name);
+        }
+    }
+
+    [Fact]
+    public void Resuming_from_an_inference_checkpoint_is_refused_before_the_pipelines_weights_change()
+    {
+        using var pipeline = QuietStarBuilder.Create().UseModel(Stories).UseOptions(TinyTraining.Thoughts).Build();
+        pipeline.Save(temp.File("inference"));
+        using (torch.no_grad())
+        {
+            pipeline.Model.LanguageModel.EmbeddingWeight.add_(1.0f);
+        }
+
+        var before = TinyTraining.Bits(pipeline.Model.LanguageModel.EmbeddingWeight);
+        var act = () => pipeline.ResumeTrainer(temp.File("inference"));
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*saved for inference*");
+        TinyTraining.Bits(pipeline.Model.LanguageModel.EmbeddingWeight).Should().Equal(before);
+    }
+
+    [Fact]
+    public void Resuming_a_checkpoint_that_does_not_fit_the_pipelines_model_is_refused_and_leaves_it_unchanged()
+    {
+        string checkpoint = temp.File("run");
+        using (var first = QuietStarBuilder.Create().UseModel(Stories).UseOptions(TinyTraining.Thoughts).Build())
+        {
+            using var trainer = first.CreateTrainer(o => Fast(o, steps: 1, checkpoint));
+            trainer.Train(TinyTraining.Corpus(first.Tokenizer));
+        }
+
+        using var pipeline = QuietStarBuilder.Create()
+            .UseModel(Stories)
+            .UseOptions(TinyTraining.Thoughts)
+            .ConfigureThoughts(o => o.ThoughtEmbeddingGradientScale = 10)
+            .Build();
+        var before = TinyTraining.Bits(pipeline.Model.LanguageModel.EmbeddingWeight);
+        var act = () => pipeline.ResumeTrainer(checkpoint, o => Fast(o, steps: 2, checkpoint: null));
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*does not fit this model*ThoughtEmbeddingGradientScale is 100, the model's 10*");
+        TinyTraining.Bits(pipeline.Model.LanguageModel.EmbeddingWeight).Should().Equal(before);
+    }
+
+    [Fact]
     public void Validation_during_training_uses_the_pipelines_custom_components()
     {
         var thoughts = new CountingThoughtGenerator();
