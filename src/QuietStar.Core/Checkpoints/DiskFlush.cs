@@ -11,35 +11,46 @@ namespace QuietStar.Core.Checkpoints;
 /// </summary>
 internal static class DiskFlush
 {
-    private const int ReadOnly = 0; // O_RDONLY: enough to fsync a folder on Linux and macOS
+    private const int ReadOnly = 0; // O_RDONLY: enough to fsync a file or a folder on Linux and macOS
 
     /// <summary>Flushes one file's content and metadata to the disk.</summary>
+    /// <exception cref="IOException">The file cannot be opened or synced.</exception>
     public static void File(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-        stream.Flush(flushToDisk: true);
+        if (OperatingSystem.IsWindows())
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            stream.Flush(flushToDisk: true);                          // FlushFileBuffers needs write access
+            return;
+        }
+
+        Sync(path, "file");
     }
 
     /// <summary>Flushes a folder's entries (names created, renamed or deleted in it) to the disk; nothing on Windows.</summary>
     /// <exception cref="IOException">The folder cannot be opened or synced.</exception>
     public static void Folder(string path)
     {
-        if (OperatingSystem.IsWindows())
+        if (!OperatingSystem.IsWindows())
         {
-            return;
+            Sync(path, "folder");
         }
+    }
 
+    /// <summary>open(path, O_RDONLY), fsync, close: works for files (even read-only ones) and folders on Linux and macOS.</summary>
+    private static void Sync(string path, string kind)
+    {
         int descriptor = Open(path, ReadOnly);
         if (descriptor < 0)
         {
-            throw new IOException($"Cannot open folder '{path}' to flush it to disk: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}.");
+            throw new IOException($"Cannot open {kind} '{path}' to flush it to disk: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}.");
         }
 
         try
         {
             if (Fsync(descriptor) != 0)
             {
-                throw new IOException($"Cannot flush folder '{path}' to disk: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}.");
+                throw new IOException($"Cannot flush {kind} '{path}' to disk: {new Win32Exception(Marshal.GetLastPInvokeError()).Message}.");
             }
         }
         finally
