@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Logging;
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Configuration;
@@ -60,7 +61,9 @@ public sealed class QuietStarBuilder
 
     /// <summary>
     /// Adjusts the algorithm's options. They start from the reference's values for a base model, or from the
-    /// options a Quiet-STaR checkpoint was trained with; calls apply in order.
+    /// options a Quiet-STaR checkpoint was trained with; calls apply in order. Changing a checkpoint's
+    /// <see cref="QuietStarOptions.ThoughtEmbeddingGradientScale"/> keeps its START/END embeddings: the stored
+    /// parameters (e / scale) are rescaled, and the next save records the new scale with them.
     /// </summary>
     public QuietStarBuilder ConfigureThoughts(Action<QuietStarOptions> configure)
     {
@@ -106,7 +109,10 @@ public sealed class QuietStarBuilder
 
     /// <summary>
     /// Uses a custom mixing head type: a TorchSharp module implementing <see cref="IMixingHead"/> with a constructor
-    /// <c>(int hiddenSize, Device device, ScalarType dtype)</c>. Applies to base models; a checkpoint keeps its head.
+    /// <c>(int hiddenSize, Device device, ScalarType dtype)</c>. A base model gets a new head (reset to w ≡ 0 by
+    /// <see cref="IMixingHead.Reset"/>); a checkpoint saved with this head type is rebuilt with it and its trained
+    /// weights are read from the file. A checkpoint with a custom head can be loaded only by a builder given that head;
+    /// one saved with another head type is refused.
     /// </summary>
     public QuietStarBuilder UseMixingHead<THead>()
         where THead : nn.Module, IMixingHead =>
@@ -174,25 +180,52 @@ public sealed class QuietStarBuilder
         }
 
         var configured = Configure(options ?? QuietStarOptions.Reference);  // validated before any loading
-        var loaded = source.Load(TargetDevice, dtype);
+        var loaded = source.Load(TargetDevice, dtype, mixingHead);
         return loaded.Checkpoint is { } checkpoint
             ? Restore(checkpoint, configured, components)
             : Equip(loaded.BaseModel!, configured, components);
     }
 
     /// <summary>
-    /// Builds inside a host, with options resolved by <c>IOptions</c> (which already include this builder's thought
-    /// configuration). A checkpoint keeps its trained options plus this builder's configuration.
+    /// Builds inside a host, with options resolved by <c>IOptions</c>: they already hold this builder's starting
+    /// options (<see cref="ApplyStartingOptions"/>) and thought configuration, plus the host's own configuration, so
+    /// the pipeline's options equal <c>IOptions&lt;QuietStarOptions&gt;.Value</c>. The builder is left as it was.
     /// </summary>
     internal QuietStarPipeline BuildForHost(QuietStarOptions resolved)
     {
-        if (source is { IsCheckpoint: false })
+        var ownOptions = options;
+        var ownConfiguration = configureThoughts.ToList();
+        configureThoughts.Clear();
+        options = resolved with { };
+        try
         {
-            configureThoughts.Clear();
-            options = resolved with { };
+            return Build();
         }
+        finally
+        {
+            options = ownOptions;
+            configureThoughts.Clear();
+            configureThoughts.AddRange(ownConfiguration);
+        }
+    }
 
-        return Build();
+    /// <summary>
+    /// Copies the options this builder starts from into <paramref name="target"/> (used by options binding): those of
+    /// <see cref="UseOptions"/>, else those a checkpoint was trained with (read from its manifest; no weights are
+    /// loaded), else the reference's.
+    /// </summary>
+    internal void ApplyStartingOptions(QuietStarOptions target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var start = options
+            ?? (source?.CheckpointFolder is { } folder ? QuietStarCheckpoint.ReadOptions(folder) : QuietStarOptions.Reference);
+        foreach (var property in typeof(QuietStarOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.GetSetMethod() is not null)
+            {
+                property.SetValue(target, property.GetValue(start));
+            }
+        }
     }
 
     /// <summary>Applies this builder's thought configuration to <paramref name="target"/> (used by options binding).</summary>
@@ -208,7 +241,7 @@ public sealed class QuietStarBuilder
 
     private QuietStarPipeline BuildFromCheckpoint(QuietStarComponents components)
     {
-        var checkpoint = source!.Load(TargetDevice, dtype).Checkpoint!;
+        var checkpoint = source!.Load(TargetDevice, dtype, mixingHead).Checkpoint!;
         try
         {
             return Restore(checkpoint, Configure(checkpoint.Model.Options), components);
@@ -241,7 +274,15 @@ public sealed class QuietStarBuilder
     private QuietStarPipeline Restore(LoadedCheckpoint checkpoint, QuietStarOptions configured, QuietStarComponents components)
     {
         var trained = checkpoint.Model;
-        var model = QuietStarModel.Restore(trained.LanguageModel, trained.ThoughtEmbeddings, trained.MixingHead, configured,
+        var thoughts = trained.ThoughtEmbeddings;
+        if (thoughts.GradientScale != configured.ThoughtEmbeddingGradientScale)
+        {
+            // The options record the scale that interprets the stored p = e / scale: rescale p so e stays as trained.
+            thoughts = thoughts.WithGradientScale(configured.ThoughtEmbeddingGradientScale);
+            trained.ThoughtEmbeddings.Dispose();
+        }
+
+        var model = QuietStarModel.Restore(trained.LanguageModel, thoughts, trained.MixingHead, configured,
             trained.StartThoughtId, trained.EndThoughtId);
         return new QuietStarPipeline(model, checkpoint.Tokenizer, components, TargetDevice, loggerFactory, source!.Description);
     }

@@ -55,19 +55,32 @@ public sealed class QuietStarPipeline : IDisposable
         return new QuietStarTrainer(Model, Tokenizer, options, loggerFactory?.CreateLogger<QuietStarTrainer>(), components);
     }
 
-    /// <summary>Continues a run from a training checkpoint with this pipeline's components.</summary>
-    /// <param name="checkpointFolder">A checkpoint written by a trainer.</param>
+    /// <summary>
+    /// Continues a run from a training checkpoint with this pipeline's components and options. The checkpoint's weights
+    /// are loaded into this pipeline's own <see cref="Model"/>, replacing its current ones, and the trainer trains that
+    /// model in place: <see cref="Save"/> then writes the trained weights, and no second model is created. The optimizer,
+    /// schedule, data position and thought sampler continue from the checkpoint.
+    /// </summary>
+    /// <param name="checkpointFolder">A checkpoint written by a trainer for this model (same thought ids, mixing head and thought-embedding scale).</param>
     /// <param name="configure">The continued run's options (normally the first run's with more steps).</param>
+    /// <exception cref="ArgumentException">A training option is invalid (checked before any weight changes).</exception>
+    /// <exception cref="InvalidOperationException">The checkpoint was saved for inference and holds no training state.</exception>
+    /// <exception cref="FileNotFoundException">A file of the checkpoint, e.g. the optimizer state, is missing.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint does not fit this pipeline's model; the model is left unchanged.</exception>
     public QuietStarTrainer ResumeTrainer(string checkpointFolder, Action<TrainingOptions>? configure = null)
     {
         var options = new TrainingOptions();
         configure?.Invoke(options);
-        var checkpoint = QuietStarCheckpoint.Load(checkpointFolder, Device, Model.LanguageModel.DType);
+        options.Validate();
+        var checkpoint = QuietStarCheckpoint.LoadInto(checkpointFolder, Model, Tokenizer);
         return QuietStarTrainer.Resume(checkpoint, options, loggerFactory?.CreateLogger<QuietStarTrainer>(), components);
     }
 
-    /// <summary>A KV-cached generator over the language model (without thoughts).</summary>
-    public TextGenerator CreateTextGenerator() => new(Model.LanguageModel, Tokenizer);
+    /// <summary>
+    /// A KV-cached generator over the language model (without thoughts). It generates from the base vocabulary only:
+    /// the START/END thought tokens (registered in <see cref="Tokenizer"/>) are never emitted as text.
+    /// </summary>
+    public TextGenerator CreateTextGenerator() => new(Model.LanguageModel, Tokenizer, vocabularyLimit: Model.BaseVocabularySize);
 
     /// <summary>Saves the model as a Quiet-STaR checkpoint folder (written atomically).</summary>
     public void Save(string folder) => QuietStarCheckpoint.Save(folder, Model, Tokenizer);

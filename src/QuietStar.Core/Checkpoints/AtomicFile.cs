@@ -2,7 +2,8 @@ namespace QuietStar.Core.Checkpoints;
 
 /// <summary>
 /// Writes a file so that readers see either the old content or the complete new content, never a partial file:
-/// the data goes to a temporary file in the same folder, which then replaces the target.
+/// the data goes to a temporary file in the same folder, flushed to disk (fsync), which then replaces the target;
+/// the folder is flushed after the rename so that the replacement itself survives a power loss.
 /// </summary>
 internal static class AtomicFile
 {
@@ -23,6 +24,7 @@ internal static class AtomicFile
             }
 
             File.Move(temporary, fullPath, overwrite: true);
+            DiskFlush.Folder(folder);
         }
         finally
         {

@@ -2,8 +2,9 @@ namespace QuietStar.Core.Checkpoints;
 
 /// <summary>
 /// Replaces a folder so that a crash at any point leaves either the old or the new content complete: the new
-/// content is built in a temporary sibling, the old folder is renamed away, the new one renamed in, then the old one
-/// deleted. <see cref="Recover"/> puts the old folder back if a crash fell between the two renames.
+/// content is built in a temporary sibling and flushed to disk (every file, every folder: fsync), the old folder is
+/// renamed away, the new one renamed in, the parent folder flushed so that both renames are durable, and only then
+/// the old one deleted. <see cref="Recover"/> puts the old folder back if a crash fell between the two renames.
 /// </summary>
 internal static class AtomicFolder
 {
@@ -13,7 +14,7 @@ internal static class AtomicFolder
     /// <summary>Builds new content with <paramref name="build"/> (given the temporary folder) and swaps it in.</summary>
     /// <param name="folder">The folder to create or replace.</param>
     /// <param name="build">Writes the complete new content into the folder it is given.</param>
-    /// <param name="afterStep">Test seam: called with "built" and "replaced-old" between the stages.</param>
+    /// <param name="afterStep">Test seam: called with "built", "flushed", "replaced-old" and "parent-flushed" between the stages.</param>
     public static void Replace(string folder, Action<string> build, Action<string>? afterStep = null)
     {
         var (parent, name) = Locate(folder);
@@ -31,6 +32,8 @@ internal static class AtomicFolder
         {
             build(building);
             afterStep?.Invoke("built");
+            DiskFlush.Tree(building);            // the content is on disk before any rename publishes it
+            afterStep?.Invoke("flushed");
         }
         catch
         {
@@ -42,6 +45,8 @@ internal static class AtomicFolder
         if (!Directory.Exists(target))
         {
             Directory.Move(building, target);
+            DiskFlush.Folder(parent);
+            afterStep?.Invoke("parent-flushed");
             return;
         }
 
@@ -49,6 +54,8 @@ internal static class AtomicFolder
         Directory.Move(target, replaced);
         afterStep?.Invoke("replaced-old");
         Directory.Move(building, target);
+        DiskFlush.Folder(parent);                // both renames are durable before the old content goes
+        afterStep?.Invoke("parent-flushed");
         Directory.Delete(replaced, recursive: true);
     }
 

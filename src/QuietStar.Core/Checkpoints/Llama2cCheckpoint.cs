@@ -24,7 +24,7 @@ public static class Llama2cCheckpoint
     /// <param name="path">Path of the <c>.bin</c> file.</param>
     /// <returns>The configuration and the CPU float32 weights, keyed by Hugging Face Llama names. The caller owns the tensors.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The header is invalid or the file size does not match it; the message names the file.</exception>
+    /// <exception cref="InvalidDataException">The header is invalid, the file size does not match it, or a weight holds NaN or an infinity; the message names the file (and the tensor).</exception>
     public static (TransformerConfig Config, Dictionary<string, Tensor> Weights) Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -42,7 +42,7 @@ public static class Llama2cCheckpoint
     /// <param name="sourceName">Name used in error messages (for example the file name); defaults to "llama2.c stream".</param>
     /// <returns>The configuration and the CPU float32 weights, keyed by Hugging Face Llama names. The caller owns the tensors.</returns>
     /// <exception cref="ArgumentException">The stream cannot seek.</exception>
-    /// <exception cref="InvalidDataException">The header is invalid or the stream length does not match it.</exception>
+    /// <exception cref="InvalidDataException">The header is invalid, the stream length does not match it, or a weight holds NaN or an infinity (the message names it).</exception>
     public static (TransformerConfig Config, Dictionary<string, Tensor> Weights) Read(Stream stream, string? sourceName = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -66,7 +66,22 @@ public static class Llama2cCheckpoint
                 $"'{source}' has {available:N0} bytes, but its header ({header}) implies {header.ExpectedFileBytes:N0} bytes."));
         }
 
-        return (header.ToConfig(), ReadWeights(stream, header));
+        var weights = ReadWeights(stream, header);
+        try
+        {
+            FiniteWeights.Check(source, weights);
+        }
+        catch
+        {
+            foreach (var tensor in weights.Values)
+            {
+                tensor.Dispose();
+            }
+
+            throw;
+        }
+
+        return (header.ToConfig(), weights);
     }
 
     private static Llama2cHeader ReadHeader(Stream stream, string source, long available)

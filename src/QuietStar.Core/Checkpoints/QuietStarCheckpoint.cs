@@ -6,7 +6,6 @@ using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-using PyBridgeSafetensors = TorchSharp.PyBridge.Safetensors;
 
 namespace QuietStar.Core.Checkpoints;
 
@@ -68,9 +67,24 @@ public static class QuietStarCheckpoint
     /// <param name="dtype">Parameter dtype: Float32, Float16 or BFloat16.</param>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">A file of the checkpoint is missing (the message names it).</exception>
-    /// <exception cref="InvalidDataException">A file is malformed, or the tokenizer, ids and weights do not fit together.</exception>
-    /// <exception cref="NotSupportedException">The checkpoint was written by a newer version or with a custom mixing head.</exception>
-    public static LoadedCheckpoint Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    /// <exception cref="InvalidDataException">A file is malformed, the tokenizer, ids and weights do not fit together, or a weight holds NaN or an infinity (the message names it).</exception>
+    /// <exception cref="NotSupportedException">
+    /// The checkpoint was written by a newer version, or with a custom mixing head: load that through
+    /// <see cref="QuietStarBuilder.UseMixingHead{THead}()"/>, which rebuilds the head before its weights are read.
+    /// </exception>
+    public static LoadedCheckpoint Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
+        LoadWithHead(folder, device, dtype, mixingHead: null);
+
+    /// <summary>Loads a checkpoint, rebuilding a custom mixing head with <paramref name="mixingHead"/>.</summary>
+    /// <param name="folder">The checkpoint folder.</param>
+    /// <param name="device">Device of the model; the CPU when null.</param>
+    /// <param name="dtype">Parameter dtype.</param>
+    /// <param name="mixingHead">
+    /// Creates the head the checkpoint was saved with (its type name must match <c>quietstar.json</c>); null rebuilds
+    /// the reference <see cref="MixingHead"/> and refuses any other.
+    /// </param>
+    /// <exception cref="InvalidDataException">The factory's head is not the type the checkpoint was saved with.</exception>
+    internal static LoadedCheckpoint LoadWithHead(string folder, Device? device, ScalarType dtype, MixingHeadFactory? mixingHead)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         AtomicFolder.Recover(folder);
@@ -83,8 +97,85 @@ public static class QuietStarCheckpoint
         var manifest = ReadManifest(full);
         var tokenizer = Fit(full, () => ThoughtTokenVocabulary.Equip(TextTokenizer.FromFolder(full), manifest.QuietStar,
             manifest.StartThoughtId, manifest.EndThoughtId));
-        var model = BuildModel(full, manifest, device ?? CPU, dtype);
+        var model = BuildModel(full, manifest, device ?? CPU, dtype, mixingHead);
         return new LoadedCheckpoint(full, model, tokenizer, manifest.Training);
+    }
+
+    /// <summary>
+    /// Loads a training checkpoint's weights into <paramref name="model"/> in place, for a pipeline that resumes training
+    /// its own model. Everything is checked before the first weight is copied: the training state and optimizer file,
+    /// the thought-token ids, the mixing-head type, the thought-embedding scale (the optimizer state is in its units),
+    /// and every tensor's name, shape and finiteness.
+    /// </summary>
+    /// <param name="folder">A checkpoint written by a trainer.</param>
+    /// <param name="model">The model to overwrite; it stays the caller's.</param>
+    /// <param name="tokenizer">The model's tokenizer, returned with it.</param>
+    /// <returns>The checkpoint over <paramref name="model"/> itself, with its training state.</returns>
+    /// <exception cref="InvalidOperationException">The checkpoint was saved for inference and holds no training state.</exception>
+    /// <exception cref="FileNotFoundException">A file of the checkpoint, e.g. the optimizer state, is missing.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint does not fit the model (the message says how), or a file is malformed.</exception>
+    internal static LoadedCheckpoint LoadInto(string folder, QuietStarModel model, TextTokenizer tokenizer)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        ArgumentNullException.ThrowIfNull(model);
+        AtomicFolder.Recover(folder);
+        string full = Path.GetFullPath(folder);
+        if (!Directory.Exists(full))
+        {
+            throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
+        }
+
+        var manifest = ReadManifest(full);
+        var training = manifest.Training ?? throw new InvalidOperationException(
+            $"Checkpoint '{full}' was saved for inference and holds no training state to resume from.");
+        string optimizer = Path.Combine(full, OptimizerFileName);
+        if (!File.Exists(optimizer))
+        {
+            throw new FileNotFoundException($"The checkpoint's optimizer state '{optimizer}' is missing; it cannot be resumed exactly.", optimizer);
+        }
+
+        CheckFits(full, manifest, model);
+        var lm = model.LanguageModel;
+        var weights = SafetensorsWeights.Read(full, lm.DType);
+        try
+        {
+            try
+            {
+                SafetensorsWeights.ValidateAgainst(lm.Config, weights);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"Checkpoint '{full}' does not fit this model: {e.Message}", e);
+            }
+
+            LoadThoughtWeights(model, Path.Combine(full, ThoughtWeightsFileName), beforeCopy: () => lm.LoadWeights(weights));
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+
+        return new LoadedCheckpoint(full, model, tokenizer, training);
+    }
+
+    /// <summary>The options a checkpoint was trained with, read from its manifest alone (no weights are loaded).</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The folder has no manifest.</exception>
+    /// <exception cref="InvalidDataException">The manifest is malformed or its options are invalid.</exception>
+    internal static QuietStarOptions ReadOptions(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        AtomicFolder.Recover(folder);
+        string full = Path.GetFullPath(folder);
+        if (!Directory.Exists(full))
+        {
+            throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
+        }
+
+        return ReadManifest(full).QuietStar;
     }
 
     private static void WriteContent(string folder, QuietStarModel model, TextTokenizer tokenizer, TrainingState? training,
@@ -160,34 +251,67 @@ public static class QuietStarCheckpoint
                 $"'{path}' has format version {manifest.FormatVersion}; this library reads up to {CheckpointManifest.CurrentFormatVersion}. Update QuietStar.Core.");
         }
 
-        if (manifest.MixingHead != nameof(Thinking.MixingHead))
-        {
-            throw new NotSupportedException($"'{path}' was saved with a custom mixing head '{manifest.MixingHead}'; only {nameof(Thinking.MixingHead)} can be rebuilt from a checkpoint.");
-        }
-
         Fit(folder, () => manifest.QuietStar.Validate());
         return manifest;
     }
 
-    private static QuietStarModel BuildModel(string folder, CheckpointManifest manifest, Device device, ScalarType dtype)
+    private static QuietStarModel BuildModel(string folder, CheckpointManifest manifest, Device device, ScalarType dtype, MixingHeadFactory? mixingHead)
     {
         var config = HuggingFaceConfig.Read(Path.Combine(folder, HuggingFaceConfig.FileName));
+        var head = CreateMixingHead(folder, manifest, config.HiddenSize, device, dtype, mixingHead);
         var lm = new CausalLanguageModel(config, device, dtype);
         QuietStarModel? model = null;
         try
         {
             LoadLanguageModel(lm, folder, dtype);
             var thoughts = new ThoughtEmbeddings(config.HiddenSize, manifest.QuietStar.ThoughtEmbeddingGradientScale, device, dtype);
-            var head = new MixingHead(config.HiddenSize, device, dtype);
             model = Fit(folder, () => QuietStarModel.Restore(lm, thoughts, head, manifest.QuietStar, manifest.StartThoughtId, manifest.EndThoughtId));
             LoadThoughtWeights(model, Path.Combine(folder, ThoughtWeightsFileName));
             return model;
         }
         catch
         {
-            (model ?? (nn.Module)lm).Dispose();
+            if (model is null)
+            {
+                lm.Dispose();
+                (head as IDisposable)?.Dispose();
+            }
+            else
+            {
+                model.Dispose();
+            }
+
             throw;
         }
+    }
+
+    /// <summary>
+    /// The head the checkpoint was saved with, its weights still to be read: the reference <see cref="MixingHead"/>, or a
+    /// custom head made by <paramref name="factory"/> when its type name matches the manifest's.
+    /// </summary>
+    private static IMixingHead CreateMixingHead(string folder, CheckpointManifest manifest, int hiddenSize, Device device, ScalarType dtype,
+        MixingHeadFactory? factory)
+    {
+        string path = Path.Combine(folder, ManifestFileName);
+        if (factory is null)
+        {
+            return manifest.MixingHead == nameof(MixingHead)
+                ? new MixingHead(hiddenSize, device, dtype)
+                : throw new NotSupportedException(
+                    $"'{path}' was saved with a custom mixing head '{manifest.MixingHead}'. Load it with QuietStarBuilder and " +
+                    $".UseMixingHead<{manifest.MixingHead}>() (or the factory that created it), which rebuilds the head before its weights are read.");
+        }
+
+        var head = factory(hiddenSize, device, dtype);
+        if (head.GetType().Name != manifest.MixingHead)
+        {
+            (head as IDisposable)?.Dispose();
+            throw new InvalidDataException(
+                $"'{path}' was saved with mixing head '{manifest.MixingHead}', but UseMixingHead creates '{head.GetType().Name}'. " +
+                $"Use the head the checkpoint was trained with" + (manifest.MixingHead == nameof(MixingHead) ? " (remove UseMixingHead)." : "."));
+        }
+
+        return head;
     }
 
     private static void LoadLanguageModel(CausalLanguageModel lm, string folder, ScalarType dtype)
@@ -206,15 +330,44 @@ public static class QuietStarCheckpoint
         }
     }
 
+    private static void CheckFits(string folder, CheckpointManifest manifest, QuietStarModel model)
+    {
+        var problems = new List<string>();
+        if (manifest.StartThoughtId != model.StartThoughtId || manifest.EndThoughtId != model.EndThoughtId)
+        {
+            problems.Add($"its thought token ids are {manifest.StartThoughtId}/{manifest.EndThoughtId}, the model's {model.StartThoughtId}/{model.EndThoughtId}");
+        }
+
+        if (manifest.MixingHead != model.MixingHead.GetType().Name)
+        {
+            problems.Add($"its mixing head is '{manifest.MixingHead}', the model's '{model.MixingHead.GetType().Name}'");
+        }
+
+        if (manifest.QuietStar.ThoughtEmbeddingGradientScale != model.ThoughtEmbeddings.GradientScale)
+        {
+            problems.Add($"its ThoughtEmbeddingGradientScale is {manifest.QuietStar.ThoughtEmbeddingGradientScale}, the model's " +
+                $"{model.ThoughtEmbeddings.GradientScale} (its optimizer state is in the stored scale's units)");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidDataException(
+                $"Checkpoint '{folder}' does not fit this model: {string.Join("; ", problems)}. Build the pipeline from the checkpoint (ModelSource.Checkpoint) without changing these.");
+        }
+    }
+
     /// <summary>Copies START/END and the mixing head from the file, bit for bit (no initialisation ever runs).</summary>
-    private static void LoadThoughtWeights(QuietStarModel model, string path)
+    /// <param name="model">The model whose thought weights are overwritten.</param>
+    /// <param name="path">The <c>quietstar.safetensors</c> file.</param>
+    /// <param name="beforeCopy">Runs once the file is checked, before its first weight is copied.</param>
+    private static void LoadThoughtWeights(QuietStarModel model, string path, Action? beforeCopy = null)
     {
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"The checkpoint lacks {ThoughtWeightsFileName} (START/END embeddings and mixing head): '{path}'.", path);
         }
 
-        var saved = PyBridgeSafetensors.LoadStateDict(path);
+        var saved = SafetensorsFile.Load(path);
         try
         {
             var expected = ThoughtWeights(model).ToDictionary(p => p.Key, p => p.Value);
@@ -227,6 +380,9 @@ public static class QuietStarCheckpoint
             {
                 throw new InvalidDataException($"'{path}' does not fit the model: {string.Join("; ", problems)}.");
             }
+
+            FiniteWeights.Check(path, saved);
+            beforeCopy?.Invoke();
 
             using var noGrad = torch.no_grad();
             foreach (var (name, parameter) in expected)

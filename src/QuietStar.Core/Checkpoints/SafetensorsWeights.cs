@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using QuietStar.Core.Model;
 using static QuietStar.Core.Checkpoints.LlamaWeightNames;
 using static TorchSharp.torch;
-using PyBridgeSafetensors = TorchSharp.PyBridge.Safetensors;
 
 namespace QuietStar.Core.Checkpoints;
 
@@ -32,7 +31,7 @@ public static class SafetensorsWeights
     /// <returns>The tensors by name. The caller owns them.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">Neither file exists (the message lists both), or shards named by the index are missing (the message lists them).</exception>
-    /// <exception cref="InvalidDataException">A file is malformed, truncated, holds an unsupported dtype, or lacks a tensor its index assigns to it.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, truncated (also a header length beyond the file), holds an unsupported dtype, lacks a tensor its index assigns to it, or a tensor holds NaN or an infinity (the message names it).</exception>
     public static Dictionary<string, Tensor> Read(string folder, ScalarType dtype)
     {
         ArgumentNullException.ThrowIfNull(folder);
@@ -226,15 +225,8 @@ public static class SafetensorsWeights
     /// <param name="dtype">Target dtype.</param>
     private static Dictionary<string, Tensor> LoadFile(string path, List<string>? keys, ScalarType dtype)
     {
-        Dictionary<string, Tensor> loaded;
-        try
-        {
-            loaded = PyBridgeSafetensors.LoadStateDict(path, keys);
-        }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or NotImplementedException or ArgumentException)
-        {
-            throw new InvalidDataException($"'{path}' is not a readable safetensors file: {e.Message}", e);
-        }
+        var loaded = SafetensorsFile.Load(path, keys);
+        FiniteWeights.Check(path, loaded);
 
         var converted = new Dictionary<string, Tensor>(loaded.Count);
         foreach (var (name, tensor) in loaded)

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using QuietStar.Core.Tokenization;
@@ -13,6 +16,13 @@ public sealed class TextCorpus
 {
     private const ulong SplitStream = 0x5EED_5B17;
     private const int MaxLoggedSkips = 10;
+    private const int SniffedBytes = 8192;
+    private const double MaxControlShare = 0.05;
+    private const string TextAdvice =
+        "Pass a UTF-8 plain-text (.txt) or JSON Lines (.jsonl) file; convert text in another encoding to UTF-8 first (e.g. iconv -t UTF-8).";
+
+    /// <summary>UTF-8 that throws on invalid bytes instead of replacing them with U+FFFD.</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly int[][] documents;
 
@@ -55,7 +65,10 @@ public sealed class TextCorpus
     /// <param name="logger">Receives a warning per skipped line (the first few) and a summary.</param>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="CorpusFormatException">A JSON Lines line is malformed and skipping is off (names file and line).</exception>
-    /// <exception cref="InvalidDataException">A file holds no documents (empty, blank, or all lines skipped).</exception>
+    /// <exception cref="InvalidDataException">
+    /// A file is not text (invalid UTF-8, a NUL byte, or mostly control characters in its first 8 KB; the message names
+    /// the file and what to pass instead), or holds no documents (empty, blank, or all lines skipped).
+    /// </exception>
     /// <exception cref="ArgumentException">No paths, or invalid options (the message names the option).</exception>
     public static TextCorpus Load(IEnumerable<string> paths, TextTokenizer tokenizer, TextCorpusOptions? options = null, ILogger? logger = null)
     {
@@ -72,7 +85,12 @@ public sealed class TextCorpus
             throw new FileNotFoundException($"Corpus file '{missing}' does not exist.", missing);
         }
 
-        return Build(files.Select(file => (Source: file, Open: (Func<TextReader>)(() => new StreamReader(file)))),
+        foreach (string file in files)
+        {
+            EnsureText(file);
+        }
+
+        return Build(files.Select(file => (Source: file, Open: (Func<TextReader>)(() => new StreamReader(file, StrictUtf8, detectEncodingFromByteOrderMarks: true)))),
             tokenizer, options, logger, string.Join(", ", files.Select(Path.GetFileName)));
     }
 
@@ -138,7 +156,14 @@ public sealed class TextCorpus
             int before = documents.Count, skippedBefore = reader.Skipped.Count;
             using (var text = open())
             {
-                documents.AddRange(reader.ReadDocuments(text, source).Select(document => Tokenize(tokenizer, document)));
+                try
+                {
+                    documents.AddRange(reader.ReadDocuments(text, source).Select(document => Tokenize(tokenizer, document)));
+                }
+                catch (DecoderFallbackException e)
+                {
+                    throw new InvalidDataException($"Corpus file '{source}' is not text: it holds invalid UTF-8 after its first {SniffedBytes / 1024} KB. {TextAdvice}", e);
+                }
             }
 
             if (documents.Count == before)
@@ -153,6 +178,59 @@ public sealed class TextCorpus
         LogSkipped(logger, reader.Skipped);
         return new TextCorpus([.. documents], tokenizer.EosId ?? 0, reader.Skipped.Count, description);
     }
+
+    /// <summary>
+    /// Refuses a file that is not text by its first 8 KB: a NUL byte, invalid UTF-8, or more than 5 % control
+    /// characters (other than tab, line feed, carriage return and form feed). A file with a UTF-16/32 byte-order mark
+    /// is left to the reader, which decodes it.
+    /// </summary>
+    private static void EnsureText(string file)
+    {
+        byte[] buffer = new byte[SniffedBytes];
+        int length;
+        bool whole;
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            whole = stream.Position == stream.Length;
+        }
+
+        ReadOnlySpan<byte> head = buffer.AsSpan(0, length);
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || head.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]) ||
+            head.StartsWith((ReadOnlySpan<byte>)[0x00, 0x00, 0xFE, 0xFF]))
+        {
+            return;
+        }
+
+        int skipped = head.StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+        head = head[skipped..];
+        int nul = head.IndexOf((byte)0);
+        if (nul >= 0)
+        {
+            throw NotText(file, $"it holds a NUL byte at byte {nul + skipped}, as binary files do");
+        }
+
+        char[] chars = new char[head.Length];
+        var status = Utf8.ToUtf16(head, chars, out int read, out int written, replaceInvalidSequences: false, isFinalBlock: whole);
+        if (status == OperationStatus.InvalidData)
+        {
+            throw NotText(file, $"it holds invalid UTF-8 at byte {read + skipped}");
+        }
+
+        int control = 0;
+        foreach (char c in chars.AsSpan(0, written))
+        {
+            control += char.IsControl(c) && c is not ('\t' or '\n' or '\r' or '\f') ? 1 : 0;
+        }
+
+        if (written > 0 && control > MaxControlShare * written)
+        {
+            throw NotText(file, $"{control} of its first {written} characters are control characters, as in binary files");
+        }
+    }
+
+    private static InvalidDataException NotText(string file, string reason) =>
+        new($"Corpus file '{file}' is not text: {reason}. {TextAdvice}");
 
     private static int[] Tokenize(TextTokenizer tokenizer, string document)
     {

@@ -12,29 +12,32 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class QuietStarServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="QuietStarOptions"/> (reference defaults, then the builder's <c>ConfigureThoughts</c>, then
+    /// Registers <see cref="QuietStarOptions"/> (the builder's starting options, then its <c>ConfigureThoughts</c>, then
     /// any other <c>services.Configure&lt;QuietStarOptions&gt;</c>), validated on start with messages naming the option,
-    /// and a singleton <see cref="QuietStarPipeline"/> built on first use from <paramref name="configure"/>.
+    /// and a singleton <see cref="QuietStarPipeline"/> built on first use. <paramref name="configure"/> runs once, here.
     /// </summary>
     /// <remarks>
-    /// For a base model the pipeline uses the resolved options. A Quiet-STaR checkpoint keeps the options it was
-    /// trained with plus the builder's <c>ConfigureThoughts</c>.
+    /// The starting options are those of <c>UseOptions</c>, else, for a Quiet-STaR checkpoint, those it was trained
+    /// with (read from its <c>quietstar.json</c> when the options are resolved), else the reference's. The pipeline
+    /// uses the resolved options, so <c>pipeline.Options</c> equals <c>IOptions&lt;QuietStarOptions&gt;.Value</c>.
     /// </remarks>
     public static IServiceCollection AddQuietStar(this IServiceCollection services, Action<QuietStarBuilder> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        var prototype = QuietStarBuilder.Create();
-        configure(prototype);
+        var builder = QuietStarBuilder.Create();
+        configure(builder);  // once: the options and the pipeline come from the same builder
 
         services.AddOptions<QuietStarOptions>()
-            .Configure(prototype.ApplyThoughtConfiguration)
+            .Configure(target =>
+            {
+                builder.ApplyStartingOptions(target);
+                builder.ApplyThoughtConfiguration(target);
+            })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QuietStarOptions>, QuietStarOptionsValidator>());
         services.TryAddSingleton(provider =>
         {
-            var builder = QuietStarBuilder.Create();
-            configure(builder);
             if (provider.GetService<ILoggerFactory>() is { } loggerFactory)
             {
                 builder.UseLoggerFactory(loggerFactory);

@@ -17,7 +17,19 @@ public static class ValidationEvaluator
     /// <param name="corpus">Held-out documents, e.g. <see cref="CorpusSplit.Validation"/>.</param>
     /// <param name="options">Sequence length, batches, seed, thoughts on or off.</param>
     /// <exception cref="ArgumentException">The corpus is empty, an option is invalid, or the sequence plus thought does not fit the context.</exception>
-    public static ValidationResult Evaluate(QuietStarModel model, TextCorpus corpus, ValidationOptions options)
+    public static ValidationResult Evaluate(QuietStarModel model, TextCorpus corpus, ValidationOptions options) =>
+        Evaluate(model, corpus, options, components: null);
+
+    /// <summary>
+    /// Scores the first <c>BatchSize × Batches</c> documents of <paramref name="corpus"/> with custom objective parts
+    /// (the thought generator, teacher-forcing loss and reward estimator a pipeline or trainer was given).
+    /// </summary>
+    /// <param name="model">The model (its parameters are not changed; no gradients are kept).</param>
+    /// <param name="corpus">Held-out documents, e.g. <see cref="CorpusSplit.Validation"/>.</param>
+    /// <param name="options">Sequence length, batches, seed, thoughts on or off.</param>
+    /// <param name="components">The objective's parts; the reference implementations when null.</param>
+    /// <exception cref="ArgumentException">The corpus is empty, an option is invalid, or the sequence plus thought does not fit the context.</exception>
+    public static ValidationResult Evaluate(QuietStarModel model, TextCorpus corpus, ValidationOptions options, QuietStarComponents? components)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(corpus);
@@ -28,7 +40,8 @@ public static class ValidationEvaluator
             throw new ArgumentException($"There are no validation documents in {corpus.Description}; set a positive validation fraction.", nameof(corpus));
         }
 
-        var objective = new QuietStarObjective(model, options: model.Options with { Passes = 1, TalkTokens = 1, MeanBaseline = false });
+        var objective = (components ?? QuietStarComponents.Reference)
+            .CreateObjective(model, model.Options with { Passes = 1, TalkTokens = 1, MeanBaseline = false });
         using var generator = new Generator((ulong)options.Seed, model.LanguageModel.Device);
         var scores = new List<(double Base, double Talk, double Weight)>();
         int documents = (int)Math.Min(corpus.DocumentCount, (long)options.BatchSize * options.Batches);

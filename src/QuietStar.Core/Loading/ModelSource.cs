@@ -1,4 +1,5 @@
 using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Thinking;
 using static TorchSharp.torch;
 
 namespace QuietStar.Core.Loading;
@@ -10,27 +11,30 @@ namespace QuietStar.Core.Loading;
 /// </summary>
 public sealed class ModelSource
 {
-    private readonly Func<Device, ScalarType, LoadedModelSource> load;
+    private readonly Func<Device, ScalarType, MixingHeadFactory?, LoadedModelSource> load;
 
-    private ModelSource(string description, Func<Device, ScalarType, LoadedModelSource> load, bool isCheckpoint = false)
+    private ModelSource(string description, Func<Device, ScalarType, MixingHeadFactory?, LoadedModelSource> load, string? checkpointFolder = null)
     {
         Description = description;
         this.load = load;
-        IsCheckpoint = isCheckpoint;
+        CheckpointFolder = checkpointFolder;
     }
 
     /// <summary>A human-readable name of the source, for logs.</summary>
     public string Description { get; }
 
     /// <summary>Whether the source is a Quiet-STaR checkpoint (already equipped, with trained options).</summary>
-    public bool IsCheckpoint { get; }
+    public bool IsCheckpoint => CheckpointFolder is not null;
+
+    /// <summary>The Quiet-STaR checkpoint folder, or null for a base model.</summary>
+    internal string? CheckpointFolder { get; }
 
     /// <summary>A llama2.c checkpoint (<c>.bin</c>) and its SentencePiece tokenizer.</summary>
     public static ModelSource Llama2c(string checkpointPath, string tokenizerPath)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
         ArgumentException.ThrowIfNullOrEmpty(tokenizerPath);
-        return new ModelSource(checkpointPath, (device, dtype) =>
+        return new ModelSource(checkpointPath, (device, dtype, _) =>
             LoadedModelSource.Base(PretrainedModel.FromLlama2c(checkpointPath, tokenizerPath, device, dtype)));
     }
 
@@ -39,7 +43,7 @@ public sealed class ModelSource
     {
         ArgumentNullException.ThrowIfNull(openCheckpoint);
         ArgumentNullException.ThrowIfNull(openTokenizer);
-        return new ModelSource(name, (device, dtype) =>
+        return new ModelSource(name, (device, dtype, _) =>
         {
             using var checkpoint = openCheckpoint();
             using var tokenizer = openTokenizer();
@@ -51,7 +55,7 @@ public sealed class ModelSource
     public static ModelSource HuggingFace(string folder, string? tokenizerPath = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
-        return new ModelSource(folder, (device, dtype) =>
+        return new ModelSource(folder, (device, dtype, _) =>
             LoadedModelSource.Base(PretrainedModel.FromHuggingFaceFolder(folder, device, dtype, tokenizerPath)));
     }
 
@@ -59,7 +63,8 @@ public sealed class ModelSource
     public static ModelSource Checkpoint(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
-        return new ModelSource(folder, (device, dtype) => LoadedModelSource.Equipped(QuietStarCheckpoint.Load(folder, device, dtype)), isCheckpoint: true);
+        return new ModelSource(folder, (device, dtype, mixingHead) => LoadedModelSource.Equipped(QuietStarCheckpoint.LoadWithHead(folder, device, dtype, mixingHead)),
+            checkpointFolder: folder);
     }
 
     /// <summary>
@@ -85,6 +90,9 @@ public sealed class ModelSource
             $"'{path}' is a llama2.c file; give its tokenizer (a SentencePiece .model file) too.", nameof(tokenizerPath)));
     }
 
-    /// <summary>Reads the source onto <paramref name="device"/> in <paramref name="dtype"/>.</summary>
-    internal LoadedModelSource Load(Device device, ScalarType dtype) => load(device, dtype);
+    /// <summary>
+    /// Reads the source onto <paramref name="device"/> in <paramref name="dtype"/>; a checkpoint saved with a custom
+    /// mixing head rebuilds it with <paramref name="mixingHead"/> (ignored by base models).
+    /// </summary>
+    internal LoadedModelSource Load(Device device, ScalarType dtype, MixingHeadFactory? mixingHead = null) => load(device, dtype, mixingHead);
 }

@@ -38,6 +38,21 @@ public sealed class ThoughtEmbeddings : nn.Module
     /// <summary>The END embedding e, <c>[H]</c>.</summary>
     public Tensor End => end * GradientScale;
 
+    /// <summary>
+    /// A copy with another gradient scale and the same embeddings e: the stored parameters are rescaled to
+    /// e / <paramref name="gradientScale"/> (e.g. a checkpoint trained at one scale and continued at another).
+    /// </summary>
+    /// <param name="gradientScale">The copy's gradient multiplier, positive.</param>
+    public ThoughtEmbeddings WithGradientScale(double gradientScale)
+    {
+        var copy = new ThoughtEmbeddings((int)start.shape[0], gradientScale, start.device, start.dtype);
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        copy.start.copy_(Start / gradientScale);                                   // [H]
+        copy.end.copy_(End / gradientScale);                                       // [H]
+        return copy;
+    }
+
     /// <summary>Sets both embeddings to <paramref name="embedding"/> <c>[H]</c> (the embedding of the init token).</summary>
     public void InitializeFrom(Tensor embedding) => InitializeFrom(embedding, embedding);
 

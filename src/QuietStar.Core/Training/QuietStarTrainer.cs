@@ -31,6 +31,7 @@ public sealed class QuietStarTrainer : IDisposable
 
     private readonly TrainingOptions options;
     private readonly ILogger logger;
+    private readonly QuietStarComponents components;
     private readonly QuietStarObjective objective;
     private readonly Parameter[] parameters;
     private readonly AdamW optimizer;
@@ -56,7 +57,8 @@ public sealed class QuietStarTrainer : IDisposable
         Tokenizer = ThoughtTokenVocabulary.Equip(tokenizer, model.Options, model.StartThoughtId, model.EndThoughtId);
         this.options = options with { };
         this.logger = logger ?? NullLogger.Instance;
-        objective = (components ?? QuietStarComponents.Reference).CreateObjective(model);
+        this.components = components ?? QuietStarComponents.Reference;
+        objective = this.components.CreateObjective(model);
         parameters = [.. model.parameters()];
         (optimizer, groupScales) = CreateOptimizer(parameters, ((nn.Module)model.MixingHead).parameters().Select(p => p.Handle).ToHashSet(), options);
         thoughtGenerator = new Generator((ulong)options.Seed, model.LanguageModel.Device);
@@ -332,7 +334,7 @@ public sealed class QuietStarTrainer : IDisposable
             Batches = options.EvalBatches,
             Seed = options.Seed,
             WithThoughts = !options.NoThoughts,
-        });
+        }, components);
         TrainingMetrics.RecordValidation(result);
         logger.LogInformation(
             "Validation at step {Step}: base NLL {Base:F4}, talk NLL {Talk:F4} ({Delta:F4}), hardest 10%: {HardBase:F4} → {HardTalk:F4}, mixing weight {Weight:F4}.",

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using QuietStar.Core.Configuration;
 using QuietStar.Core.Loading;
+using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;
 using Xunit;
 
@@ -27,6 +28,34 @@ public sealed class AddQuietStarTests
         pipeline.Should().BeSameAs(provider.GetRequiredService<QuietStarPipeline>());
         pipeline.Options.ThoughtTokens.Should().Be(4);
         pipeline.Options.TalkTokens.Should().Be(3);
+    }
+
+    [Fact]
+    public void For_a_checkpoint_the_configure_delegate_runs_once_and_the_options_equal_the_pipelines()
+    {
+        using var temp = new TempFolder();
+        using (var trained = QuietStarBuilder.Create().UseModel(Stories).ConfigureThoughts(o => o.ThoughtTokens = 3).Build())
+        {
+            trained.Save(temp.Path);
+        }
+
+        int configureCalls = 0;
+        var services = new ServiceCollection().AddQuietStar(b =>
+        {
+            configureCalls++;
+            b.UseModel(ModelSource.Checkpoint(temp.Path)).ConfigureThoughts(o => o.PolicyLossWeight = 7);
+        });
+        services.Configure<QuietStarOptions>(o => o.TalkTokens = 3);
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<QuietStarOptions>>().Value;
+        var pipeline = provider.GetRequiredService<QuietStarPipeline>();
+
+        configureCalls.Should().Be(1);
+        options.ThoughtTokens.Should().Be(3, "a checkpoint starts from the options it was trained with");
+        options.PolicyLossWeight.Should().Be(7);
+        options.TalkTokens.Should().Be(3);
+        pipeline.Options.Should().Be(options);
     }
 
     [Fact]

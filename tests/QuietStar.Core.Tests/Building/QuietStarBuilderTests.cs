@@ -1,6 +1,7 @@
 using FluentAssertions;
 using QuietStar.Core.Configuration;
 using QuietStar.Core.Loading;
+using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Thinking;
 using QuietStar.Core.Training;
@@ -137,6 +138,74 @@ public sealed class QuietStarBuilderTests
                 Directory.Delete(folder, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public void Changing_the_thought_embedding_scale_of_a_checkpoint_keeps_start_and_end_across_save_and_load()
+    {
+        using var temp = new TempFolder();
+        Tensor start, end;
+        using (var pipeline = QuietStarBuilder.Create().UseModel(Stories).ConfigureThoughts(o => o.ThoughtTokens = 3).Build())
+        {
+            using (torch.no_grad())
+            {
+                pipeline.Model.ThoughtEmbeddings.parameters().First().add_(0.5);  // START ≠ END, as after training
+            }
+
+            start = pipeline.Model.ThoughtEmbeddings.Start.detach().clone();
+            end = pipeline.Model.ThoughtEmbeddings.End.detach().clone();
+            pipeline.Options.ThoughtEmbeddingGradientScale.Should().Be(100);
+            pipeline.Save(temp.File("scale100"));
+        }
+
+        using (var rescaled = QuietStarBuilder.Create()
+            .UseModel(ModelSource.Checkpoint(temp.File("scale100")))
+            .ConfigureThoughts(o => o.ThoughtEmbeddingGradientScale = 10)
+            .Build())
+        {
+            rescaled.Options.ThoughtEmbeddingGradientScale.Should().Be(10);
+            rescaled.Model.ThoughtEmbeddings.GradientScale.Should().Be(10, "the model computes with the scale its options record");
+            rescaled.Model.ThoughtEmbeddings.Start.allclose(start, 1e-6, 1e-6).Should().BeTrue("e = scale · p is kept, p is rescaled");
+            rescaled.Model.ThoughtEmbeddings.End.allclose(end, 1e-6, 1e-6).Should().BeTrue();
+            rescaled.Save(temp.File("scale10"));
+        }
+
+        using var reloaded = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(temp.File("scale10"))).Build();
+        reloaded.Options.ThoughtEmbeddingGradientScale.Should().Be(10);
+        reloaded.Model.ThoughtEmbeddings.Start.allclose(start, 1e-6, 1e-6).Should().BeTrue("START must not be silently scaled by 1/10");
+        reloaded.Model.ThoughtEmbeddings.End.allclose(end, 1e-6, 1e-6).Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_custom_mixing_head_is_loaded_back_by_a_builder_given_the_same_head_and_refused_without_it()
+    {
+        using var temp = new TempFolder();
+        using (var pipeline = QuietStarBuilder.Create().UseModel(Stories).UseMixingHead<ConstantHead>().Build())
+        {
+            using (torch.no_grad())
+            {
+                pipeline.Model.named_parameters().Single(p => p.name == "talk_head.weight").parameter.fill_(0.25);
+            }
+
+            pipeline.Save(temp.File("custom"));
+        }
+
+        using (var restored = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(temp.File("custom"))).UseMixingHead<ConstantHead>().Build())
+        {
+            restored.Model.MixingHead.Should().BeOfType<ConstantHead>();
+            restored.Model.named_parameters().Single(p => p.name == "talk_head.weight").parameter.item<float>().Should().Be(0.25f, "the head's weights come from the file");
+        }
+
+        var withoutHead = () => QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(temp.File("custom"))).Build();
+        withoutHead.Should().Throw<NotSupportedException>().WithMessage("*custom mixing head 'ConstantHead'*UseMixingHead<ConstantHead>()*");
+
+        using (var reference = QuietStarBuilder.Create().UseModel(Stories).Build())
+        {
+            reference.Save(temp.File("reference"));
+        }
+
+        var otherHead = () => QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(temp.File("reference"))).UseMixingHead<ConstantHead>().Build();
+        otherHead.Should().Throw<InvalidDataException>().WithMessage("*mixing head 'MixingHead'*ConstantHead*");
     }
 
     [Fact]

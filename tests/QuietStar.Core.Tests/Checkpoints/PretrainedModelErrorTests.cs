@@ -149,6 +149,49 @@ public sealed class PretrainedModelErrorTests : IDisposable
     }
 
     [Fact]
+    public void Llama2c_weights_with_a_nan_are_refused_naming_the_file_and_tensor()
+    {
+        string path = temp.File("nan.bin");
+        byte[] bytes = File.ReadAllBytes(Stories260K.CheckpointPath);
+        BitConverter.GetBytes(float.NaN).CopyTo(bytes, 28 + (4 * 100));   // token_embedding[1, 36]
+        File.WriteAllBytes(path, bytes);
+
+        FluentActions.Invoking(() => PretrainedModel.Load(path, Stories260K.TokenizerPath, CPU, ScalarType.Float32))
+            .Should().Throw<InvalidDataException>()
+            .WithMessage($"'{path}': weight 'model.embed_tokens.weight' holds 1 NaN and 0 infinite value(s)*");
+    }
+
+    [Fact]
+    public void Safetensors_weights_with_an_infinity_are_refused_naming_the_file_and_tensor()
+    {
+        string folder = SavedStories();
+        string file = Path.Combine(folder, SafetensorsWeights.SingleFileName);
+        var weights = SafetensorsWeights.Read(folder, ScalarType.Float32);
+        weights["model.layers.1.self_attn.q_proj.weight"][3, 5] = float.PositiveInfinity;
+        weights["model.layers.1.self_attn.q_proj.weight"][4, 5] = float.NegativeInfinity;
+        SafetensorsWeights.Write(folder, weights, ScalarType.Float32);
+        TinyWeights.Dispose(weights);
+
+        FluentActions.Invoking(() => PretrainedModel.Load(folder, null, CPU, ScalarType.Float32))
+            .Should().Throw<InvalidDataException>()
+            .WithMessage($"'{file}': weight 'model.layers.1.self_attn.q_proj.weight' holds 0 NaN and 2 infinite value(s)*");
+    }
+
+    [Fact]
+    public void Safetensors_header_length_beyond_the_file_says_so()
+    {
+        string folder = SavedStories();
+        string file = Path.Combine(folder, SafetensorsWeights.SingleFileName);
+        byte[] bytes = File.ReadAllBytes(file);
+        BitConverter.GetBytes((ulong)bytes.Length + 100).CopyTo(bytes, 0);
+        File.WriteAllBytes(file, bytes);
+
+        FluentActions.Invoking(() => PretrainedModel.Load(folder, null, CPU, ScalarType.Float32))
+            .Should().Throw<InvalidDataException>()
+            .WithMessage($"'{file}' is not a readable safetensors file: its header length ({bytes.Length + 100:N0} bytes) exceeds the {bytes.Length - 8:N0} bytes that follow it*");
+    }
+
+    [Fact]
     public void Folder_without_a_tokenizer_says_what_was_looked_for()
     {
         string folder = SavedStories();

@@ -75,6 +75,7 @@ public sealed class QuietStarCheckpointTests
     [InlineData("quietstar.json")]
     [InlineData("built")]
     [InlineData("replaced-old")]
+    [InlineData("flushed")]
     public void A_crash_while_saving_leaves_the_previous_checkpoint_loadable(string failAfter)
     {
         using var folder = new TempFolder();
@@ -107,6 +108,55 @@ public sealed class QuietStarCheckpointTests
         var latest = QuietStarCheckpoint.Load(checkpoint);
         using var latestModel = latest.Model;
         latest.Training!.Step.Should().Be(3);
+    }
+
+    [Fact]
+    public void A_checkpoint_whose_thought_weights_hold_a_nan_is_refused_naming_the_tensor()
+    {
+        using var folder = new TempFolder();
+        using var model = TrainedLookingModel();
+        QuietStarCheckpoint.Save(folder.Path, model, tokenizer);
+        string path = folder.File(QuietStarCheckpoint.ThoughtWeightsFileName);
+        var saved = TorchSharp.PyBridge.Safetensors.LoadStateDict(path);
+        saved["thought_embeddings.end_embedding"][7] = float.NaN;
+        using (var stream = File.Create(path))
+        {
+            SafetensorsFile.Write(stream, [.. saved], ScalarType.Float32);
+        }
+
+        var act = () => QuietStarCheckpoint.Load(folder.Path);
+
+        act.Should().Throw<InvalidDataException>().WithMessage($"'{path}': weight 'thought_embeddings.end_embedding' holds 1 NaN*");
+    }
+
+    [Fact]
+    public void Every_file_and_folder_is_flushed_to_disk_before_the_swap_and_the_parent_after_it()
+    {
+        using var folder = new TempFolder();
+        string checkpoint = Path.Combine(folder.Path, "run");
+        using var model = TrainedLookingModel();
+        QuietStarCheckpoint.Save(checkpoint, model, tokenizer, State(step: 1), WriteFakeOptimizer);
+        var steps = new List<string>();
+        int stepAtFlush = -1;
+
+        QuietStarCheckpoint.Save(checkpoint, model, tokenizer, State(step: 2), WriteFakeOptimizer, afterStep: step =>
+        {
+            steps.Add(step);
+            if (step == "flushed")
+            {
+                // The new content is complete on disk, the old one still in place: nothing partial is visible.
+                var loaded = QuietStarCheckpoint.Load(checkpoint);
+                using var old = loaded.Model;
+                stepAtFlush = loaded.Training!.Step;
+            }
+        });
+
+        steps.Should().ContainInOrder("quietstar.json", "built", "flushed", "replaced-old", "parent-flushed");
+        stepAtFlush.Should().Be(1);
+        var latest = QuietStarCheckpoint.Load(checkpoint);
+        using var latestModel = latest.Model;
+        latest.Training!.Step.Should().Be(2);
+        File.ReadAllBytes(Path.Combine(checkpoint, QuietStarCheckpoint.OptimizerFileName)).Should().Equal([9, 9, 9]);
     }
 
     [Fact]

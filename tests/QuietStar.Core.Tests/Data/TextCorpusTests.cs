@@ -99,6 +99,24 @@ public sealed class TextCorpusTests
         allBad.Should().Throw<InvalidDataException>().WithMessage("*bad.jsonl*malformed*");
     }
 
+    [Fact]
+    public void A_file_that_is_not_text_is_refused_naming_the_file_and_what_to_do()
+    {
+        using var folder = new TempFolder();
+        var random = new byte[64 * 1024];
+        new Random(5).NextBytes(random);
+        File.WriteAllBytes(folder.File("weights.txt"), random);
+        File.WriteAllBytes(folder.File("latin1.txt"), [.. "Caf"u8.ToArray(), 0xE9, .. " au lait\n"u8.ToArray()]);   // Latin-1 'é': invalid UTF-8
+        File.WriteAllText(folder.File("fine.txt"), "Caf\u00e9 au lait.\tTabs and\r\nnew lines are text.\n");
+
+        var binary = () => TextCorpus.Load(folder.File("weights.txt"), tokenizer);
+        var latin1 = () => TextCorpus.Load(folder.File("latin1.txt"), tokenizer);
+
+        binary.Should().Throw<InvalidDataException>().WithMessage($"*'{folder.File("weights.txt")}' is not text*UTF-8*");
+        latin1.Should().Throw<InvalidDataException>().WithMessage($"*'{folder.File("latin1.txt")}' is not text*invalid UTF-8*byte 3*UTF-8*");
+        TextCorpus.Load(folder.File("fine.txt"), tokenizer).DocumentCount.Should().Be(1);
+    }
+
     [Theory]
     [InlineData("{question", "never closed")]
     [InlineData("a } b {x}", "no opening")]

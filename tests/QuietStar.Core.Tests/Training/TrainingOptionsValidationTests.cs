@@ -29,6 +29,16 @@ public sealed class TrainingOptionsValidationTests
         { "Beta2", TinyTraining.Options with { Beta2 = 1.0 } },
     };
 
+    [Fact]
+    public void Plain_language_model_steps_can_be_set_in_a_configure_delegate_like_every_other_option()
+    {
+        // CreateTrainer(o => o.PlainLanguageModelSteps = 10) must compile: the option is settable, not init-only.
+        Action<TrainingOptions> configure = o => o.PlainLanguageModelSteps = 10;
+        var options = new TrainingOptions();
+        configure(options);
+        options.PlainLanguageModelSteps.Should().Be(10);
+    }
+
     [Theory]
     [MemberData(nameof(InvalidOptions))]
     public void Invalid_training_options_fail_at_construction_naming_the_option(string option, TrainingOptions options)
