@@ -10,8 +10,9 @@ namespace QuietStar.Cli.Commands.Train;
 
 /// <summary>
 /// Exact match of the arithmetic preset on held-out problems (<see cref="ArithmeticSplit.Validation"/>, a fixed seed
-/// so that every run and every seed is scored on the same problems): without thoughts, with the model's thoughts,
-/// and with uniformly random thoughts (the control that shows whether the thoughts' content pays).
+/// so that every run and every seed is scored on the same problems): without thoughts, with the model's thoughts
+/// (sampled as in training, or greedy), and with uniformly random thoughts (the control that shows whether the
+/// thoughts' content pays).
 /// </summary>
 internal static class ArithmeticExactMatch
 {
@@ -28,7 +29,7 @@ internal static class ArithmeticExactMatch
     /// <param name="tokenizer">Its tokenizer, thought tokens registered.</param>
     /// <param name="problems">The held-out problems.</param>
     /// <param name="maxTokens">Tokens generated at most per answer.</param>
-    /// <param name="variants">The ways to decode: no_thoughts, thoughts, uniform_thoughts.</param>
+    /// <param name="variants">The ways to decode: no_thoughts, thoughts (sampled, as the reference), greedy_thoughts, uniform_thoughts.</param>
     public static Dictionary<string, object?> Measure(QuietStarModel model, TextTokenizer tokenizer, IReadOnlyList<Gsm8kProblem> problems, int maxTokens, params string[] variants)
     {
         var evaluator = new ExactMatchEvaluator(QuietStarGenerator.For(model, tokenizer), tokenizer);
@@ -39,6 +40,7 @@ internal static class ArithmeticExactMatch
             {
                 "no_thoughts" => ThoughtOptions.None,
                 "thoughts" => new ThoughtOptions(),
+                "greedy_thoughts" => new ThoughtOptions { Sampling = ThoughtSampling.Greedy },
                 "uniform_thoughts" => new ThoughtOptions { Sampling = ThoughtSampling.Uniform },
                 _ => throw new ArgumentOutOfRangeException(nameof(variants), variant, "Unknown variant."),
             };

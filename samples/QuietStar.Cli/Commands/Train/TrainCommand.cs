@@ -40,7 +40,7 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
         if (problems is not null && run.ResumedFrom is null)
         {
             console.Diagnostics.MarkupLineInterpolated($"[grey]exact match before training on {problems.Count} held-out problems…[/]");
-            before = ArithmeticExactMatch.Measure(run.Model, run.Trainer.Tokenizer, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts");
+            before = ArithmeticExactMatch.Measure(run.Model, run.Trainer.Tokenizer, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts", "greedy_thoughts");
         }
 
         ProcessMemory.ResetPeak();
@@ -68,7 +68,7 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
                 ["problems"] = problems.Count,
                 ["problem_seed"] = ArithmeticExactMatch.ProblemSeed,
                 ["before"] = before,
-                ["after"] = ArithmeticExactMatch.Measure(run.Model, run.Trainer.Tokenizer, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts", "uniform_thoughts"),
+                ["after"] = ArithmeticExactMatch.Measure(run.Model, run.Trainer.Tokenizer, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts", "greedy_thoughts", "uniform_thoughts"),
             };
         }
 
