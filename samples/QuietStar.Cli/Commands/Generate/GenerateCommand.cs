@@ -22,7 +22,9 @@ internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSett
         var thoughts = settings.ToThoughtOptions();
         if (thoughts.Think)
         {
-            console.Diagnostics.MarkupLineInterpolated($"[grey]thinking before every token: START, {model.Generator.ThoughtTokens} thought tokens, END[/]");
+            int speak = model.Generator.SpeakTokens(thoughts);
+            string when = speak == 1 ? "before every token" : $"once every {speak} tokens, speaking along the thought";
+            console.Diagnostics.MarkupLineInterpolated($"[grey]thinking {when}: START, {model.Generator.ThoughtTokens} thought tokens, END[/]");
         }
 
         if (model.FreshlyEquipped)
@@ -35,9 +37,13 @@ internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSett
         foreach (var piece in model.Generator.Stream(settings.Prompt, options, thoughts))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (piece.Thought is { } thought)
+            if (piece.Thought is { TalkStep: 0 } thought)
             {
                 console.Diagnostics.MarkupLineInterpolated($"[dim][[w={thought.MixingWeight:F2}]] «{thought.Text.ReplaceLineEndings("↵")}»[/]");
+            }
+            else if (piece.Thought is { } spoken)
+            {
+                console.Diagnostics.MarkupLineInterpolated($"[dim][[w={spoken.MixingWeight:F2}, talk step {spoken.TalkStep} of the thought above]][/]");
             }
 
             console.Output.Write(piece.Text);

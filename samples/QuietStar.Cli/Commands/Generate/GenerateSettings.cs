@@ -59,6 +59,16 @@ internal sealed class GenerateSettings : ModelSettings
     [Description("Sampled tokens per thought (default: the checkpoint's, 9 for a freshly equipped model).")]
     public int? ThoughtTokens { get; init; }
 
+    /// <summary>How thought tokens are picked.</summary>
+    [CommandOption("--thought-sampling <MODE>")]
+    [Description("model (default: the model's own samples, as in training), greedy (its most likely token at every thought step) or uniform (random tokens: a control).")]
+    public string? ThoughtSampling { get; init; }
+
+    /// <summary>When to think.</summary>
+    [CommandOption("--decoding <MODE>")]
+    [Description("every-token (a fresh thought before every token) or think-then-speak (think once, speak the checkpoint's talk tokens along the thought). Default: the checkpoint's.")]
+    public string? Decoding { get; init; }
+
     /// <summary>Whether <see cref="ModelSettings.Model"/> is a Quiet-STaR checkpoint folder.</summary>
     public bool IsQuietStarCheckpoint => ModelIsCheckpoint;
 
@@ -83,6 +93,22 @@ internal sealed class GenerateSettings : ModelSettings
             return ValidationResult.Error("--show-thoughts and --thought-tokens need thoughts: add --thoughts (a plain model is then equipped freshly).");
         }
 
+        if (!Think && (ThoughtSampling is not null || Decoding is not null))
+        {
+            return ValidationResult.Error("--thought-sampling and --decoding shape thoughts: add --thoughts (or give a Quiet-STaR checkpoint).");
+        }
+
+        if (ThoughtSampling is not null && !(Enum.TryParse<Core.Thinking.ThoughtSampling>(ThoughtSampling, ignoreCase: true, out var sampling)
+            && Enum.IsDefined(sampling) && !int.TryParse(ThoughtSampling, out _)))
+        {
+            return ValidationResult.Error($"--thought-sampling must be model, greedy or uniform (got '{ThoughtSampling}').");
+        }
+
+        if (Decoding is not (null or "every-token" or "think-then-speak"))
+        {
+            return ValidationResult.Error($"--decoding must be every-token or think-then-speak (got '{Decoding}').");
+        }
+
         if (ThoughtTokens < 1)
         {
             return ValidationResult.Error($"--thought-tokens must be at least 1 (got {ThoughtTokens}).");
@@ -97,7 +123,18 @@ internal sealed class GenerateSettings : ModelSettings
     }
 
     /// <summary>The thought options these settings describe.</summary>
-    public ThoughtOptions ToThoughtOptions() => new() { Think = Think, IncludeThoughts = ShowThoughts };
+    public ThoughtOptions ToThoughtOptions() => new()
+    {
+        Think = Think,
+        IncludeThoughts = ShowThoughts,
+        Sampling = ThoughtSampling is null ? Core.Thinking.ThoughtSampling.Model : Enum.Parse<Core.Thinking.ThoughtSampling>(ThoughtSampling, ignoreCase: true),
+        Decoding = Decoding switch
+        {
+            "every-token" => Core.Configuration.ThoughtDecoding.EveryToken,
+            "think-then-speak" => Core.Configuration.ThoughtDecoding.ThinkThenSpeak,
+            _ => null,
+        },
+    };
 
     /// <summary>The library options these settings describe.</summary>
     public GenerationOptions ToOptions()
