@@ -26,7 +26,7 @@ public sealed class ObjectiveOracleTests(ITestOutputHelper output)
     private const double PolicyWeight = 3.0;
 
     // Row 1 is padded after 3 tokens: with M = 2 its reward positions t = 2, 3 cover padding only (unscored), t = 1 half.
-    private static readonly bool[][] Real = [[true, true, true, true, true, true, true], [true, true, true, false, false, false, false]];
+    internal static readonly bool[][] Real = [[true, true, true, true, true, true, true], [true, true, true, false, false, false, false]];
 
     [Theory]
     [InlineData(ThoughtAttention.Diagonal, MixingSpace.Logits, false)]
