@@ -37,11 +37,26 @@ public sealed class ObjectiveOracleTests(ITestOutputHelper output)
     [InlineData(ThoughtAttention.Masked, MixingSpace.Logits, true)]
     [InlineData(ThoughtAttention.Masked, MixingSpace.Hidden, false)]
     [InlineData(ThoughtAttention.Masked, MixingSpace.Hidden, true)]
-    public void Library_loss_and_every_gradient_equal_the_sequential_oracle(ThoughtAttention attention, MixingSpace space, bool normalize)
+    public void Library_loss_and_every_gradient_equal_the_sequential_oracle(ThoughtAttention attention, MixingSpace space, bool normalize) =>
+        AssertMatchesOracle(Options(attention, space, normalize), $"{attention}/{space}/normalised={normalize}");
+
+    [Theory]
+    [InlineData(3, true, true, false)]
+    [InlineData(2, false, true, false)]
+    [InlineData(2, true, false, false)]
+    [InlineData(2, true, true, true)]
+    public void Other_passes_baselines_clamps_and_tied_embeddings_match_the_oracle(int passes, bool clamp, bool meanBaseline, bool tied) =>
+        AssertMatchesOracle(Options(ThoughtAttention.Diagonal, MixingSpace.Logits, normalize: true) with
+        {
+            Passes = passes,
+            ClampNegativeAdvantages = clamp,
+            MeanBaseline = meanBaseline,
+        }, $"P={passes}/clamp={clamp}/mean baseline={meanBaseline}/tied={tied}", tied);
+
+    private void AssertMatchesOracle(QuietStarOptions options, string label, bool tied = false)
     {
         using var scope = torch.NewDisposeScope();
-        var options = Options(attention, space, normalize);
-        using var model = CreateModel(options, seed: 31);
+        using var model = CreateModel(options, seed: 31, tied);
         var (ids, isReal) = Batch(seed: 32);
 
         var library = new QuietStarObjective(model).Compute(ids, isReal, new Generator(33));
@@ -62,7 +77,7 @@ public sealed class ObjectiveOracleTests(ITestOutputHelper output)
         double lossError = Relative(library.Loss.item<double>(), oracle.Loss.item<double>());
         var errors = oracleGradients.ToDictionary(g => g.Key, g => RelativeMax(libraryGradients[g.Key], g.Value));
         var worst = errors.MaxBy(e => e.Value);
-        output.WriteLine($"{attention}/{space}/normalised={normalize}: loss {oracle.Loss.item<double>():R}, max relative difference: loss {lossError:E2}, " +
+        output.WriteLine($"{label}: loss {oracle.Loss.item<double>():R}, max relative difference: loss {lossError:E2}, " +
             $"gradients {worst.Value:E2} ({worst.Key}); policy/LM {PolicyWeight * oracle.PolicyLoss / oracle.LanguageModelingLoss:F3}");
 
         lossError.Should().BeLessThan(RelativeTolerance);
@@ -111,10 +126,10 @@ public sealed class ObjectiveOracleTests(ITestOutputHelper output)
         PolicyLossWeight = PolicyWeight,
     };
 
-    /// <summary>A float64 tiny model (dim 16, 2 layers, vocabulary 40 + START/END, untied) with a live mixing head and START ≠ END.</summary>
-    internal static QuietStarModel CreateModel(QuietStarOptions options, long seed)
+    /// <summary>A float64 tiny model (dim 16, 2 layers, vocabulary 40 + START/END, untied unless asked) with a live mixing head and START ≠ END.</summary>
+    internal static QuietStarModel CreateModel(QuietStarOptions options, long seed, bool tied = false)
     {
-        var config = TinyModels.Config(tied: false, vocab: Vocabulary) with { HiddenSize = 16, IntermediateSize = 24, MaxPositionEmbeddings = 64 };
+        var config = TinyModels.Config(tied: tied, vocab: Vocabulary) with { HiddenSize = 16, IntermediateSize = 24, MaxPositionEmbeddings = 64 };
         var lm = new CausalLanguageModel(config, dtype: ScalarType.Float64);
         lm.InitializeWeights(new Generator((ulong)seed), std: 0.3);
         var model = QuietStarModel.Create(lm, initTokenId: 5, options, new Generator((ulong)seed + 1));
