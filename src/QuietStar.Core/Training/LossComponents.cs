@@ -40,7 +40,10 @@ public sealed record LossComponents
     /// </summary>
     public double PolicyToLanguageModelingRatio => LanguageModelingLoss == 0 ? 0 : WeightedPolicyLoss / LanguageModelingLoss;
 
-    /// <summary>Mean mixing weight w over all talk steps, rows and positions.</summary>
+    /// <summary>
+    /// Mean mixing weight w over the entries that entered a scored prediction: all rows and talk steps, positions whose
+    /// target is real (padding and the tail rolled around from the start excluded).
+    /// </summary>
     public required double MixingWeightMean { get; init; }
 
     /// <summary>Smallest mixing weight.</summary>
@@ -91,7 +94,7 @@ public sealed record LossComponents
         ArgumentNullException.ThrowIfNull(result);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var weights = torch.cat(result.MixingWeights.ToArray(), dim: -1).to_type(ScalarType.Float64); // [R, L, M]
+        var weights = ScoredMixingWeights(result.MixingWeights, result.IsReal);                        // [K]
         var regularization = result.Regularization;
         double policyLoss = Scalar(result.Policy.PolicyLoss);
         double[] quantiles = Quantiles(weights, 0.1, 0.5, 0.9);
@@ -120,6 +123,29 @@ public sealed record LossComponents
             WeightedThoughtKl = regularization.KlWeight * Scalar(regularization.KlToBase),
             DistinctThoughts = CountDistinct(result.Rollout.ThoughtIds, result.IsReal),
         };
+    }
+
+    /// <summary>
+    /// The mixing weights that entered a scored prediction, as float64 <c>[K]</c>: talk step s at position t predicts
+    /// x_{t+s+1}, so it counts when t ≤ L−2−s (not the tail rolled around from the start) and x_{t+s+1} is real.
+    /// </summary>
+    internal static Tensor ScoredMixingWeights(IReadOnlyList<Tensor> mixingWeights, Tensor isReal)
+    {
+        var selected = new List<Tensor>(mixingWeights.Count);
+        for (int s = 0; s < mixingWeights.Count; s++)
+        {
+            long n = mixingWeights[s].shape[1] - 1 - s;
+            if (n <= 0)
+            {
+                continue;
+            }
+
+            var w = mixingWeights[s].squeeze(-1).narrow(1, 0, n).to_type(ScalarType.Float64);   // [R, n]
+            selected.Add(w.masked_select(isReal.narrow(1, 1 + s, n).to_type(ScalarType.Bool))); // [K_s]
+        }
+
+        var all = torch.cat(selected.ToArray(), dim: 0);                                           // [K]
+        return all.numel() > 0 ? all : torch.zeros(1, dtype: ScalarType.Float64, device: all.device);
     }
 
     /// <summary>Counts distinct thoughts (rows of the last dimension) in ids <c>[R, L, T]</c>, at the positions where <paramref name="isReal"/> <c>[R, L]</c> is true (all when null).</summary>

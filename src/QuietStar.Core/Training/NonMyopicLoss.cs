@@ -27,7 +27,7 @@ public sealed class NonMyopicLoss : ITeacherForcingLoss
         var baseLoss = MeanOverReal(baseNll, labels, 0);
         var talkLosses = talkNll.Select((nll, s) => MeanOverReal(nll, labels, s)).ToList();
         var loss = baseLoss * baseLossWeight + torch.stack(talkLosses).sum() * ((1 - baseLossWeight) / talkLosses.Count);
-        return new TeacherForcingResult(baseNll, talkNll, baseLoss, talkLosses, loss);
+        return new TeacherForcingResult(baseNll, talkNll, baseLoss, talkLosses, loss) { TargetIsReal = targetIsReal };
     }
 
     /// <summary>

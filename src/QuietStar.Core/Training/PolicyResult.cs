@@ -7,5 +7,5 @@ namespace QuietStar.Core.Training;
 /// <param name="Advantage">Reward minus the baseline, before clamping (divided by <paramref name="AdvantageStd"/> when normalised), <c>[R, L−1−M]</c>.</param>
 /// <param name="TrainingAdvantage">The advantage the policy term uses (clamped at 0 when configured), <c>[R, L−1−M]</c>.</param>
 /// <param name="PolicyLoss">mean over thought tokens of mean_{rows,t}(−A⁺ · log p(c)) (scalar, unweighted).</param>
-/// <param name="AdvantageStd">Standard deviation of the baselined advantages over all rows and positions, before any normalisation (scalar, nats).</param>
+/// <param name="AdvantageStd">Population standard deviation of the baselined advantages over the scored positions of all rows (those whose reward covers at least one real target; padding-only positions excluded), before any normalisation (scalar, nats).</param>
 public sealed record PolicyResult(Tensor Reward, Tensor Advantage, Tensor TrainingAdvantage, Tensor PolicyLoss, Tensor AdvantageStd);

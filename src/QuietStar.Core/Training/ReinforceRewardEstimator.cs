@@ -9,7 +9,7 @@ namespace QuietStar.Core.Training;
 /// mean over the P passes of the same sequence, self included (<c>trice_mode</c>); negative advantages clamped to 0
 /// (<c>remove_negative_rewards</c>); loss = mean over the T thought tokens of mean_{rows,t}(−A⁺(t) · log p(c(t))).
 /// Beyond the reference, <see cref="QuietStarOptions.NormalizeAdvantages"/> divides the advantages by their standard
-/// deviation over the batch between the baseline and the clamp.
+/// deviation over the batch's scored positions (those whose reward covers a real target) between the baseline and the clamp.
 /// </summary>
 public sealed class ReinforceRewardEstimator : IRewardEstimator
 {
@@ -42,12 +42,47 @@ public sealed class ReinforceRewardEstimator : IRewardEstimator
         }
 
         var baselined = options.MeanBaseline ? SubtractPassMean(reward, options.Passes) : reward;     // [R, n]
-        var spread = baselined.std(unbiased: false);                                                   // scalar, over R·n
+        var spread = ScoredStd(baselined, ScoredPositions(nll.TargetIsReal, talk, n));                 // scalar, over scored positions
         var advantage = options.NormalizeAdvantages ? baselined / spread.clamp_min(AdvantageStdFloor) : baselined;
         var trainingAdvantage = options.ClampNegativeAdvantages ? advantage.clamp_min(0) : advantage;
         var logp = thoughtLogProbs.narrow(1, 0, n);                                                    // [R, n, T]
         var policyLoss = (-trainingAdvantage.unsqueeze(-1) * logp).mean([0L, 1L]).mean();              // scalar
         return new PolicyResult(reward, advantage, trainingAdvantage, policyLoss, spread);
+    }
+
+    /// <summary>
+    /// The positions t &lt; n whose reward covers at least one real target among x_{t+1} … x_{t+M}, <c>[R, n]</c>; null when
+    /// every target is real. At the others the reward, and so the advantage, is exactly 0: they measured nothing.
+    /// </summary>
+    internal static Tensor? ScoredPositions(Tensor? targetIsReal, int talk, long n)
+    {
+        if (targetIsReal is null)
+        {
+            return null;
+        }
+
+        var scored = targetIsReal.narrow(1, 1, n).to_type(ScalarType.Bool);                           // [R, n]: x_{t+1}
+        for (int s = 1; s < talk; s++)
+        {
+            scored = scored.logical_or(targetIsReal.narrow(1, 1 + s, n));                               // | x_{t+1+s}
+        }
+
+        return scored;
+    }
+
+    /// <summary>Population standard deviation of <paramref name="values"/> <c>[R, n]</c> over the scored entries (all when null); 0 when none is.</summary>
+    internal static Tensor ScoredStd(Tensor values, Tensor? scored)
+    {
+        if (scored is null)
+        {
+            return values.std(unbiased: false);
+        }
+
+        using var noGrad = torch.no_grad();
+        var weight = scored.to_type(values.dtype);                                                     // [R, n]
+        var count = weight.sum().clamp_min(1);
+        var mean = (values * weight).sum() / count;
+        return ((values - mean).square() * weight).sum().div(count).sqrt();
     }
 
     /// <summary>Subtracts, per sequence and position, the mean over its P adjacent copies (rows i·P … i·P+P−1).</summary>

@@ -13,4 +13,12 @@ public sealed record TeacherForcingResult(
     IReadOnlyList<Tensor> TalkNll,
     Tensor BaseLoss,
     IReadOnlyList<Tensor> TalkLosses,
-    Tensor Loss);
+    Tensor Loss)
+{
+    /// <summary>
+    /// Boolean <c>[R, L]</c>: whether each token is a real (scored) target; null when the loss did not say, in which case
+    /// every target counts as real. <see cref="ReinforceRewardEstimator"/> takes the advantage standard deviation over
+    /// the positions whose reward covers at least one real target.
+    /// </summary>
+    public Tensor? TargetIsReal { get; init; }
+}

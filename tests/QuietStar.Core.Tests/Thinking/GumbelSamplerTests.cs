@@ -1,5 +1,8 @@
 using FluentAssertions;
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Tests.Oracle;
 using QuietStar.Core.Thinking;
+using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -39,16 +42,28 @@ public sealed class GumbelSamplerTests
     public void No_gradient_reaches_the_sample()
     {
         using var scope = torch.NewDisposeScope();
+
+        // The sampler returns ids with no autograd history, even from logits that require a gradient.
         var logits = torch.randn(8, 10, generator: new Generator(5)).requires_grad_();
         var sample = GumbelSampler.Sample(logits, GumbelSampler.Noise(logits, new Generator(6)), 1.0);
         sample.requires_grad.Should().BeFalse();
         sample.dtype.Should().Be(ScalarType.Int64);
 
-        // A loss that depends on the logits only through the sample has no path back to them.
-        var picked = nn.functional.one_hot(sample, 10).to_type(ScalarType.Float32);
-        picked.requires_grad.Should().BeFalse();
-        var loss = (picked * logits.detach()).sum() + logits.sum() * 0;
-        loss.backward();
-        logits.grad!.abs().max().item<float>().Should().Be(0f);
+        // In a whole training step with the policy term off, the sampling distribution could reach the loss only through
+        // the sample (a straight-through or soft sample would open that path). The gradient must equal the oracle's, which
+        // feeds the same thought tokens as constant embedding rows.
+        var options = ObjectiveOracleTests.Options(ThoughtAttention.Diagonal, MixingSpace.Logits, normalize: false) with { IncludePolicyLoss = false };
+        using var model = ObjectiveOracleTests.CreateModel(options, seed: 61);
+        var (ids, isReal) = ObjectiveOracleTests.Batch(seed: 62);
+        var library = new QuietStarObjective(model).Compute(ids, isReal, new Generator(63));
+        library.Loss.backward();
+        var libraryGradients = ObjectiveOracleTests.Gradients(model);
+        model.zero_grad();
+        ObjectiveOracle.Compute(model, options, ObjectiveOracleTests.ToArray(ids), ObjectiveOracleTests.Real, ObjectiveOracleTests.ToArray3(library.Rollout.ThoughtIds), 0).Loss.backward();
+
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            ObjectiveOracleTests.RelativeMax(libraryGradients[name], parameter.grad!).Should().BeLessThan(1e-10, $"∂L/∂{name}");
+        }
     }
 }

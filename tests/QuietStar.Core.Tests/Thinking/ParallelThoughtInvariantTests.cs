@@ -19,63 +19,71 @@ public sealed class ParallelThoughtInvariantTests
     [InlineData(ThoughtAttention.Masked)]
     public void Parallel_thoughts_equal_sequential_recomputation(ThoughtAttention attention)
     {
+        // Float64, two passes with the mean baseline, and a right-padded row: every real position of every row.
         using var scope = torch.NewDisposeScope();
-        var options = TinyQuietStar.SmallOptions(attention) with { Passes = 1, MeanBaseline = false };
-        using var model = TinyQuietStar.Create(options, seed: 2, liveHead: true);
+        var options = TinyQuietStar.SmallOptions(attention);
+        using var model = TinyQuietStar.Create(options, seed: 2, liveHead: true, dtype: ScalarType.Float64);
         var lm = model.LanguageModel;
         var ids = TinyModels.RandomIds(2, Length, 96, seed: 3);
+        var isReal = Padded();
         using var noGrad = torch.no_grad();
-        var result = new QuietStarObjective(model).Compute(ids, null, new Generator(9));
-        var thoughts = result.Rollout.ThoughtIds;                                      // [2, L, T]
-        int t3 = options.ThoughtTokens;
+        var result = new QuietStarObjective(model).Compute(ids, isReal, new Generator(9));
+        var thoughts = result.Rollout.ThoughtIds;                                      // [R, L, T]
+        int t3 = options.ThoughtTokens, passes = options.Passes;
+        thoughts[0].equal(thoughts[1]).all().item<bool>().Should().BeFalse("the two passes sample their own thoughts");
+        int compared = 0;
 
-        for (int row = 0; row < 2; row++)
+        for (int row = 0; row < 2 * passes; row++)
         {
-            for (int t = 0; t < Length; t++)
+            int sequence = row / passes;
+            for (int t = 0; t < Length && isReal[sequence, t].item<bool>(); t++)
             {
-                var prefix = lm.Embed(ids[row..(row + 1), ..(t + 1)]);                // [1, t+1, H]
-                var sequence = new List<Tensor> { prefix, Row(model.ThoughtEmbeddings.Start) };
+                var prefix = lm.Embed(ids[sequence..(sequence + 1), ..(t + 1)]);      // [1, t+1, H]
+                var steps = new List<Tensor> { prefix, Row(model.ThoughtEmbeddings.Start) };
                 for (int k = 1; k <= t3; k++)
                 {
                     // Step k sees [x≤t, START, c1..c(k−1)] at positions 0..t+k.
-                    var expected = LastLogits(lm, sequence);
+                    var expected = LastLogits(lm, steps);
                     var actual = lm.ComputeLogits(result.Rollout.ThoughtHidden[k - 1][row, t]);
-                    TinyQuietStar.MaxAbsDiff(actual, expected).Should().BeLessThan(1e-4f, $"thought step {k} at t={t}");
-                    sequence.Add(lm.Embed(thoughts[row..(row + 1), t, (k - 1)..k]));
+                    Close(actual, expected).Should().BeTrue($"thought step {k} at row {row}, t={t}");
+                    steps.Add(lm.Embed(thoughts[row..(row + 1), t, (k - 1)..k]));
                 }
 
-                sequence.Add(Row(model.ThoughtEmbeddings.End));
+                steps.Add(Row(model.ThoughtEmbeddings.End));
                 for (int s = 0; s < options.TalkTokens && t + s < Length; s++)
                 {
                     if (s > 0)
                     {
-                        sequence.Add(lm.Embed(ids[row..(row + 1), (t + s)..(t + s + 1)]));
+                        steps.Add(lm.Embed(ids[sequence..(sequence + 1), (t + s)..(t + s + 1)]));
                     }
 
                     // Talk step s sees [x≤t, START, c, END, x(t+1..t+s)].
-                    var expected = LastLogits(lm, sequence);
+                    var expected = LastLogits(lm, steps);
                     var actual = lm.ComputeLogits(result.Rollout.TalkHidden[s][row, t]);
-                    TinyQuietStar.MaxAbsDiff(actual, expected).Should().BeLessThan(1e-4f, $"talk step {s} at t={t}");
+                    Close(actual, expected).Should().BeTrue($"talk step {s} at row {row}, t={t}");
+                    compared++;
                 }
             }
         }
+
+        compared.Should().Be(2 * ((2 * Length) - 1 + (2 * 4)), "every real position of both passes of both sequences, M = 2 talk steps where they fit");
     }
 
     [Fact]
     public void Diagonal_attention_equals_masked_attention_in_outputs_and_gradients()
     {
-        // Float64 so that the comparison measures the two strategies' math, not fp32 summation order.
+        // Float64 so that the comparison measures the two strategies' math, not fp32 summation order; padding and two passes.
         using var scope = torch.NewDisposeScope();
         var ids = TinyModels.RandomIds(2, Length, 96, seed: 4);
         var (lossD, gradsD) = LossAndGradients(ThoughtAttention.Diagonal, ids);
         var (lossM, gradsM) = LossAndGradients(ThoughtAttention.Masked, ids);
 
-        Math.Abs(lossD - lossM).Should().BeLessThan(1e-5);
+        Math.Abs(lossD - lossM).Should().BeLessThan(1e-12 * Math.Abs(lossM));
         gradsD.Keys.Should().BeEquivalentTo(gradsM.Keys);
         gradsD.Should().ContainKey("thought_embeddings.start_embedding");
         foreach (var (name, g) in gradsD)
         {
-            TinyQuietStar.MaxAbsDiff(g, gradsM[name]).Should().BeLessThan(1e-5f, name);
+            (g - gradsM[name]).abs().max().item<double>().Should().BeLessThan(1e-12 * Math.Max(TinyQuietStar.MaxAbs(gradsM[name]), 1e-300), name);
         }
 
         TinyQuietStar.MaxAbs(gradsD["thought_embeddings.start_embedding"]).Should().BeGreaterThan(0);
@@ -160,13 +168,25 @@ public sealed class ParallelThoughtInvariantTests
     {
         var options = TinyQuietStar.SmallOptions(attention) with { PolicyLossWeight = 1.0 };
         var model = TinyQuietStar.Create(options, seed: 11, liveHead: true, dtype: ScalarType.Float64);
-        var result = new QuietStarObjective(model).Compute(ids, null, new Generator(21));
+        var result = new QuietStarObjective(model).Compute(ids, Padded(), new Generator(21));
         result.Loss.backward();
         var grads = model.named_parameters()
             .Where(p => p.parameter.grad is not null)
             .ToDictionary(p => p.name, p => p.parameter.grad!.clone());
         return (result.Loss.to_type(ScalarType.Float64).item<double>(), grads);
     }
+
+    /// <summary>Row 0 real throughout, row 1 padded after 4 tokens: <c>[2, L]</c>.</summary>
+    private static Tensor Padded()
+    {
+        var isReal = torch.ones(2, Length, dtype: ScalarType.Bool);
+        isReal[1, 4..] = false;
+        return isReal;
+    }
+
+    /// <summary>Equal to 1e-12 relative (float64: only summation order differs).</summary>
+    private static bool Close(Tensor actual, Tensor expected) =>
+        (actual - expected).abs().max().item<double>() <= 1e-12 * Math.Max(1, expected.abs().max().item<double>());
 
     private static Tensor Row(Tensor embedding) => embedding.view(1, 1, -1);
 

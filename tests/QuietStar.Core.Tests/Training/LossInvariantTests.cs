@@ -1,6 +1,7 @@
 using FluentAssertions;
 using QuietStar.Core.Configuration;
 using QuietStar.Core.Tests.Fixtures;
+using QuietStar.Core.Tests.Oracle;
 using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
@@ -77,27 +78,51 @@ public sealed class LossInvariantTests
     }
 
     [Fact]
-    public void Without_the_policy_term_start_and_end_get_gradient_from_the_nll_only()
+    public void Without_the_policy_term_start_and_end_get_gradient_from_the_nll_only_and_the_policy_term_adds_exactly_its_own()
     {
         using var scope = torch.NewDisposeScope();
-        var ids = TinyModels.RandomIds(2, 8, 96, seed: 3);
-        Tensor StartGradient(bool includePolicy)
+        var (ids, isReal) = ObjectiveOracleTests.Batch(seed: 3);
+        string[] thoughtEmbeddings = ["thought_embeddings.start_embedding", "thought_embeddings.end_embedding"];
+        var withPolicyOptions = ObjectiveOracleTests.Options(ThoughtAttention.Diagonal, MixingSpace.Logits, normalize: false);
+        double weight = withPolicyOptions.PolicyLossWeight;
+        (Dictionary<string, Tensor> Library, Dictionary<string, Tensor> Oracle, Tensor Thoughts) Gradients(bool includePolicy)
         {
-            var options = TinyQuietStar.SmallOptions() with { IncludePolicyLoss = includePolicy, PolicyLossWeight = 1.0 };
-            var model = TinyQuietStar.Create(options, seed: 5, liveHead: true, dtype: ScalarType.Float64);
-            var result = new QuietStarObjective(model).Compute(ids, null, new Generator(9));
+            var options = withPolicyOptions with { IncludePolicyLoss = includePolicy };
+            var model = ObjectiveOracleTests.CreateModel(options, seed: 5);
+            var result = new QuietStarObjective(model).Compute(ids, isReal, new Generator(9));
             if (!includePolicy)
             {
                 result.Loss.item<double>().Should().Be(result.LanguageModeling.Loss.item<double>());
             }
 
             result.Loss.backward();
-            return model.named_parameters().Single(p => p.name == "thought_embeddings.start_embedding").parameter.grad!.clone();
+            var library = ObjectiveOracleTests.Gradients(model);
+            model.zero_grad();
+            var oracle = ObjectiveOracle.Compute(model, options, ObjectiveOracleTests.ToArray(ids), ObjectiveOracleTests.Real,
+                ObjectiveOracleTests.ToArray3(result.Rollout.ThoughtIds), includePolicy ? weight : 0);
+            oracle.Loss.backward();
+            return (library, ObjectiveOracleTests.Gradients(model), result.Rollout.ThoughtIds);
         }
 
-        var nllOnly = StartGradient(includePolicy: false);
-        var withPolicy = StartGradient(includePolicy: true);
-        TinyQuietStar.MaxAbs(nllOnly).Should().BeGreaterThan(0, "the talk NLL reaches START through the thought");
-        TinyQuietStar.MaxAbsDiff(nllOnly, withPolicy).Should().BeGreaterThan(0f, "the policy term adds its own gradient");
+        var nllOnly = Gradients(includePolicy: false);
+        var withPolicy = Gradients(includePolicy: true);
+        withPolicy.Thoughts.Equals(nllOnly.Thoughts).Should().BeTrue("both runs sample the same thoughts");
+        foreach (string name in thoughtEmbeddings)
+        {
+            // From the NLL only: exactly the oracle's gradient of L_NLL.
+            TinyQuietStar.MaxAbs(nllOnly.Oracle[name]).Should().BeGreaterThan(1e-6, $"the talk NLL reaches {name} through the thought");
+            ObjectiveOracleTests.RelativeMax(nllOnly.Library[name], nllOnly.Oracle[name]).Should().BeLessThan(1e-10, $"{name} without the policy term");
+
+        }
+
+        // The policy term adds its own gradient to START (the thought tokens' log-probabilities are conditioned on it), and
+        // exactly the oracle's β·∂L_PG; END comes after the sampled tokens, so it gets nothing from the policy term.
+        string start = thoughtEmbeddings[0], end = thoughtEmbeddings[1];
+        var addedToStart = withPolicy.Library[start] - nllOnly.Library[start];
+        var expectedForStart = withPolicy.Oracle[start] - nllOnly.Oracle[start];
+        TinyQuietStar.MaxAbs(expectedForStart).Should().BeGreaterThan(1e-2 * TinyQuietStar.MaxAbs(nllOnly.Oracle[start]), "the policy term moves START");
+        ObjectiveOracleTests.RelativeMax(addedToStart, expectedForStart).Should().BeLessThan(1e-9, "the policy term's gradient on START");
+        TinyQuietStar.MaxAbs(withPolicy.Library[end] - nllOnly.Library[end]).Should().BeLessThan(1e-12 * TinyQuietStar.MaxAbs(nllOnly.Library[end]),
+            "the policy term does not reach END");
     }
 }

@@ -66,6 +66,32 @@ public sealed class AdvantageNormalizationTests
         nearInit.Advantage.abs().max().item<float>().Should().BeInRange(1e-5f, 1e-2f, "a std below the floor is divided by the floor");
     }
 
+    [Fact]
+    public void The_std_is_taken_over_scored_positions_only_so_padding_does_not_deflate_it()
+    {
+        using var scope = torch.NewDisposeScope();
+        // 2 sequences × 2 passes; sequence 1 has 5 real tokens, so its positions t ≥ 4 cover padding only (n = L−1−M = 8).
+        var real = torch.ones(4, Length, dtype: ScalarType.Bool);
+        real[2.., 5..] = false;
+        var dense = RandomNll(seed: 26, rows: 4, scale: 0.5f);
+        var nll = new TeacherForcingResult(
+            dense.BaseNll.masked_fill(real.narrow(1, 1, Length - 1).logical_not(), 0),
+            [.. dense.TalkNll.Select((t, s) => t.masked_fill(real.narrow(1, 1 + s, Length - 1 - s).logical_not(), 0))],
+            dense.BaseLoss, dense.TalkLosses, dense.Loss) { TargetIsReal = real };
+
+        var result = Estimate(nll, rows: 4, passes: 2, normalize: true, clamp: false);
+
+        int n = Length - 1 - Talk;
+        var scored = torch.ones(4, n, dtype: ScalarType.Bool);
+        scored[2.., 4..] = false;                                                      // t + 1 ≥ 5: no real target
+        result.Advantage.masked_select(scored.logical_not()).abs().max().item<float>().Should().Be(0f);
+        var kept = result.Advantage.masked_select(scored);
+        kept.std(unbiased: false).item<float>().Should().BeApproximately(1f, 1e-5f, "unit std over the scored positions");
+        result.Advantage.std(unbiased: false).item<float>().Should().BeLessThan(0.95f, "over all positions, zeros included, it would be deflated");
+        var rawKept = Estimate(nll, rows: 4, passes: 2, normalize: false, clamp: false).Advantage.masked_select(scored);
+        result.AdvantageStd.item<float>().Should().BeApproximately(rawKept.std(unbiased: false).item<float>(), 1e-6f);
+    }
+
     private static PolicyResult Estimate(TeacherForcingResult nll, int rows, int passes, bool normalize, bool clamp) =>
         new ReinforceRewardEstimator().Estimate(nll, -torch.rand(rows, Length, 2, generator: new Generator(25)),
             new QuietStarOptions { TalkTokens = Talk, Passes = passes, NormalizeAdvantages = normalize, ClampNegativeAdvantages = clamp });

@@ -1,6 +1,7 @@
 using FluentAssertions;
 using QuietStar.Core.Configuration;
 using QuietStar.Core.Tests.Fixtures;
+using QuietStar.Core.Tests.Oracle;
 using QuietStar.Core.Thinking;
 using QuietStar.Core.Training;
 using TorchSharp;
@@ -41,24 +42,42 @@ public sealed class PolicyWeightZeroTests
         result.Policy.PolicyLoss.item<float>().Should().NotBe(0f, "the term is still computed, as a metric");
     }
 
-    [Fact]
-    public void At_weight_zero_the_loss_and_every_gradient_equal_the_language_modelling_loss_plus_zero_times_the_policy_term()
+    [Theory]
+    [InlineData(0.0, 0, null)]
+    [InlineData(1.0, 10, 0)]
+    public void At_weight_zero_the_loss_and_every_gradient_are_the_oracles_language_modelling_loss_and_do_not_depend_on_tracking(double weight, int warmup, int? step)
     {
         using var scope = torch.NewDisposeScope();
-        var options = Options(0.0);
-        using var model = TinyQuietStar.Create(options, seed: 4, liveHead: true, dtype: ScalarType.Float64);
-        var ids = TinyModels.RandomIds(2, 12, 96, seed: 5);
+        var options = ObjectiveOracleTests.Options(ThoughtAttention.Diagonal, MixingSpace.Logits, normalize: true) with
+        {
+            PolicyLossWeight = weight,
+            PolicyWeightWarmupSteps = warmup,
+        };
+        using var model = ObjectiveOracleTests.CreateModel(options, seed: 4);
+        var (ids, isReal) = ObjectiveOracleTests.Batch(seed: 5);
 
-        var now = new QuietStarObjective(model).Compute(ids, null, new Generator(6));
+        var now = new QuietStarObjective(model).Compute(ids, isReal, new Generator(6), step);
+        now.PolicyWeight.Should().Be(0);
         now.Loss.backward();
-        var gradients = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+        var gradients = ObjectiveOracleTests.Gradients(model);
         model.zero_grad();
 
-        // As before: log-probabilities with their history, and L + 0 · L_PG.
-        var before = new QuietStarObjective(model, new TrackingThoughtGenerator()).Compute(ids, null, new Generator(6));
+        // Against an independent statement of the objective: the oracle's L_NLL with the same thoughts, no policy term.
+        var oracle = ObjectiveOracle.Compute(model, options, ObjectiveOracleTests.ToArray(ids), ObjectiveOracleTests.Real,
+            ObjectiveOracleTests.ToArray3(now.Rollout.ThoughtIds), policyWeight: 0);
+        oracle.Loss.backward();
+        ObjectiveOracleTests.Relative(now.Loss.item<double>(), oracle.Loss.item<double>()).Should().BeLessThan(1e-10);
+        Math.Abs(oracle.PolicyLoss).Should().BeGreaterThan(1e-3, "the policy term is non-zero, it just does not enter");
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            ObjectiveOracleTests.RelativeMax(gradients[name], parameter.grad!).Should().BeLessThan(1e-10, $"∂L/∂{name} against the oracle");
+        }
+
+        // And leaving the term out changes nothing against computing it with its history and multiplying it by 0.
+        model.zero_grad();
+        var before = new QuietStarObjective(model, new TrackingThoughtGenerator()).Compute(ids, isReal, new Generator(6), step);
         before.Rollout.ThoughtLogProbs.requires_grad.Should().BeTrue();
         (before.Loss + (before.Policy.PolicyLoss * 0.0)).backward();
-
         now.Loss.item<double>().Should().Be(before.Loss.item<double>());
         now.Loss.item<double>().Should().Be(now.LanguageModeling.Loss.item<double>(), "the total is the language-modelling loss");
         foreach (var (name, parameter) in model.named_parameters())

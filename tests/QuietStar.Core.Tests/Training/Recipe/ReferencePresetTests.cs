@@ -1,6 +1,6 @@
 using FluentAssertions;
 using QuietStar.Core.Configuration;
-using QuietStar.Core.Tests.Fixtures;
+using QuietStar.Core.Tests.Oracle;
 using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
@@ -8,18 +8,13 @@ using static TorchSharp.torch;
 
 namespace QuietStar.Core.Tests.Training.Recipe;
 
-/// <summary>The options beyond the reference are off in <see cref="QuietStarOptions.Reference"/>, which computes what it did before them.</summary>
+/// <summary>
+/// The options beyond the reference are off in <see cref="QuietStarOptions.Reference"/>, and the reference preset computes the
+/// oracle's objective (the golden float bits recorded on one CPU that this class used to compare against are gone).
+/// </summary>
 [Trait("Category", "Invariant")]
 public sealed class ReferencePresetTests
 {
-    // Recorded with the objective of commit 93b1dbb (before the recipe options): float64 tiny model, live mixing head,
-    // on an AMD AVX2 machine. The last bits depend on the CPU's BLAS kernels (an Intel AVX-512 machine gives a loss 2 ulp
-    // away), so the values are compared to 1e-12 relative: ~10⁴ ulp of slack, while any change to the computation moves
-    // a loss of this size by far more.
-    private const double ReferenceLoss = 60367695.678379156;
-    private const double ReferenceStartGradient = 848728691.6087996;     // Σ|∂L/∂start_embedding|
-    private const double RelativeTolerance = 1e-12;
-
     [Fact]
     public void Reference_preset_has_every_recipe_option_off()
     {
@@ -37,18 +32,28 @@ public sealed class ReferencePresetTests
     [InlineData(null)]
     [InlineData(0)]
     [InlineData(500)]
-    public void Reference_loss_and_gradient_are_what_they_were_before_the_recipe_options(int? step)
+    public void Reference_loss_and_every_gradient_equal_the_oracle_at_any_step(int? step)
     {
+        // Machine-independent: against the sequential oracle rather than float bits recorded on one CPU.
         using var scope = torch.NewDisposeScope();
-        using var model = TinyQuietStar.Create(QuietStarOptions.Reference, seed: 12, liveHead: true, dtype: ScalarType.Float64);
-        var ids = TinyModels.RandomIds(2, 12, 96, seed: 13);
+        var options = QuietStarOptions.Reference;
+        using var model = ObjectiveOracleTests.CreateModel(options, seed: 12);
+        var (ids, isReal) = ObjectiveOracleTests.Batch(seed: 13);
 
-        var result = new QuietStarObjective(model).Compute(ids, null, new Generator(14), step);
-        result.Loss.backward();
-
-        var startGradient = model.named_parameters().Single(p => p.name == "thought_embeddings.start_embedding").parameter.grad!;
-        result.Loss.item<double>().Should().BeApproximately(ReferenceLoss, ReferenceLoss * RelativeTolerance);
-        startGradient.abs().sum().item<double>().Should().BeApproximately(ReferenceStartGradient, ReferenceStartGradient * RelativeTolerance);
+        var result = new QuietStarObjective(model).Compute(ids, isReal, new Generator(14), step);
+        result.PolicyWeight.Should().Be(1e6);
         result.Regularization.Entropy.requires_grad.Should().BeFalse("with both weights 0 the terms are metrics only");
+        result.Loss.backward();
+        var gradients = ObjectiveOracleTests.Gradients(model);
+        model.zero_grad();
+        var oracle = ObjectiveOracle.Compute(model, options, ObjectiveOracleTests.ToArray(ids), ObjectiveOracleTests.Real,
+            ObjectiveOracleTests.ToArray3(result.Rollout.ThoughtIds), policyWeight: 1e6);
+        oracle.Loss.backward();
+
+        ObjectiveOracleTests.Relative(result.Loss.item<double>(), oracle.Loss.item<double>()).Should().BeLessThan(1e-10);
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            ObjectiveOracleTests.RelativeMax(gradients[name], parameter.grad!).Should().BeLessThan(1e-10, $"∂L/∂{name}");
+        }
     }
 }

@@ -52,7 +52,30 @@ public sealed class TrainingMetricTests
         c.MixingWeightP10.Should().BeLessThan(c.MixingWeightP50);
         c.MixingWeightP50.Should().BeLessThan(c.MixingWeightP90);
         c.MixingWeightP90.Should().BeLessThanOrEqualTo(c.MixingWeightMax);
-        c.MixingWeightStd.Should().BeApproximately(torch.cat(result.MixingWeights.ToArray(), -1).std(unbiased: false).item<float>(), 1e-6);
+        // The spread is over the weights of scored predictions only: talk step s at t counts when x_{t+s+1} exists and is real.
+        var scored = new List<double>();
+        for (int s = 0; s < result.MixingWeights.Count; s++)
+        {
+            for (int r = 0; r < 4; r++)
+            {
+                for (int t = 0; t + s + 1 < 10; t++)
+                {
+                    if (result.IsReal[r, t + s + 1].item<bool>())
+                    {
+                        scored.Add(result.MixingWeights[s][r, t, 0].item<float>());
+                    }
+                }
+            }
+        }
+
+        scored.Should().HaveCount((4 * 9) - (2 * 2) + (4 * 8) - (2 * 2), "padding (2 positions × 2 passes) and the rolled-around tail are left out");
+        double mean = scored.Average();
+        c.MixingWeightMean.Should().BeApproximately(mean, 1e-6);
+        c.MixingWeightStd.Should().BeApproximately(Math.Sqrt(scored.Average(v => (v - mean) * (v - mean))), 1e-6);
+        c.MixingWeightMin.Should().Be(scored.Min());
+        c.MixingWeightMax.Should().Be(scored.Max());
+        var all = torch.cat(result.MixingWeights.ToArray(), -1);
+        Math.Abs(c.MixingWeightMean - all.mean().item<float>()).Should().BeGreaterThan(1e-6, "the unscored entries would move the mean");
         c.PolicyWeight.Should().Be(100);
         c.PolicyToLanguageModelingRatio.Should().BeApproximately(100 * c.PolicyLoss / c.LanguageModelingLoss, 1e-9);
         c.ThoughtEntropy.Should().BePositive();
