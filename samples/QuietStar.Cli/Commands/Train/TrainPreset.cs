@@ -88,7 +88,7 @@ internal sealed record TrainPreset(
     /// the mixing head learns 30× faster (at the model's rate w stays near 0). Policy weight 0: REINFORCE is not needed
     /// when the thoughts start aligned.
     /// </summary>
-    public static TrainPreset Arithmetic { get; } = new("arithmetic", Steps: 60, SequenceLength: 48, Batch: 16, GradientAccumulation: 1, Passes: 2,
+    public static TrainPreset Arithmetic { get; } = new("arithmetic", Steps: 80, SequenceLength: 32, Batch: 16, GradientAccumulation: 1, Passes: 2,
         ThoughtTokens: 8, TalkTokens: 4, LearningRate: 1e-4, WarmupSteps: 10, PolicyWeight: 0, NormalizeAdvantages: false, EvalEvery: 20, EvalBatches: 8)
     {
         StartInit = "(",
