@@ -102,6 +102,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
             ["exact_match"] = result.Accuracy,
             ["correct"] = result.Correct,
             ["interval_95"] = new[] { result.Low, result.High },
+            ["correct_items"] = string.Concat(result.Items.Select(item => item.Correct ? '1' : '0')),
             ["examples"] = result.Items.Take(4).Select(item => new Dictionary<string, object?>
             {
                 ["question"] = item.Question,
