@@ -31,7 +31,7 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
         using var run = settings.ResumeCheckpoint is { } resume
             ? TrainingRun.Resume(settings, resume, Path.Combine(runFolder, CheckpointFolderName), new DiagnosticsLogger(console))
             : TrainingRun.Start(settings, Path.Combine(runFolder, CheckpointFolderName), new DiagnosticsLogger(console));
-        var corpus = LoadCorpus(settings, run.Trainer.Tokenizer);
+        var corpus = LoadCorpus(settings, run.Trainer.Tokenizer, run.Options.Seed);
         Describe(run, corpus, runFolder);
         Directory.CreateDirectory(runFolder);
 
@@ -79,7 +79,7 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
         return 0;
     }
 
-    private static TextCorpus LoadCorpus(TrainSettings settings, TextTokenizer tokenizer)
+    private static TextCorpus LoadCorpus(TrainSettings settings, TextTokenizer tokenizer, long seed)
     {
         if (settings.Data is { Length: > 0 } files)
         {
@@ -88,10 +88,9 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
 
         if (settings.ArithmeticDigits is { } digits)
         {
-            long seed = settings.Seed ?? 42;
             var problems = ArithmeticProblems.Generate(digits, settings.ChosenPreset.ArithmeticProblemCount, seed);
             using var generated = new StringReader(ArithmeticProblems.Format(problems, ArithmeticStyle.Terse, jsonLines: false, seed));
-            return TextCorpus.FromReader(generated, ArithmeticCorpusName(settings), tokenizer);
+            return TextCorpus.FromReader(generated, ArithmeticCorpusName(settings, seed), tokenizer);
         }
 
         using var reader = new StringReader(EmbeddedCorpus.ReadAll());
@@ -99,8 +98,8 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
     }
 
     /// <summary>How the generated arithmetic corpus is named in messages and in the JSON config.</summary>
-    public static string ArithmeticCorpusName(TrainSettings settings) =>
-        $"arithmetic-{settings.ArithmeticDigits}digit-terse-{settings.ChosenPreset.ArithmeticProblemCount}-seed{settings.Seed ?? 42}.txt (generated)";
+    public static string ArithmeticCorpusName(TrainSettings settings, long seed) =>
+        $"arithmetic-{settings.ArithmeticDigits}digit-terse-{settings.ChosenPreset.ArithmeticProblemCount}-seed{seed}.txt (generated)";
 
     private void Describe(TrainingRun run, TextCorpus corpus, string runFolder)
     {

@@ -30,9 +30,9 @@ internal static class TrainResult
             {
                 ["model"] = run.ModelName,
                 ["data"] = settings.Data is { Length: > 0 } files ? string.Join(", ", files)
-                    : settings.ArithmeticDigits is not null ? TrainCommand.ArithmeticCorpusName(settings) : EmbeddedCorpus.Name,
+                    : settings.ArithmeticDigits is not null ? TrainCommand.ArithmeticCorpusName(settings, o.Seed) : EmbeddedCorpus.Name,
                 ["digits"] = settings.ArithmeticDigits,
-                ["preset"] = run.ResumedFrom is null ? settings.ChosenPreset.Name : null,
+                ["preset"] = run.ResumedFrom is null || settings.ArithmeticDigits is not null ? settings.ChosenPreset.Name : null,
                 ["resumed_from"] = run.ResumedFrom,
                 ["no_thoughts"] = o.NoThoughts,
                 ["steps"] = o.Steps,

@@ -336,7 +336,8 @@ internal sealed class TrainSettings : ModelSettings
             return null;
         }
 
-        string? fixedByCheckpoint = Model is not null ? "--model" : Preset is not null ? "--preset" : null;
+        // A task preset (arithmetic) names the data a resumed run continues on; any other preset only holds options the checkpoint fixes.
+        string? fixedByCheckpoint = Model is not null ? "--model" : Preset is not null && ChosenPreset.ArithmeticDigits is null ? "--preset" : null;
         return fixedByCheckpoint is not null ? $"{fixedByCheckpoint} cannot be combined with --resume: the checkpoint holds the model and its options."
             : !Directory.Exists(Resume) ? $"--resume folder '{Resume}' does not exist."
             : !IsCheckpoint(ResumeCheckpoint!) ? $"--resume '{Resume}' holds no checkpoint (no {QuietStarCheckpoint.ManifestFileName} in it or in its {TrainCommand.CheckpointFolderName}/ folder)."
