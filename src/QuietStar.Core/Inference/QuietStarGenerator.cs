@@ -8,18 +8,22 @@ using static TorchSharp.torch;
 namespace QuietStar.Core.Inference;
 
 /// <summary>
-/// Generates text with a Quiet-STaR model that thinks before every token ("quiet" decoding). For each token: the base
-/// step feeds the newest token to the key/value cache (h_base, z_base); on top of it the model reads START, samples T
-/// thought tokens as in training (hard Gumbel from the LM head, START/END excluded, i.e. from softmax at temperature 1)
-/// and reads END, at positions t+1 … t+T+2; the mixing head blends the base and post-thought predictions by the
-/// model's mixing rule; the next token is chosen from that (greedy, or temperature + top-p); and the cache is cut back
-/// to the text, so later tokens never attend to earlier thoughts, exactly as in training. The mixed prediction equals
-/// the one the parallel training pass computes for the same thought.
+/// Generates text with a Quiet-STaR model that thinks while it speaks ("quiet" decoding). For each token the base step
+/// feeds the newest token to the key/value cache (h_base, z_base). In <see cref="ThoughtDecoding.EveryToken"/> mode
+/// (the reference's) the model then reads START, samples T thought tokens as in training (hard Gumbel from the LM head,
+/// START/END excluded, i.e. from softmax at temperature 1) and reads END, at positions t+1 … t+T+2, and the mixing head
+/// blends the base and post-thought predictions by the model's mixing rule. In
+/// <see cref="ThoughtDecoding.ThinkThenSpeak"/> mode one thought serves M tokens: the tokens after it are read along
+/// the thought's branch, as training's teacher-forced talk steps, and talk step s is mixed with the base state s
+/// tokens on. The next token is chosen from the mixed prediction (greedy, or temperature + top-p). Thoughts live in a
+/// branch of the cache, so later tokens never attend to earlier thoughts, exactly as in training; the mixed
+/// prediction equals the one the parallel training pass computes for the same thought.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Cost: T + 3 token slots per generated token (base, START, T thought tokens, END) in T + 2 forward calls (the last
-/// thought token and END share one), instead of one call of one token.
+/// Cost: every token, T + 2 forward calls (base, START, T − 1 thought tokens, then the last thought token and END in
+/// one call) instead of one; thinking once per M tokens, 2 + T/M calls per token on average (each of the M tokens has
+/// its base step, the M − 1 after the first one talk step on the branch, and the thought itself T + 1 calls).
 /// </para>
 /// <para>
 /// Randomness: thoughts are sampled even with <see cref="GenerationOptions.Greedy"/>, so
