@@ -68,29 +68,33 @@ for seed in [1, 2, 3]:
           f"{pct(acc(v['every_model']))} | {t['seconds']:.0f} / {tp['seconds']:.0f} |")
 
 print()
-print("## Neutral init (START/END from \"---\", the paper's), seed 1")
+print("## Init × policy weight, seed 1 (exact match %, think-then-speak; difference: sampled thoughts against weight 0 of the same init)")
 print()
-print("| run | policy | no thoughts | thoughts (sampled) | thoughts (greedy) | uniform thoughts | vs weight 0 (sampled) | wall s |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-w0 = items("neutral_w0_s1", "speak_model")
-for run in ["neutral_w0_s1", "neutral_norm1_s1", "neutral_raw1_s1"]:
-    v = {k: items(run, k) for k in ["none", "speak_model", "speak_greedy", "speak_uniform"]}
-    t = load(f"{run}.json")
-    if not all(v.values()) or t is None:
-        continue
-    c = t["config"]
-    policy = f"{c['policy_weight']:g}" + (" (normalised)" if c["normalize_advantages"] and c["policy_weight"] > 0 else "")
-    vs = diff(v["speak_model"], w0) if w0 and run != "neutral_w0_s1" else ""
-    print(f"| {run} | {policy} | {pct(acc(v['none']))} | {pct(acc(v['speak_model']))} | {pct(acc(v['speak_greedy']))} | "
-          f"{pct(acc(v['speak_uniform']))} | {vs} | {t['seconds']:.0f} |")
+print("| init | policy | no thoughts | thoughts (sampled) | thoughts (greedy) | uniform thoughts | vs weight 0 | steps | wall s |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for init, runs in [("aligned ( )", ["aligned_s1", "aligned_norm1_s1", "aligned_raw1_s1"]),
+                   ("neutral ---", ["neutral_w0_s1", "neutral_norm1_s1", "neutral_raw1_s1"])]:
+    w0 = items(runs[0], "speak_model")
+    for run in runs:
+        v = {k: items(run, k) for k in ["none", "speak_model", "speak_greedy", "speak_uniform"]}
+        t = load(f"{run}.json")
+        if not all(v.values()) or t is None:
+            continue
+        c = t["config"]
+        policy = f"{c['policy_weight']:g}" + ((" normalised" if c["normalize_advantages"] else " raw") if c["policy_weight"] > 0 else "")
+        vs = diff(v["speak_model"], w0) if w0 and run != runs[0] else ""
+        print(f"| {init} | {policy} | {pct(acc(v['none']))} | {pct(acc(v['speak_model']))} | {pct(acc(v['speak_greedy']))} | "
+              f"{pct(acc(v['speak_uniform']))} | {vs} | {c['steps']} | {t['seconds']:.0f} |")
 
 print()
 print("## Thoughts before the first answer digit (first three problems), from the train runs' JSON")
-for run in ["aligned_s1", "neutral_w0_s1", "neutral_norm1_s1", "neutral_raw1_s1"]:
+for run in ["aligned_s1", "neutral_w0_s1", "neutral_norm1_s1_40", "neutral_norm1_s1_80", "neutral_norm1_s1", "neutral_raw1_s1"]:
     t = load(f"{run}.json")
     if not t:
         continue
     for phase in ["before", "after"]:
+        if not t["exact_match"].get(phase):
+            continue
         for e in t["exact_match"][phase]["greedy_thoughts"]["examples"]:
             w = ", ".join(f"{x:.2f}" for x in e["w"])
             print(f"- {run} {phase}: {e['question']} → «{e['thought']}» wrote {e['generated']} ({'right' if e['correct'] else 'wrong'}); w = {w}")

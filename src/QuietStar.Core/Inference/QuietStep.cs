@@ -137,7 +137,7 @@ internal sealed class QuietStep : IDisposable
         var ids = new Tensor[thoughtTokens];
         for (int k = 0; k < thoughtTokens; k++)
         {
-            var logits = lm.ComputeLogits(hidden).index_fill(-1, unsampled, Unsampleable);      // [B, V+2]
+            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill(-1, unsampled, Unsampleable); // [B, V+2], −1e10 overflows Half
             ids[k] = chooseThought(logits, k);                                                  // [B]
             if (k < thoughtTokens - 1)
             {

@@ -87,7 +87,8 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
     {
         var options = request.Options;
         using var scope = torch.NewDisposeScope();
-        var logits = request.Model.ComputeLogits(hidden).index_fill(-1, unsampled, Unsampleable);  // [R, L, V]
+        // In at least float32: −1e10 overflows Half, and the REINFORCE log-softmax must not run in a 16-bit dtype.
+        var logits = Precision.AtLeastFloat32(request.Model.ComputeLogits(hidden)).index_fill(-1, unsampled, Unsampleable); // [R, L, V]
         var token = sampling switch
         {
             ThoughtSampling.Greedy => logits.detach().argmax(-1),                                   // [R, L]

@@ -46,7 +46,7 @@ internal sealed class ThoughtDistributionTerms : IThoughtStepObserver, IDisposab
         using var gradMode = differentiable ? null : torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var unsampled = torch.tensor(unsampledIds.Select(i => (long)i).ToArray(), device: baseLogits.device);
-        baseLogProbs = Precision.AtLeastFloat32(baseLogits.detach().index_fill(-1, unsampled, Unsampleable)).log_softmax(-1); // [R, L, V]
+        baseLogProbs = Precision.AtLeastFloat32(baseLogits.detach()).index_fill(-1, unsampled, Unsampleable).log_softmax(-1); // [R, L, V]: −1e10 overflows Half
         var weights = real.to_type(baseLogProbs.dtype);                                                                      // [R, L]
         entropy = torch.zeros_like(weights);                                                                                 // [R, L]
         kl = torch.zeros_like(weights);                                                                                      // [R, L]
