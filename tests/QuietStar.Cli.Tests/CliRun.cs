@@ -16,6 +16,13 @@ public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
+        int exitCode = CliApp.Run(args, Console(stdout, stderr), CancellationToken.None);
+        return new CliRun(exitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>A console writing results to <paramref name="stdout"/> and plain diagnostics (no colours, no wrapping) to <paramref name="stderr"/>.</summary>
+    internal static CliConsole Console(StringWriter stdout, StringWriter stderr)
+    {
         var diagnostics = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(stderr),
@@ -24,8 +31,7 @@ public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
             Interactive = InteractionSupport.No,
         });
         diagnostics.Profile.Width = 100_000; // one message per line, as when stderr is redirected
-        int exitCode = CliApp.Run(args, new CliConsole(stdout, OutputIsTerminal: false, diagnostics), CancellationToken.None);
-        return new CliRun(exitCode, stdout.ToString(), stderr.ToString());
+        return new CliConsole(stdout, OutputIsTerminal: false, diagnostics);
     }
 
     /// <summary>The one JSON line on stdout, as an object (fails if stdout is not exactly one JSON object line).</summary>

@@ -101,6 +101,16 @@ internal sealed class OptionFlags
         ("QuietStarOptions.EndThoughtInitText", "--end-init"),
     ];
 
+    private static readonly (string Name, string Flag)[] Benchmarking =
+    [
+        ("TrainingOptions.SequenceLength", "--seq-len"),
+        ("TrainingOptions.BatchSize", "--batch"),
+        ("TrainingOptions.Steps", "--steps"),
+        ("QuietStarOptions.ThoughtTokens", "--thought-tokens"),
+        ("QuietStarOptions.TalkTokens", "--talk-tokens"),
+        ("QuietStarOptions.Passes", "--passes"),
+    ];
+
     private static readonly (string Name, string Flag)[] Generation =
     [
         ("MaxTokens", "--max-tokens"),
@@ -128,6 +138,8 @@ internal sealed class OptionFlags
         ["generate"] = Generation,
         ["eval"] = Evaluation,
         ["bench decode"] = [("MaxTokens", "--max-tokens")],
+        ["bench train"] = Benchmarking,
+        ["bench soak"] = Benchmarking,
     };
 
     private readonly (Regex Name, string Flag)[] table;
