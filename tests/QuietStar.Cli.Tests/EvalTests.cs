@@ -39,6 +39,16 @@ public sealed class EvalTests(TinyRun tiny)
     }
 
     [Fact]
+    public void Takes_a_run_folder_as_baseline()
+    {
+        // Before: the run folder was loaded as a plain Hugging Face folder: "Model configuration '…/run/config.json' does not exist."
+        var run = CliRun.Of("eval", "--model", tiny.Checkpoint, "--task", "text", "--data", tiny.DataPath, "--seq-len", "32", "--limit", "64", "--baseline", tiny.RunFolder);
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        run.JsonKeys.Should().Contain("vs_baseline");
+    }
+
+    [Fact]
     public void An_unknown_task_is_an_error_naming_task()
     {
         var run = CliRun.Of("eval", "--model", tiny.Checkpoint, "--task", "foo");

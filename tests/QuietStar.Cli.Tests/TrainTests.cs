@@ -37,6 +37,19 @@ public sealed class TrainTests(TinyRun tiny)
     }
 
     [Fact]
+    public void A_new_run_starts_from_the_run_folder_train_wrote()
+    {
+        // Before: "Model configuration '…/run/config.json' does not exist."
+        string runFolder = tiny.NewPath("again");
+
+        var run = CliRun.Of("train", "--model", tiny.RunFolder, "--data", tiny.DataPath, "--steps", "1", "--seq-len", "16", "--batch", "2", "--eval-every", "0", "--out", runFolder);
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        run.Json.GetProperty("config").GetProperty("thought_tokens").GetInt32().Should().Be(2, "the checkpoint's thoughts are kept");
+        File.Exists(Path.Combine(runFolder, "checkpoint", "quietstar.json")).Should().BeTrue();
+    }
+
+    [Fact]
     public void A_sequence_longer_than_the_context_is_an_error_naming_seq_len()
     {
         // Before: "TrainingOptions.SequenceLength 5000 plus 5 thought/talk positions exceeds the model's context of 1024; …".
