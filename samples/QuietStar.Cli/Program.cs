@@ -1,66 +1,8 @@
-using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
-using QuietStar.Cli.Commands.Bench;
-using QuietStar.Cli.Commands.Data;
-using QuietStar.Cli.Commands.Eval;
-using QuietStar.Cli.Commands.Generate;
-using QuietStar.Cli.Commands.Inspect;
-using QuietStar.Cli.Commands.Train;
+using QuietStar.Cli;
 using QuietStar.Cli.Infrastructure;
-using Spectre.Console.Cli;
 
 // Before anything loads the native torch runtime: OpenMP's active wait makes torch's threads spin on small VMs.
 NativeEnvironment.SetIfUnset("OMP_WAIT_POLICY", "PASSIVE");
-
-var console = CliConsole.Create();
-var services = new ServiceCollection().AddSingleton(console);
-
-var app = new CommandApp(new TypeRegistrar(services));
-app.Configure(config =>
-{
-    config.SetApplicationName("quietstar");
-    config.SetApplicationCulture(CultureInfo.InvariantCulture); // --temperature 0.5 everywhere
-    config.UseStrictParsing();
-    config.SetExceptionHandler((exception, _) => ErrorReporter.Report(exception, console, verbose: args.Contains("--verbose")));
-
-    // One registration per verb (each in Commands/<Verb>/).
-    config.AddCommand<TrainCommand>("train")
-        .WithDescription("Train with Quiet-STaR (default: the embedded stories260K on the embedded GSM8K text, 5–10 minutes on 2 CPU cores). Progress on stderr, one JSON line on stdout; writes a checkpoint and training_curves.svg.")
-        .WithExample("train")
-        .WithExample("train", "--steps", "400", "--out", "runs/longer")
-        .WithExample("train", "--no-thoughts", "--out", "runs/baseline");
-    config.AddCommand<EvalCommand>("eval")
-        .WithDescription("Evaluate a model as the paper does: GSM8K/CommonsenseQA answer probability (or GSM8K zero-shot CoT), or text NLL overall and on hard tokens. Progress on stderr, one JSON line on stdout.")
-        .WithExample("eval", "--task", "gsm8k", "--limit", "50")
-        .WithExample("eval", "--model", "runs/quietstar-20260101-120000/checkpoint", "--task", "csqa")
-        .WithExample("eval", "--task", "text", "--data", "story.txt", "--thoughts");
-    config.AddCommand<GenerateCommand>("generate")
-        .WithDescription("Continue a prompt. The continuation (not the prompt) streams to stdout; diagnostics go to stderr.")
-        .WithExample("generate", "--prompt", "\"Once upon a time\"", "--greedy", "--max-tokens", "100");
-    config.AddCommand<InspectCommand>("inspect")
-        .WithDescription("Write an HTML page showing, for every token of a text, the thought before it, its mixing weight and base vs after-thought NLL.")
-        .WithExample("inspect", "--text", "\"Once upon a time there was a cat.\"", "--out", "report.html");
-    config.AddBranch("data", data =>
-    {
-        data.SetDescription("Write synthetic corpora; each prints one JSON line on stdout.");
-        data.AddCommand<ArithmeticDataCommand>("arithmetic")
-            .WithDescription("N-digit addition problems (terse, worked or mixed; text or GSM8K JSON Lines), seeded; never a pair with (A·10^N + B) mod 7 = 3.")
-            .WithExample("data", "arithmetic", "--digits", "3", "--count", "20000", "--style", "mixed", "--out", "arith_mixed.txt");
-    });
-    config.AddBranch("bench", bench =>
-    {
-        bench.SetDescription("Measure speed and memory; each prints one JSON line on stdout.");
-        bench.AddCommand<TrainBenchCommand>("train")
-            .WithDescription("Time full Quiet-STaR training steps (objective, backward, AdamW) on real text.")
-            .WithExample("bench", "train", "--attention", "both", "--steps", "5");
-        bench.AddCommand<DecodeBenchCommand>("decode")
-            .WithDescription("Time base decoding against quiet decoding (a thought before every token), interleaved; ms per token.")
-            .WithExample("bench", "decode", "--max-tokens", "128", "--thought-tokens", "9", "--repeats", "5");
-        bench.AddCommand<SoakBenchCommand>("soak")
-            .WithDescription("Train for many steps, sampling live tensors, RSS and threads, to show that nothing leaks.")
-            .WithExample("bench", "soak", "--steps", "1000");
-    });
-});
 
 // The first Ctrl+C asks the verb to stop (train saves its last completed step); a second one ends the process.
 using var cancellation = new CancellationTokenSource();
@@ -70,4 +12,4 @@ Console.CancelKeyPress += (_, e) =>
     cancellation.Cancel();
 };
 
-return app.Run(args, cancellation.Token);
+return CliApp.Run(args, CliConsole.Create(), cancellation.Token);

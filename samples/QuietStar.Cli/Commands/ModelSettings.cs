@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using QuietStar.Cli.Assets;
+using QuietStar.Cli.Commands.Train;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Loading;
@@ -14,7 +15,7 @@ internal class ModelSettings : CommonSettings
 {
     /// <summary>The model to load; null for the embedded stories260K.</summary>
     [CommandOption("--model <PATH>")]
-    [Description("A llama2.c .bin file, a Hugging Face model folder, or a Quiet-STaR checkpoint folder (one with quietstar.json). Default: the embedded stories260K.")]
+    [Description("A llama2.c .bin file, a Hugging Face model folder, a Quiet-STaR checkpoint folder (one with quietstar.json), or a train run folder (its checkpoint/ is loaded). Default: the embedded stories260K.")]
     public string? Model { get; init; }
 
     /// <summary>The tokenizer to load; required with a llama2.c file.</summary>
@@ -25,14 +26,34 @@ internal class ModelSettings : CommonSettings
     /// <summary>How diagnostics name the model.</summary>
     public string ModelName => Model ?? EmbeddedModel.Name;
 
-    /// <summary>Whether <see cref="Model"/> names a Quiet-STaR checkpoint folder (one holding <c>quietstar.json</c>).</summary>
-    public bool ModelIsCheckpoint => Model is not null && File.Exists(Path.Combine(Model, QuietStarCheckpoint.ManifestFileName));
+    /// <summary>
+    /// The file or folder to load: <see cref="Model"/>, or for a <c>train</c> run folder (one holding
+    /// <c>checkpoint/quietstar.json</c> and no model of its own) its checkpoint; null for the embedded model.
+    /// </summary>
+    public string? ModelPath => Model is null ? null : ResolveRunFolder(Model);
+
+    /// <summary>Whether <see cref="Model"/> names a Quiet-STaR checkpoint folder (one holding <c>quietstar.json</c>), or a run folder holding one.</summary>
+    public bool ModelIsCheckpoint => ModelPath is { } path && IsCheckpoint(path);
+
+    /// <summary>
+    /// <paramref name="path"/> itself, or its <c>checkpoint/</c> subfolder when <paramref name="path"/> is a
+    /// <c>train --out</c> run folder: a folder that is neither a checkpoint nor a Hugging Face model but holds a checkpoint.
+    /// </summary>
+    public static string ResolveRunFolder(string path)
+    {
+        string checkpoint = Path.Combine(path, TrainCommand.CheckpointFolderName);
+        return Directory.Exists(path) && !IsCheckpoint(path) && !File.Exists(Path.Combine(path, "config.json")) && IsCheckpoint(checkpoint)
+            ? checkpoint
+            : path;
+    }
+
+    private static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
 
     /// <inheritdoc />
     public override ValidationResult Validate() => Tokenizer switch
     {
         not null when Model is null => ValidationResult.Error("--tokenizer needs --model: the embedded model comes with its own tokenizer."),
-        not null when ModelIsCheckpoint => ValidationResult.Error($"--tokenizer cannot be combined with a Quiet-STaR checkpoint: '{Model}' holds its own tokenizer."),
+        not null when ModelIsCheckpoint => ValidationResult.Error($"--tokenizer cannot be combined with a Quiet-STaR checkpoint: '{ModelPath}' holds its own tokenizer."),
         _ => ValidationResult.Success(),
     };
 
@@ -44,11 +65,11 @@ internal class ModelSettings : CommonSettings
     {
         if (ModelIsCheckpoint)
         {
-            return LoadedModel.Checkpoint(QuietStarCheckpoint.Load(Model!, CPU, ScalarType.Float32));
+            return LoadedModel.Checkpoint(QuietStarCheckpoint.Load(ModelPath!, CPU, ScalarType.Float32));
         }
 
         return LoadedModel.Plain(Model is null
             ? EmbeddedModel.Load(CPU, ScalarType.Float32)
-            : PretrainedModel.Load(Model, Tokenizer, CPU, ScalarType.Float32));
+            : PretrainedModel.Load(ModelPath!, Tokenizer, CPU, ScalarType.Float32));
     }
 }

@@ -10,8 +10,8 @@ using Spectre.Console.Cli;
 namespace QuietStar.Cli.Commands.Bench;
 
 /// <summary>
-/// <c>quietstar bench decode</c>: milliseconds per generated token of base decoding (<see cref="TextGenerator"/>,
-/// KV-cached) and quiet decoding (<see cref="QuietStarGenerator"/>, a thought before every token), interleaved run by
+/// <c>quietstar bench decode</c>: milliseconds per generated token of base decoding (<see cref="QuietStarGenerator"/>
+/// without thoughts, KV-cached) and quiet decoding (<see cref="QuietStarGenerator"/>, a thought before every token), interleaved run by
 /// run in one process; prints one JSON line with medians and spread and the target, quiet ≤ 1.2·(T+2)·base.
 /// </summary>
 /// <remarks>
@@ -109,9 +109,9 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
 
         public static Decoder Base(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings)
         {
-            var generator = new TextGenerator(model.LanguageModel, tokenizer);
+            var generator = QuietStarGenerator.For(model, tokenizer); // without thoughts: the base model's KV-cached decoding, START/END never emitted
             var options = Options(settings);
-            return new Decoder("base", () => generator.Generate(settings.Prompt, options).TokenIds);
+            return new Decoder("base", () => generator.Generate(settings.Prompt, options, ThoughtOptions.None).TokenIds);
         }
 
         public static Decoder Quiet(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings)

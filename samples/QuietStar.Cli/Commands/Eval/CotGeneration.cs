@@ -1,7 +1,6 @@
+using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Evaluation.ZeroShotCot;
 using QuietStar.Core.Inference;
-using QuietStar.Core.Model;
-using QuietStar.Core.Tokenization;
 
 namespace QuietStar.Cli.Commands.Eval;
 
@@ -9,13 +8,15 @@ namespace QuietStar.Cli.Commands.Eval;
 internal static class CotGeneration
 {
     /// <summary>
-    /// A generation delegate over <see cref="TextGenerator"/>. Generation stops at the end of text or at the model's
+    /// A generation delegate over the library's <see cref="QuietStarGenerator"/> without thoughts, which never emits a
+    /// Quiet-STaR checkpoint's START/END thought tokens as text. Generation stops at the end of text or at the model's
     /// context: a request that would exceed it gets fewer tokens, and a prompt that already fills it gets none.
     /// </summary>
-    public static Func<CotGenerationRequest, string> Over(CausalLanguageModel model, TextTokenizer tokenizer)
+    public static Func<CotGenerationRequest, string> Over(LoadedModel loaded)
     {
-        var generator = new TextGenerator(model, tokenizer);
-        int context = model.Config.MaxPositionEmbeddings;
+        var tokenizer = loaded.Tokenizer;
+        var generator = loaded.QuietStar is { } quietStar ? QuietStarGenerator.For(quietStar, tokenizer) : QuietStarGenerator.For(loaded.Model, tokenizer);
+        int context = generator.Context;
         return request =>
         {
             int promptTokens = tokenizer.Encode(request.Prompt, addBos: tokenizer.BosId is not null).Length;
@@ -33,7 +34,7 @@ internal static class CotGeneration
                 TopP = 1.0,
                 Seed = request.Temperature == 0 ? null : (ulong)request.Seed,
             };
-            return generator.Generate(request.Prompt, options).Text;
+            return generator.Generate(request.Prompt, options, ThoughtOptions.None).Text;
         };
     }
 }

@@ -210,7 +210,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         var options = new ZeroShotCotOptions { Seed = settings.Seed, SkipMalformed = settings.SkipMalformed };
         options.Votes = settings.Samples ?? options.Votes;
         options.Limit = settings.Limit ?? options.Limit;
-        var evaluator = new ZeroShotCotEvaluator(CotGeneration.Over(loaded.Model, loaded.Tokenizer));
+        var evaluator = new ZeroShotCotEvaluator(CotGeneration.Over(loaded));
         var result = settings.Data is { } path
             ? evaluator.Evaluate(path, options, progress, cancellationToken)
             : evaluator.Evaluate(EvalTask.Gsm8k.DefaultData!.Read(Gsm8kTask.Parse), options, progress, cancellationToken);

@@ -126,7 +126,7 @@ internal sealed class EvalSettings : ModelSettings
     /// with <c>--tokenizer</c>.
     /// </summary>
     public ModelSettings? BaselineSettings => Baseline is null ? null
-        : File.Exists(Path.Combine(Baseline, Core.Checkpoints.QuietStarCheckpoint.ManifestFileName)) ? new ModelSettings { Model = Baseline }
+        : new ModelSettings { Model = Baseline } is { ModelIsCheckpoint: true } checkpoint ? checkpoint
         : new ModelSettings { Model = Baseline, Tokenizer = Tokenizer };
 
     /// <inheritdoc />

@@ -51,7 +51,7 @@ internal sealed class GenerateSettings : ModelSettings
 
     /// <summary>Print every thought on stderr.</summary>
     [CommandOption("--show-thoughts")]
-    [Description("Print each thought on stderr before its token, as [w=…] «thought».")]
+    [Description("Print each thought on stderr before its token, as [[w=…]] «thought».")]
     public bool ShowThoughts { get; init; }
 
     /// <summary>Sampled tokens per thought; the checkpoint's own (or 9 for a freshly equipped model) when null.</summary>
@@ -112,6 +112,21 @@ internal sealed class GenerateSettings : ModelSettings
         if (ThoughtTokens < 1)
         {
             return ValidationResult.Error($"--thought-tokens must be at least 1 (got {ThoughtTokens}).");
+        }
+
+        if (MaxTokens < 1)
+        {
+            return ValidationResult.Error($"--max-tokens must be at least 1 (got {MaxTokens}).");
+        }
+
+        if (Temperature is { } temperature && !(temperature > 0 && double.IsFinite(temperature)))
+        {
+            return ValidationResult.Error($"--temperature must be a positive number (got {temperature}); use --greedy for deterministic decoding.");
+        }
+
+        if (TopP is { } topP && !(topP > 0 && topP <= 1))
+        {
+            return ValidationResult.Error($"--top-p must be in (0, 1] (got {topP}).");
         }
 
         if (Greedy && Seed is not null && !Think)

@@ -75,7 +75,7 @@ internal sealed class TrainSettings : ModelSettings
 
     /// <summary>REINFORCE weight.</summary>
     [CommandOption("--policy-weight <W>")]
-    [Description("Weight of the REINFORCE term. Default: the preset's (small: 1, with normalised advantages; reference: 1e6).")]
+    [Description("Weight of the REINFORCE term. Default: the preset's (small: 0, so the thoughts learn through the language-modelling loss only; reference: 1e6; arithmetic: 0).")]
     public double? PolicyWeight { get; init; }
 
     /// <summary>Weight of the thought-entropy bonus.</summary>

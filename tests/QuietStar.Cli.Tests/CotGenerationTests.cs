@@ -1,0 +1,63 @@
+using FluentAssertions;
+using Xunit;
+using QuietStar.Cli.Commands.Eval;
+using QuietStar.Cli.Infrastructure;
+using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Evaluation.ZeroShotCot;
+using QuietStar.Core.Inference;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Cli.Tests;
+
+/// <summary>The zero-shot CoT generation of <c>eval --cot</c> never writes a checkpoint's thought tokens as text.</summary>
+[Collection(TinyRunCollection.Name)]
+public sealed class CotGenerationTests(TinyRun tiny)
+{
+    [Fact]
+    public void Never_generates_START_or_END_even_when_the_model_prefers_them()
+    {
+        using var loaded = LoadedModel.Checkpoint(QuietStarCheckpoint.Load(tiny.Checkpoint, CPU, ScalarType.Float32));
+        var model = loaded.QuietStar!;
+        PreferThoughtTokens(loaded);
+        var greedy = new GenerationOptions { Greedy = true, MaxTokens = 4, StopAtEos = false };
+        new TextGenerator(loaded.Model, loaded.Tokenizer).Generate("the cat", greedy).TokenIds
+            .Should().Contain(id => id == model.StartThoughtId || id == model.EndThoughtId, "a plain TextGenerator (the old path) emits them on this model");
+
+        var generate = CotGeneration.Over(loaded);
+        string greedyText = generate(new CotGenerationRequest("the cat", 4, 0, 0));
+        string sampledText = generate(new CotGenerationRequest("the cat", 8, 1.0, 3));
+
+        foreach (string text in new[] { greedyText, sampledText })
+        {
+            text.Should().NotContain(model.Options.StartThoughtToken).And.NotContain(model.Options.EndThoughtToken);
+        }
+    }
+
+    /// <summary>
+    /// Makes every position's final hidden state a vector of ones (embeddings all ones, attention and MLP outputs zero)
+    /// and gives only the START and END rows of the LM head a positive logit: a model that always prefers a thought token.
+    /// </summary>
+    private static void PreferThoughtTokens(LoadedModel loaded)
+    {
+        var model = loaded.QuietStar!;
+        using var noGrad = torch.no_grad();
+        foreach (var (name, weight) in loaded.Model.Weights())
+        {
+            if (name.Contains("o_proj", StringComparison.Ordinal) || name.Contains("down_proj", StringComparison.Ordinal))
+            {
+                weight.zero_();
+            }
+            else if (name is "model.embed_tokens.weight" or "model.norm.weight")
+            {
+                weight.fill_(1.0);
+            }
+            else if (name is "lm_head.weight")
+            {
+                weight.zero_();
+                weight[model.StartThoughtId].fill_(1.0);
+                weight[model.EndThoughtId].fill_(1.0);
+            }
+        }
+    }
+}
