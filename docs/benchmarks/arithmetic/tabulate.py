@@ -87,6 +87,35 @@ for init, runs in [("aligned ( )", ["aligned_s1", "aligned_norm1_s1", "aligned_r
               f"{pct(acc(v['speak_uniform']))} | {vs} | {c['steps']} | {t['seconds']:.0f} |")
 
 print()
+print("## Recipe probes (seed 2) and the plain LM at equal wall time (seed 1), exact match %")
+print()
+print("| run | what changed | no thoughts | thoughts (sampled) | thoughts (greedy) | uniform thoughts | wall s |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
+for run, what in [("aligned_s2", "the preset"), ("probeA_s2", "lr 5e-5, head ×60"), ("probeB_s2", "160 steps")]:
+    v = {k: items(run, k) for k in ["none", "speak_model", "speak_greedy", "speak_uniform"]}
+    t = load(f"{run}.json")
+    if all(v.values()) and t:
+        print(f"| {run} | {what} | {pct(acc(v['none']))} | {pct(acc(v['speak_model']))} | {pct(acc(v['speak_greedy']))} | {pct(acc(v['speak_uniform']))} | {t['seconds']:.0f} |")
+for run, what in [("plain_s1", "plain LM, 80 steps (equal steps)"), ("plain_time_s1", "plain LM, 2,000 steps (about the Quiet-STaR run's wall time)")]:
+    v = items(run, "none")
+    t = load(f"{run}.json")
+    if v and t:
+        print(f"| {run} | {what} | {pct(acc(v))} | | | | {t['seconds']:.0f} |")
+
+print()
+print("## Earlier recipe tuning on seed 1 (L = 48; the train runs' own exact match on the same 200 problems, thought seed 42)")
+print()
+print("| run | steps | lr | head ×| no thoughts | thoughts | greedy | uniform |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for run in ["tuning/arith_s1", "tuning/tuneB", "tuning/tuneA", "tuning/tuneC"]:
+    t = load(f"{run}.json")
+    if not t:
+        continue
+    c, e = t["config"], t["exact_match"]["after"]
+    g = pct(e["greedy_thoughts"]["exact_match"]) if "greedy_thoughts" in e else ""
+    print(f"| {run.split('/')[-1]} (L {c['seq_len']}) | {c['steps']} | {c['lr']:g} | {c['head_lr_mult']:g} | {pct(e['no_thoughts']['exact_match'])} | "
+          f"{pct(e['thoughts']['exact_match'])} | {g} | {pct(e['uniform_thoughts']['exact_match'])} |")
+print()
 print("## Thoughts before the first answer digit (first three problems), from the train runs' JSON")
 for run in ["aligned_s1", "neutral_w0_s1", "neutral_norm1_s1_40", "neutral_norm1_s1_80", "neutral_norm1_s1", "neutral_raw1_s1"]:
     t = load(f"{run}.json")
