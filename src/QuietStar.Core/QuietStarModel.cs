@@ -108,7 +108,9 @@ public sealed class QuietStarModel : nn.Module
 
     /// <summary>
     /// Wraps an already-equipped model (e.g. loaded from a checkpoint) without touching its trained thought
-    /// embeddings or mixing head — the reference's evaluation script re-initialises them; this never does.
+    /// embeddings or mixing head — the reference's evaluation script re-initialises them; this never does. When
+    /// <paramref name="options"/> ask for another START/END gradient scale than <paramref name="thoughtEmbeddings"/>
+    /// were stored with, the model gets a rescaled copy holding the same embeddings e.
     /// </summary>
     public static QuietStarModel Restore(CausalLanguageModel languageModel, ThoughtEmbeddings thoughtEmbeddings, IMixingHead mixingHead,
         QuietStarOptions options, int startThoughtId, int endThoughtId)
@@ -123,7 +125,12 @@ public sealed class QuietStarModel : nn.Module
                 $"Thought token ids {startThoughtId}/{endThoughtId} must be two consecutive ids inside the model's vocabulary of {languageModel.Config.VocabSize}.");
         }
 
-        return new QuietStarModel(languageModel, thoughtEmbeddings, AsModule(mixingHead), options, startThoughtId, endThoughtId);
+        // The options record the scale that interprets the stored p = e / scale: when they ask for another scale,
+        // rescale p so that e stays as trained (the given embeddings stay with their owner, unchanged).
+        var thoughts = thoughtEmbeddings.GradientScale == options.ThoughtEmbeddingGradientScale
+            ? thoughtEmbeddings
+            : thoughtEmbeddings.WithGradientScale(options.ThoughtEmbeddingGradientScale);
+        return new QuietStarModel(languageModel, thoughts, AsModule(mixingHead), options, startThoughtId, endThoughtId);
     }
 
     private static nn.Module AsModule(IMixingHead head) =>

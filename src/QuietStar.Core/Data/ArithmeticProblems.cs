@@ -33,12 +33,49 @@ public enum ArithmeticSplit
 /// 4+8+1 = 13, 3+5+1 = 09, so <c>(13,13,09)933</c>. Every digit is one token in a character-level vocabulary, so the
 /// working is exactly <see cref="WorkingTokens"/> = 3N − 1 tokens between the parentheses for every N-digit problem.
 /// </summary>
-/// <param name="A">The first operand (N digits, no leading zero).</param>
-/// <param name="B">The second operand (N digits, no leading zero).</param>
-/// <param name="Digits">N.</param>
-public sealed record ArithmeticProblem(long A, long B, int Digits)
+public sealed record ArithmeticProblem
 {
     private static readonly JsonSerializerOptions JsonLineOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>A problem A + B of <paramref name="digits"/>-digit operands.</summary>
+    /// <param name="a">The first operand: N digits, no leading zero.</param>
+    /// <param name="b">The second operand: N digits, no leading zero.</param>
+    /// <param name="digits">N, from 1 to <see cref="ArithmeticProblems.MaxDigits"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">N is out of range or an operand does not have N digits.</exception>
+    /// <exception cref="ArgumentException">The pair is reserved for evaluation outside this repository ((A·10^N + B) mod 7 = 3).</exception>
+    public ArithmeticProblem(long a, long b, int digits)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(digits, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(digits, ArithmeticProblems.MaxDigits);
+        long low = ArithmeticProblems.Pow10(digits - 1), high = ArithmeticProblems.Pow10(digits);
+        if (a < low || a >= high)
+        {
+            throw new ArgumentOutOfRangeException(nameof(a), a, $"The first operand must have {digits} digits.");
+        }
+
+        if (b < low || b >= high)
+        {
+            throw new ArgumentOutOfRangeException(nameof(b), b, $"The second operand must have {digits} digits.");
+        }
+
+        if (ArithmeticProblems.IsReserved(a, b, digits))
+        {
+            throw new ArgumentException($"{a} + {b} is reserved for evaluation outside this repository ((A·10^N + B) mod 7 = 3) and is never written.", nameof(a));
+        }
+
+        A = a;
+        B = b;
+        Digits = digits;
+    }
+
+    /// <summary>The first operand (N digits, no leading zero).</summary>
+    public long A { get; }
+
+    /// <summary>The second operand (N digits, no leading zero).</summary>
+    public long B { get; }
+
+    /// <summary>N, the digits of each operand.</summary>
+    public int Digits { get; }
 
     /// <summary>The sum.</summary>
     public long Sum => A + B;
@@ -196,7 +233,7 @@ public static class ArithmeticProblems
         return text.ToString();
     }
 
-    private static long Pow10(int n)
+    internal static long Pow10(int n)
     {
         long p = 1;
         for (int i = 0; i < n; i++)

@@ -222,6 +222,16 @@ public sealed class QuietStarTrainer : IDisposable
     private void Restore(TrainingState state, string optimizerPath)
     {
         WarnAboutChangedOptions(state.Options);
+        if ((state.Options.MixingHeadLearningRateMultiplier == 1) != (options.MixingHeadLearningRateMultiplier == 1))
+        {
+            // A multiplier of 1 keeps the reference's two AdamW groups; any other gives the head two of its own, so the
+            // saved optimizer state has another group layout.
+            throw new ArgumentException(
+                $"TrainingOptions.MixingHeadLearningRateMultiplier is {options.MixingHeadLearningRateMultiplier}, but the checkpoint was trained with " +
+                $"{state.Options.MixingHeadLearningRateMultiplier}: changing it to or from 1 changes the optimizer's parameter groups, so the saved " +
+                "optimizer state cannot be restored. Keep 1, or keep a value other than 1.", "options");
+        }
+
         if (!File.Exists(optimizerPath))
         {
             throw new FileNotFoundException($"The checkpoint's optimizer state '{optimizerPath}' is missing; it cannot be resumed exactly.", optimizerPath);

@@ -78,7 +78,9 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
     {
         var model = thinking.Thoughts ? loaded.QuietStar ?? throw new InvalidOperationException("unreachable: a thinking evaluation has a Quiet-STaR model") : null;
-        var generator = model is not null ? QuietStarGenerator.For(model, loaded.Tokenizer, settings.ThoughtTokens) : QuietStarGenerator.For(loaded.Model, loaded.Tokenizer);
+        // A checkpoint's generator excludes its thought tokens from the text even with --no-thoughts.
+        var generator = (model ?? loaded.QuietStar) is { } equipped ? QuietStarGenerator.For(equipped, loaded.Tokenizer, settings.ThoughtTokens)
+            : QuietStarGenerator.For(loaded.Model, loaded.Tokenizer);
         var thoughts = model is not null ? new ThoughtOptions { Decoding = settings.ChosenDecoding, Sampling = settings.ChosenThoughtSampling } : ThoughtOptions.None;
         var options = new ExactMatchOptions
         {
@@ -120,7 +122,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
                 ["thoughts_from"] = thinking.Source,
                 ["thought_tokens"] = model is not null ? generator.ThoughtTokens : null,
                 ["thought_sampling"] = model is not null ? settings.ChosenThoughtSampling.ToString().ToLowerInvariant() : null,
-                ["decoding"] = model is not null ? (generator.SpeakTokens(thoughts) == 1 ? "every-token" : "think-then-speak") : null,
+                ["decoding"] = model is not null ? ((thoughts.Decoding ?? model.Options.Decoding) == Core.Configuration.ThoughtDecoding.EveryToken ? "every-token" : "think-then-speak") : null,
                 ["speak_tokens"] = model is not null ? generator.SpeakTokens(thoughts) : null,
                 ["max_tokens"] = options.MaxTokens,
                 ["answer_prefix"] = options.AnswerPrefix,

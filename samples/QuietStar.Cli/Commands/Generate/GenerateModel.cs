@@ -37,7 +37,9 @@ internal sealed class GenerateModel : IDisposable
         {
             if (!settings.Think)
             {
-                return new GenerateModel(QuietStarGenerator.For(loaded.Model, loaded.Tokenizer), loaded.Model.Config, loaded, freshlyEquipped: false);
+                // A checkpoint's generator knows its thought tokens and never writes them as text, even without thinking.
+                var plain = loaded.QuietStar is { } trained ? QuietStarGenerator.For(trained, loaded.Tokenizer) : QuietStarGenerator.For(loaded.Model, loaded.Tokenizer);
+                return new GenerateModel(plain, loaded.Model.Config, loaded, freshlyEquipped: false);
             }
 
             var (model, fresh) = ThinkingModels.Think(loaded, settings.ThoughtTokens);

@@ -163,6 +163,12 @@ internal sealed class TrainSettings : ModelSettings
     /// <summary>Held-out problems scored before and after (0 when the run is not arithmetic).</summary>
     public int ExactMatchProblems => ArithmeticDigits is null ? 0 : ExactMatch ?? ChosenPreset.ExactMatchProblems;
 
+    /// <summary>
+    /// Tokens of the longest terse N-digit problem in a character-level vocabulary, with BOS and EOS (30 at 3 digits;
+    /// each digit more adds three: one per operand, one to the sum): the arithmetic preset's sequence length.
+    /// </summary>
+    public static int ArithmeticSequenceLength(int digits) => Math.Max(32, 3 * digits + 23);
+
     /// <summary>A model configuration to initialise a fresh model from.</summary>
     [CommandOption("--init <CONFIG>")]
     [Description("Pretrain from scratch: a Hugging Face config.json (llama/mistral/qwen2 shapes) whose model is created with random weights (seeded by --seed), with the --tokenizer given or the embedded tok512. A --no-thoughts run also writes the trained model as a plain Hugging Face folder, model/, in the run folder.")]
@@ -255,7 +261,7 @@ internal sealed class TrainSettings : ModelSettings
         return start with
         {
             Steps = Steps ?? start.Steps,
-            SequenceLength = SequenceLength ?? start.SequenceLength,
+            SequenceLength = SequenceLength ?? (saved is null && ArithmeticDigits is { } digits ? ArithmeticSequenceLength(digits) : start.SequenceLength),
             BatchSize = Batch ?? start.BatchSize,
             LearningRate = LearningRate ?? start.LearningRate,
             WarmupSteps = Warmup ?? start.WarmupSteps,
@@ -281,12 +287,15 @@ internal sealed class TrainSettings : ModelSettings
         ($"--policy-warmup {PolicyWarmup} (the checkpoint has {trained.PolicyWeightWarmupSteps})", PolicyWarmup is { } r && r != trained.PolicyWeightWarmupSteps),
         ($"--embedding-grad-scale {EmbeddingGradScale} (the checkpoint has {trained.ThoughtEmbeddingGradientScale})", EmbeddingGradScale is { } g && g != trained.ThoughtEmbeddingGradientScale),
         ("--start-init/--end-init (a resumed run's START/END are already trained)", StartInit is not null || EndInit is not null),
+        ($"--decoding {Decoding} (the checkpoint decodes {(trained.Decoding == ThoughtDecoding.EveryToken ? "every-token" : "think-then-speak")})", ChosenDecoding is { } d && d != trained.Decoding),
+        ("--raw-advantages (the checkpoint was trained with normalised advantages)", RawAdvantages && trained.NormalizeAdvantages),
     }.FirstOrDefault(check => check.Changed).Option;
 
     private static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
 
     private string? CheckRanges() => new (bool Bad, string Problem)[]
     {
+        (Preset is not null && TrainPreset.Find(Preset) is null, $"--preset must be one of {string.Join(", ", TrainPreset.All.Select(p => p.Name))} (got '{Preset}')."),
         (Steps < 1, $"--steps must be at least 1 (got {Steps})."),
         (SequenceLength < 2, $"--seq-len must be at least 2 (got {SequenceLength})."),
         (Batch < 1, $"--batch must be at least 1 (got {Batch})."),
@@ -313,8 +322,9 @@ internal sealed class TrainSettings : ModelSettings
         (Digits is < 1 or > Core.Data.ArithmeticProblems.MaxDigits, $"--digits must be from 1 to {Core.Data.ArithmeticProblems.MaxDigits} (got {Digits})."),
         (ExactMatch < 0, $"--exact-match must be 0 or more (got {ExactMatch})."),
         ((Digits is not null || ExactMatch is not null) && ChosenPreset.ArithmeticDigits is null, "--digits and --exact-match belong to the arithmetic task; add --preset arithmetic."),
+        (Digits is not null && Resume is not null, "--digits cannot be combined with --resume: a resumed arithmetic run continues on its own problems."),
         (ChosenPreset.ArithmeticDigits is not null && Data is { Length: > 0 }, "--preset arithmetic generates its own terse corpus; drop --data (or train on your file with another preset)."),
-        (Preset is not null && TrainPreset.Find(Preset) is null, $"--preset must be one of {string.Join(", ", TrainPreset.All.Select(p => p.Name))} (got '{Preset}')."),
+
     }.FirstOrDefault(check => check.Bad).Problem;
 
     private string? CheckFiles() =>

@@ -52,6 +52,11 @@ internal sealed class TrainingRun : IDisposable
             : settings.LoadModel();
         try
         {
+            if (loaded.QuietStar is not null && (settings.StartInit is not null || settings.EndInit is not null))
+            {
+                throw new ArgumentException("--start-init and --end-init seed fresh START/END embeddings, but --model is a Quiet-STaR checkpoint whose START/END are trained; drop them, or start from a plain model.");
+            }
+
             var model = loaded.QuietStar is { } trained
                 ? QuietStarModel.Restore(trained.LanguageModel, trained.ThoughtEmbeddings, trained.MixingHead, settings.ToQuietStarOptions(trained.Options),
                     trained.StartThoughtId, trained.EndThoughtId)

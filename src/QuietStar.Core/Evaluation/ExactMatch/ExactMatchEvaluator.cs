@@ -17,7 +17,7 @@ public sealed record ExactMatchOptions
 
     /// <summary>
     /// Whether and how the model thinks (decoding mode, thought sampling); <see cref="ThoughtOptions.None"/> decodes
-    /// with the base model alone. Default: think as the model was trained to.
+    /// with the base model alone. Default: think as the model was trained to (a plain model decodes without thoughts).
     /// </summary>
     public ThoughtOptions Thoughts { get; init; } = new();
 
@@ -77,8 +77,8 @@ public sealed record ExactMatchResult(double Accuracy, int Correct, int Count, d
 
 /// <summary>
 /// Zero-shot exact match on GSM8K-layout problems: the model greedily writes the answer after <c>"Q: {question}\nA:"</c>
-/// (thinking as its <see cref="ExactMatchOptions.Thoughts"/> say), and the first number it writes must equal the final
-/// answer. The prompt ends where the reference text <c>"… A: {answer}\n"</c> puts its first answer digit, so a
+/// (thinking as its <see cref="ExactMatchOptions.Thoughts"/> say), and the number its answer starts with must equal
+/// the final answer. The prompt ends where the reference text <c>"… A: {answer}\n"</c> puts its first answer digit, so a
 /// tokenizer that writes the space on its own (a character-level SentencePiece) is prompted with it, and one that
 /// merges it into the number (GPT-2's " 933") is not.
 /// </summary>
@@ -127,7 +127,7 @@ public sealed partial class ExactMatchEvaluator
                 StopStrings = ["\n"],
                 Seed = options.Seed + (ulong)start, // row r of the batch samples its thoughts from seed + start + r: one stream per problem
             };
-            var texts = generator.GenerateFromIds(prompts[start..(start + count)], generation, options.Thoughts);
+            var texts = generator.GenerateFromIds(prompts[start..(start + count)], generation, generator.CanThink ? options.Thoughts : ThoughtOptions.None);
             for (int i = 0; i < count; i++)
             {
                 var problem = problems[start + i];
