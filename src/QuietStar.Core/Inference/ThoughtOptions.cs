@@ -3,13 +3,13 @@ using QuietStar.Core.Thinking;
 
 namespace QuietStar.Core.Inference;
 
-/// <summary>Whether <see cref="QuietStarGenerator"/> thinks before each token, and whether it shows the thoughts.</summary>
+/// <summary>Whether and how <see cref="QuietStarGenerator"/> thinks (before every token, or once per M tokens), and whether it shows the thoughts.</summary>
 public sealed record ThoughtOptions
 {
-    /// <summary>Think before every token (quiet decoding). When false the model decodes as its base language model. Default true.</summary>
+    /// <summary>Think while generating (quiet decoding, as <see cref="Decoding"/> says). When false the model decodes as its base language model. Default true.</summary>
     public bool Think { get; init; } = true;
 
-    /// <summary>Attach each thought (its tokens, text and mixing weight) to the piece it preceded. Default false.</summary>
+    /// <summary>Attach to each piece the thought it was predicted from (its tokens, text, mixing weight and talk step). Default false.</summary>
     public bool IncludeThoughts { get; init; }
 
     /// <summary>When to think: before every token, or once per <see cref="SpeakTokens"/> tokens; null uses the model's <see cref="QuietStarOptions.Decoding"/>. Default null.</summary>

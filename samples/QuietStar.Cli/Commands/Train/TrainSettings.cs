@@ -70,7 +70,7 @@ internal sealed class TrainSettings : ModelSettings
 
     /// <summary>Warm-up steps.</summary>
     [CommandOption("--warmup <N>")]
-    [Description("Linear learning-rate warm-up steps. Default 20.")]
+    [Description("Linear learning-rate warm-up steps. Default: the preset's (20; arithmetic: 10).")]
     public int? Warmup { get; init; }
 
     /// <summary>REINFORCE weight.</summary>
