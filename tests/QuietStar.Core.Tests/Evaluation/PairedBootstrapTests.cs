@@ -20,7 +20,13 @@ public sealed class PairedBootstrapTests
         result.Upper.Should().BeGreaterThan(trueDifference);
         result.MeanDifference.Should().BeApproximately(first.Zip(second, (a, b) => a - b).Average(), 1e-12);
         result.Upper.Should().BeGreaterThan(result.Lower);
-        (result.Upper - result.Lower).Should().BeLessThan(0.2, "2,000 pairs of noise sd 1 give a CI of width about 0.09");
+        // Expected width: each pair's difference is shift + 0.7·(N₁ − N₂), sd σ = 0.7·√2 = 0.990 (the shared difficulty
+        // cancels), so the mean's standard error is σ/√2000 = 0.0221 and a 95% interval is 2·1.96·0.0221 = 0.0868 wide.
+        // Spread of the observed width: the sample sd of 2,000 pairs is off by ~1/√(2n) = 1.6% (0.0014), and each
+        // percentile of 2,000 resamples by √(0.025·0.975/2000)/φ(1.96) = 0.060 standard errors, so the width by
+        // √2·0.060·0.0221 = 0.0019: together ~0.0024. ±10% (0.078…0.096) is ±3.6 of those sds, and still excludes a
+        // 90% interval (0.0728) or a 99% one (0.114), i.e. a wrong tail or level.
+        (result.Upper - result.Lower).Should().BeInRange(0.078, 0.096, "2,000 pairs of difference sd 0.99 give a 95% interval 0.0868 wide");
         result.N.Should().Be(2_000);
     }
 
