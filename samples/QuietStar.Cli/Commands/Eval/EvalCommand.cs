@@ -122,7 +122,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
                 ["thoughts_from"] = thinking.Source,
                 ["thought_tokens"] = model is not null ? generator.ThoughtTokens : null,
                 ["thought_sampling"] = model is not null ? settings.ChosenThoughtSampling.ToString().ToLowerInvariant() : null,
-                ["decoding"] = model is not null ? ((thoughts.Decoding ?? model.Options.Decoding) == Core.Configuration.ThoughtDecoding.EveryToken ? "every-token" : "think-then-speak") : null,
+                ["decoding"] = model is not null ? DecodingFlag.Name(thoughts.Decoding ?? model.Options.Decoding) : null,
                 ["speak_tokens"] = model is not null ? generator.SpeakTokens(thoughts) : null,
                 ["max_tokens"] = options.MaxTokens,
                 ["answer_prefix"] = options.AnswerPrefix,

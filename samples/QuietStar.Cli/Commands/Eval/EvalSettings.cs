@@ -110,13 +110,7 @@ internal sealed class EvalSettings : ModelSettings
     public string? AnswerAfter { get; init; }
 
     /// <summary>The chosen decoding mode, or null for the model's own.</summary>
-    public Core.Configuration.ThoughtDecoding? ChosenDecoding => Decoding switch
-    {
-        null => null,
-        "every-token" => Core.Configuration.ThoughtDecoding.EveryToken,
-        "think-then-speak" => Core.Configuration.ThoughtDecoding.ThinkThenSpeak,
-        _ => throw new InvalidOperationException("unreachable: validated"),
-    };
+    public Core.Configuration.ThoughtDecoding? ChosenDecoding => DecodingFlag.Parse(Decoding);
 
     /// <summary>The chosen task (valid after validation).</summary>
     public EvalTask ChosenTask => EvalTask.Find(Task) ?? throw new InvalidOperationException("unreachable: validated");
@@ -149,7 +143,7 @@ internal sealed class EvalSettings : ModelSettings
             : (AnswerPrefix is not null || AnswerAfter is not null) && !ExactMatch ? "--answer-prefix and --answer-after shape --exact-match prompts; add --exact-match."
             : AnswerAfter is "" ? "--answer-after must not be empty."
             : MaxTokens is not null && !ExactMatch ? "--max-tokens bounds the answers of --exact-match; add --exact-match."
-            : Decoding is not (null or "every-token" or "think-then-speak") ? $"--decoding must be every-token or think-then-speak (got '{Decoding}')."
+            : DecodingFlag.Problem(Decoding) is { } decodingProblem ? decodingProblem
             : Samples is not null && !Cot ? "--samples is the number of votes of --cot; add --cot."
             : Baseline is not null && task != EvalTask.Text ? $"--baseline compares per-token NLL and is for --task text (got {task.Name})."
             : Baseline is not null && !File.Exists(Baseline) && !Directory.Exists(Baseline) ? $"--baseline '{Baseline}' does not exist."

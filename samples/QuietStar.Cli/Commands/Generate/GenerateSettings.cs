@@ -104,9 +104,9 @@ internal sealed class GenerateSettings : ModelSettings
             return ValidationResult.Error($"--thought-sampling must be model, greedy or uniform (got '{ThoughtSampling}').");
         }
 
-        if (Decoding is not (null or "every-token" or "think-then-speak"))
+        if (DecodingFlag.Problem(Decoding) is { } decodingProblem)
         {
-            return ValidationResult.Error($"--decoding must be every-token or think-then-speak (got '{Decoding}').");
+            return ValidationResult.Error(decodingProblem);
         }
 
         if (ThoughtTokens < 1)
@@ -143,12 +143,7 @@ internal sealed class GenerateSettings : ModelSettings
         Think = Think,
         IncludeThoughts = ShowThoughts,
         Sampling = ThoughtSampling is null ? Core.Thinking.ThoughtSampling.Model : Enum.Parse<Core.Thinking.ThoughtSampling>(ThoughtSampling, ignoreCase: true),
-        Decoding = Decoding switch
-        {
-            "every-token" => Core.Configuration.ThoughtDecoding.EveryToken,
-            "think-then-speak" => Core.Configuration.ThoughtDecoding.ThinkThenSpeak,
-            _ => null,
-        },
+        Decoding = DecodingFlag.Parse(Decoding),
     };
 
     /// <summary>The library options these settings describe.</summary>

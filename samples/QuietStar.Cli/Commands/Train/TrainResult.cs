@@ -52,7 +52,7 @@ internal static class TrainResult
                 ["end_init"] = q.EndThoughtInitText ?? q.ThoughtInitText,
                 ["embedding_grad_scale"] = q.ThoughtEmbeddingGradientScale,
                 ["head_lr_mult"] = o.MixingHeadLearningRateMultiplier,
-                ["decoding"] = q.Decoding == Core.Configuration.ThoughtDecoding.ThinkThenSpeak ? "think-then-speak" : "every-token",
+                ["decoding"] = DecodingFlag.Name(q.Decoding),
                 ["entropy_weight"] = q.ThoughtEntropyWeight,
                 ["kl_weight"] = q.ThoughtKlWeight,
                 ["normalize_advantages"] = q.NormalizeAdvantages,

@@ -149,13 +149,7 @@ internal sealed class TrainSettings : ModelSettings
     public int? ExactMatch { get; init; }
 
     /// <summary>The chosen decoding mode, or null for the preset's.</summary>
-    public ThoughtDecoding? ChosenDecoding => Decoding switch
-    {
-        null => null,
-        "every-token" => ThoughtDecoding.EveryToken,
-        "think-then-speak" => ThoughtDecoding.ThinkThenSpeak,
-        _ => throw new InvalidOperationException("unreachable: validated"),
-    };
+    public ThoughtDecoding? ChosenDecoding => DecodingFlag.Parse(Decoding);
 
     /// <summary>Digits of the arithmetic task, or null when the run trains on text.</summary>
     public int? ArithmeticDigits => ChosenPreset.ArithmeticDigits is { } digits ? Digits ?? digits : null;
@@ -287,7 +281,7 @@ internal sealed class TrainSettings : ModelSettings
         ($"--policy-warmup {PolicyWarmup} (the checkpoint has {trained.PolicyWeightWarmupSteps})", PolicyWarmup is { } r && r != trained.PolicyWeightWarmupSteps),
         ($"--embedding-grad-scale {EmbeddingGradScale} (the checkpoint has {trained.ThoughtEmbeddingGradientScale})", EmbeddingGradScale is { } g && g != trained.ThoughtEmbeddingGradientScale),
         ("--start-init/--end-init (a resumed run's START/END are already trained)", StartInit is not null || EndInit is not null),
-        ($"--decoding {Decoding} (the checkpoint decodes {(trained.Decoding == ThoughtDecoding.EveryToken ? "every-token" : "think-then-speak")})", ChosenDecoding is { } d && d != trained.Decoding),
+        ($"--decoding {Decoding} (the checkpoint decodes {DecodingFlag.Name(trained.Decoding)})", ChosenDecoding is { } d && d != trained.Decoding),
         ("--raw-advantages (the checkpoint was trained with normalised advantages)", RawAdvantages && trained.NormalizeAdvantages),
     }.FirstOrDefault(check => check.Changed).Option;
 
@@ -317,7 +311,7 @@ internal sealed class TrainSettings : ModelSettings
         (EvalEvery < 0, $"--eval-every must be 0 or more (got {EvalEvery})."),
         (EmbeddingGradScale is { } scale && !(scale > 0 && double.IsFinite(scale)), $"--embedding-grad-scale must be a positive number (got {EmbeddingGradScale})."),
         (HeadLrMult is { } mult && !(mult > 0 && double.IsFinite(mult)), $"--head-lr-mult must be a positive number (got {HeadLrMult})."),
-        (Decoding is not (null or "every-token" or "think-then-speak"), $"--decoding must be every-token or think-then-speak (got '{Decoding}')."),
+        (DecodingFlag.Problem(Decoding) is not null, DecodingFlag.Problem(Decoding)!),
         (StartInit is "" || EndInit is "", "--start-init and --end-init must not be empty."),
         (Digits is < 1 or > Core.Data.ArithmeticProblems.MaxDigits, $"--digits must be from 1 to {Core.Data.ArithmeticProblems.MaxDigits} (got {Digits})."),
         (ExactMatch < 0, $"--exact-match must be 0 or more (got {ExactMatch})."),

@@ -1,0 +1,25 @@
+using QuietStar.Core.Configuration;
+
+namespace QuietStar.Cli.Commands;
+
+/// <summary>The <c>--decoding</c> flag's words, shared by every verb that takes it or reports it.</summary>
+internal static class DecodingFlag
+{
+    /// <summary>The flag's values, as the user types them.</summary>
+    public const string Values = "every-token or think-then-speak";
+
+    /// <summary>The mode <paramref name="text"/> names, or null when it names none (null text included).</summary>
+    public static ThoughtDecoding? Parse(string? text) => text switch
+    {
+        "every-token" => ThoughtDecoding.EveryToken,
+        "think-then-speak" => ThoughtDecoding.ThinkThenSpeak,
+        _ => null,
+    };
+
+    /// <summary>The validation problem of <paramref name="text"/>, or null when it is absent or valid.</summary>
+    public static string? Problem(string? text) =>
+        text is not null && Parse(text) is null ? $"--decoding must be {Values} (got '{text}')." : null;
+
+    /// <summary>How results name <paramref name="mode"/>.</summary>
+    public static string Name(ThoughtDecoding mode) => mode == ThoughtDecoding.EveryToken ? "every-token" : "think-then-speak";
+}
