@@ -27,6 +27,14 @@ public sealed class ExactMatchTests
         ExactMatchEvaluator.ParseNumber(continuation).Should().Be(expected);
 
     [Theory]
+    [InlineData("13,13,09)933", ")", "933")]
+    [InlineData("13,13,09)933)", ")", null)]      // the last ")" counts: nothing after it
+    [InlineData("13,13,09 933", ")", null)]       // no working's end: no answer
+    [InlineData(" 933", null, "933")]
+    public void With_an_answer_marker_the_answer_is_the_number_after_its_last_occurrence(string generated, string? after, string? expected) =>
+        ExactMatchEvaluator.ReadAnswer(generated, after).Should().Be(expected);
+
+    [Theory]
     [InlineData("933", "933", true)]
     [InlineData("933.0", "933", true)]
     [InlineData("933", "934", false)]

@@ -132,8 +132,7 @@ public sealed partial class ExactMatchEvaluator
             {
                 var problem = problems[start + i];
                 string generated = texts[i].Text.Text.Split('\n')[0];
-                int after = options.AnswerAfter is { } marker ? generated.LastIndexOf(marker, StringComparison.Ordinal) : -1;
-                string? parsed = options.AnswerAfter is null || after >= 0 ? ParseNumber(generated[(after < 0 ? 0 : after + options.AnswerAfter!.Length)..]) : null;
+                string? parsed = ReadAnswer(generated, options.AnswerAfter);
                 items.Add(new ExactMatchItem(problem.Question, problem.FinalAnswer, generated, parsed, Matches(parsed, problem.FinalAnswer), texts[i].Thoughts));
             }
 
@@ -163,6 +162,22 @@ public sealed partial class ExactMatchEvaluator
         }
 
         return [.. context, .. answer[..lead]];
+    }
+
+    /// <summary>
+    /// The answer in a generated line: the number it starts with, or, with <paramref name="answerAfter"/>, the number
+    /// right after the last occurrence of that text (null when the text does not occur).
+    /// </summary>
+    public static string? ReadAnswer(string generated, string? answerAfter)
+    {
+        ArgumentNullException.ThrowIfNull(generated);
+        if (answerAfter is null)
+        {
+            return ParseNumber(generated);
+        }
+
+        int at = generated.LastIndexOf(answerAfter, StringComparison.Ordinal);
+        return at < 0 ? null : ParseNumber(generated[(at + answerAfter.Length)..]);
     }
 
     /// <summary>The number a continuation starts with (after spaces; thousands commas dropped), or null.</summary>
