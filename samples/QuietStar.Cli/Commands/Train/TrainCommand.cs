@@ -31,9 +31,18 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
         using var run = settings.ResumeCheckpoint is { } resume
             ? TrainingRun.Resume(settings, resume, Path.Combine(runFolder, CheckpointFolderName), new DiagnosticsLogger(console))
             : TrainingRun.Start(settings, Path.Combine(runFolder, CheckpointFolderName), new DiagnosticsLogger(console));
+        string data = DataName(settings, run.Options.Seed);
+        if (run.ResumedFrom is { } resumed && ReadRunData(resumed) is { } trainedOn && trainedOn != data)
+        {
+            throw new ArgumentException(
+                $"--resume '{settings.Resume}' was trained on {trainedOn}, but this run would continue on {data}: give the same data " +
+                "(--preset arithmetic for an arithmetic run, the same --data files for a text run).");
+        }
+
         var corpus = LoadCorpus(settings, run.Trainer.Tokenizer, run.Options.Seed);
         Describe(run, corpus, runFolder);
         Directory.CreateDirectory(runFolder);
+        File.WriteAllText(Path.Combine(runFolder, RunDataFileName), data);
 
         var problems = settings.ExactMatchProblems > 0 ? ArithmeticExactMatch.Problems(settings.ArithmeticDigits!.Value, settings.ExactMatchProblems) : null;
         Dictionary<string, object?>? before = null;
@@ -95,6 +104,22 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
 
         using var reader = new StringReader(EmbeddedCorpus.ReadAll());
         return TextCorpus.FromReader(reader, EmbeddedCorpus.Name, tokenizer);
+    }
+
+    /// <summary>The file in the run folder that names the data the run trains on, so that a resumed run can check it continues on the same.</summary>
+    public const string RunDataFileName = "data.txt";
+
+    /// <summary>The data a run trains on, as messages and the JSON config name it.</summary>
+    public static string DataName(TrainSettings settings, long seed) =>
+        settings.Data is { Length: > 0 } files ? string.Join(", ", files)
+        : settings.ArithmeticDigits is not null ? ArithmeticCorpusName(settings, seed)
+        : EmbeddedCorpus.Name;
+
+    /// <summary>The data the run whose checkpoint is <paramref name="checkpointFolder"/> trained on, when its run folder says.</summary>
+    private static string? ReadRunData(string checkpointFolder)
+    {
+        string file = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpointFolder).TrimEnd(Path.DirectorySeparatorChar))!, RunDataFileName);
+        return File.Exists(file) ? File.ReadAllText(file) : null;
     }
 
     /// <summary>How the generated arithmetic corpus is named in messages and in the JSON config.</summary>

@@ -29,8 +29,7 @@ internal static class TrainResult
             ["config"] = new Dictionary<string, object?>
             {
                 ["model"] = run.ModelName,
-                ["data"] = settings.Data is { Length: > 0 } files ? string.Join(", ", files)
-                    : settings.ArithmeticDigits is not null ? TrainCommand.ArithmeticCorpusName(settings, o.Seed) : EmbeddedCorpus.Name,
+                ["data"] = TrainCommand.DataName(settings, o.Seed),
                 ["digits"] = settings.ArithmeticDigits,
                 ["preset"] = run.ResumedFrom is null || settings.ArithmeticDigits is not null ? settings.ChosenPreset.Name : null,
                 ["resumed_from"] = run.ResumedFrom,
