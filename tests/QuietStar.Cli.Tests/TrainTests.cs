@@ -50,6 +50,24 @@ public sealed class TrainTests(TinyRun tiny)
     }
 
     [Fact]
+    public void A_resume_on_other_data_than_the_run_trained_on_is_refused_and_on_the_same_data_continues()
+    {
+        // Before: an arithmetic run resumed without --preset arithmetic continued silently on the embedded GSM8K text.
+        string first = tiny.NewPath("resume-data");
+        var trained = CliRun.Of("train", "--model", tiny.RunFolder, "--data", tiny.DataPath, "--steps", "1", "--seq-len", "16", "--batch", "2",
+            "--eval-every", "0", "--out", first);
+        trained.ExitCode.Should().Be(0, trained.ToString());
+
+        var other = CliRun.Of("train", "--resume", first, "--steps", "2", "--out", tiny.NewPath("resume-other"));
+        var same = CliRun.Of("train", "--resume", first, "--data", tiny.DataPath, "--steps", "2", "--out", tiny.NewPath("resume-same"));
+
+        other.ExitCode.Should().Be(2, other.ToString());
+        other.Stderr.Should().Contain("--resume").And.Contain(Path.GetFileName(tiny.DataPath)).And.Contain("gsm8k_train.txt");
+        same.ExitCode.Should().Be(0, same.ToString());
+        same.Json.GetProperty("start_step").GetInt32().Should().Be(1);
+    }
+
+    [Fact]
     public void A_sequence_longer_than_the_context_is_an_error_naming_seq_len()
     {
         // Before: "TrainingOptions.SequenceLength 5000 plus 5 thought/talk positions exceeds the model's context of 1024; …".
