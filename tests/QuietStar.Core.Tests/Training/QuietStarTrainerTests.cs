@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using FluentAssertions;
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Data;
@@ -101,22 +99,9 @@ public sealed class QuietStarTrainerTests
     }
 
     [Fact]
-    public void Progress_reports_every_step_with_validation_and_the_meter_records_them()
+    public void Progress_reports_every_step_with_validation_and_the_meter_records_the_reported_values()
     {
-        var names = new ConcurrentDictionary<string, int>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == QuietStarTrainer.MeterName)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) => names.AddOrUpdate(instrument.Name, 1, (_, n) => n + 1));
-        listener.SetMeasurementEventCallback<long>((instrument, _, _, _) => names.AddOrUpdate(instrument.Name, 1, (_, n) => n + 1));
-        listener.Start();
+        using var meter = new TrainerMeterRecording();
         var reports = new List<TrainingProgress>();
         using var model = TinyTraining.Model(tokenizer);
 
@@ -133,42 +118,70 @@ public sealed class QuietStarTrainerTests
             r.Tokens.Should().BePositive();
         });
         reports[^1].EstimatedRemaining.Should().Be(TimeSpan.Zero);
-        names.Keys.Should().Contain(["quietstar.train.steps", "quietstar.train.loss", "quietstar.train.mixing_weight", "quietstar.train.reward",
-            "quietstar.train.tokens_per_second", "quietstar.validation.nll"]);
+
+        // The meter carries the same numbers the progress reports give, step by step (there is no learning-rate instrument).
+        meter.Values("quietstar.train.steps").Should().Equal(1, 1, 1);
+        meter.Values("quietstar.train.tokens").Should().Equal(reports.Select(r => (double)r.Tokens));
+        meter.Values("quietstar.train.loss", "component", "total").Should().Equal(reports.Select(r => r.Components.Loss));
+        meter.Values("quietstar.train.loss", "component", "base_nll").Should().Equal(reports.Select(r => r.Components.BaseNll));
+        meter.Values("quietstar.train.loss", "component", "talk_nll").Should().Equal(reports.Select(r => r.Components.TalkNll[0]));
+        meter.Values("quietstar.train.loss", "component", "talk_minus_base").Should().Equal(reports.Select(r => r.Components.TalkMinusBase));
+        meter.Values("quietstar.train.loss", "component", "policy").Should().Equal(reports.Select(r => r.Components.WeightedPolicyLoss));
+        meter.Values("quietstar.train.mixing_weight").Should().Equal(reports.Select(r => r.Components.MixingWeightMean));
+        meter.Values("quietstar.train.reward").Should().Equal(reports.Select(r => r.Components.RewardMean));
+        meter.Values("quietstar.train.gradient_norm").Should().Equal(reports.Select(r => r.GradientNorm));
+        meter.Values("quietstar.train.tokens_per_second").Should().Equal(reports.Select(r => r.TokensPerSecond));
+        var validations = reports.Where(r => r.Validation is not null).Select(r => r.Validation!).ToList();
+        meter.Values("quietstar.validation.nll", "kind", "base").Should().Equal(validations.Select(v => v.BaseNll));
+        meter.Values("quietstar.validation.nll", "kind", "talk").Should().Equal(validations.Select(v => v.TalkNll));
+        meter.Values("quietstar.validation.nll", "kind", "hard_base").Should().Equal(validations.Select(v => v.HardBaseNll));
+        meter.Values("quietstar.validation.nll", "kind", "hard_talk").Should().Equal(validations.Select(v => v.HardTalkNll));
+        validations.Select(v => v.TalkNll).Should().NotEqual(validations.Select(v => v.BaseNll), "so that swapped kinds would show");
     }
 
     [Fact]
-    public void Cancelling_stops_between_steps_saves_the_last_completed_step_and_a_further_call_continues_exactly()
+    public void Cancelling_stops_between_steps_saves_the_last_completed_step_and_resuming_it_from_disk_equals_an_uninterrupted_run()
     {
         var options = TinyTraining.Options with { Steps = 4 };
         using var folder = new TempFolder();
         string checkpoint = Path.Combine(folder.Path, "run");
-        using var cancellation = new CancellationTokenSource();
-        using var model = TinyTraining.Model(tokenizer);
-        using var trainer = new QuietStarTrainer(model, tokenizer, options with { CheckpointFolder = checkpoint });
         using var straightModel = TinyTraining.Model(tokenizer);
         var straight = Train(straightModel, options);
-
-        var act = () => trainer.Train(corpus, new SynchronousProgress<TrainingProgress>(p =>
+        using (var cancellation = new CancellationTokenSource())
+        using (var model = TinyTraining.Model(tokenizer))
+        using (var trainer = new QuietStarTrainer(model, tokenizer, options with { CheckpointFolder = checkpoint }))
         {
-            if (p.Step == 2)
+            var act = () => trainer.Train(corpus, new SynchronousProgress<TrainingProgress>(p =>
             {
-                cancellation.Cancel();
-            }
-        }), cancellation.Token);
+                if (p.Step == 2)
+                {
+                    cancellation.Cancel();
+                }
+            }), cancellation.Token);
 
-        act.Should().Throw<OperationCanceledException>();
-        trainer.CompletedSteps.Should().Be(2);
-        var saved = QuietStarCheckpoint.Load(checkpoint);
-        using (saved.Model)
-        {
-            saved.Training!.Step.Should().Be(2);
+            act.Should().Throw<OperationCanceledException>();
+            trainer.CompletedSteps.Should().Be(2);
         }
 
-        var continued = trainer.Train(corpus);
+        // Only the folder carries the run on: a fresh model and trainer from disk (the cancelled ones are gone).
+        var loaded = QuietStarCheckpoint.Load(checkpoint);
+        using var resumedModel = loaded.Model;
+        loaded.Training!.Step.Should().Be(2);
+        using var resumer = QuietStarTrainer.Resume(loaded, options);
+        var continued = resumer.Train(corpus);
+
         continued.StartStep.Should().Be(2);
+        continued.Steps.Should().Be(4);
         continued.FinalComponents!.Loss.Should().Be(straight.FinalComponents!.Loss);
-        TinyTraining.Bits(model.LanguageModel.EmbeddingWeight).Should().Equal(TinyTraining.Bits(straightModel.LanguageModel.EmbeddingWeight));
+        continued.FinalComponents.Should().BeEquivalentTo(straight.FinalComponents, o => o.WithStrictOrdering());
+        continued.FinalValidation.Should().Be(straight.FinalValidation);
+        var expected = TinyTraining.Snapshot(straightModel);
+        var actual = TinyTraining.Snapshot(resumedModel);
+        actual.Keys.Should().BeEquivalentTo(expected.Keys);
+        foreach (var (name, value) in actual)
+        {
+            TinyTraining.Bits(value).Should().Equal(TinyTraining.Bits(expected[name]), name);
+        }
     }
 
     [Theory]

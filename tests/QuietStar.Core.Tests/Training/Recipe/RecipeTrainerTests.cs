@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using FluentAssertions;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Fixtures;
@@ -52,27 +50,28 @@ public sealed class RecipeTrainerTests
     }
 
     [Fact]
-    public void The_meter_records_the_thought_diversity_entropy_kl_policy_ratio_and_mixing_spread()
+    public void The_meter_records_the_reported_thought_diversity_entropy_kl_policy_ratio_and_mixing_spread()
     {
-        var names = new ConcurrentDictionary<string, int>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == QuietStarTrainer.MeterName)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<double>((instrument, _, _, _) => names.AddOrUpdate(instrument.Name, 1, (_, n) => n + 1));
-        listener.Start();
+        using var meter = new TrainerMeterRecording();
+        var reports = new List<TrainingProgress>();
         using var model = TinyTraining.Model(tokenizer, options: TinyTraining.Thoughts with { ThoughtEntropyWeight = 0.01, ThoughtKlWeight = 0.01 });
 
-        Train(model, TinyTraining.Options with { Steps = 1, EvalEvery = 0 });
+        Train(model, TinyTraining.Options with { Steps = 2, EvalEvery = 0 }, new SynchronousProgress<TrainingProgress>(reports.Add));
 
-        names.Keys.Should().Contain(["quietstar.train.thought_entropy", "quietstar.train.thought_kl", "quietstar.train.distinct_thoughts",
-            "quietstar.train.policy_ratio", "quietstar.train.policy_weight", "quietstar.train.mixing_weight_spread"]);
+        reports.Should().HaveCount(2).And.OnlyContain(r => r.WithThoughts);
+        var c = reports.Select(r => r.Components).ToList();
+        meter.Values("quietstar.train.thought_entropy").Should().Equal(c.Select(x => x.ThoughtEntropy));
+        meter.Values("quietstar.train.thought_kl").Should().Equal(c.Select(x => x.ThoughtKl));
+        meter.Values("quietstar.train.distinct_thoughts").Should().Equal(c.Select(x => (double)x.DistinctThoughts));
+        meter.Values("quietstar.train.policy_ratio").Should().Equal(c.Select(x => x.PolicyToLanguageModelingRatio));
+        meter.Values("quietstar.train.policy_weight").Should().Equal(c.Select(x => x.PolicyWeight));
+        meter.Values("quietstar.train.loss", "component", "entropy_bonus").Should().Equal(c.Select(x => x.WeightedEntropyBonus));
+        meter.Values("quietstar.train.loss", "component", "thought_kl").Should().Equal(c.Select(x => x.WeightedThoughtKl));
+        meter.Values("quietstar.train.mixing_weight_spread", "statistic", "std").Should().Equal(c.Select(x => x.MixingWeightStd));
+        meter.Values("quietstar.train.mixing_weight_spread", "statistic", "p10").Should().Equal(c.Select(x => x.MixingWeightP10));
+        meter.Values("quietstar.train.mixing_weight_spread", "statistic", "p50").Should().Equal(c.Select(x => x.MixingWeightP50));
+        meter.Values("quietstar.train.mixing_weight_spread", "statistic", "p90").Should().Equal(c.Select(x => x.MixingWeightP90));
+        c.Select(x => x.ThoughtEntropy).Should().NotEqual(c.Select(x => x.ThoughtKl), "so that swapped instruments would show");
     }
 
     private TrainingReport Train(QuietStarModel model, TrainingOptions options, IProgress<TrainingProgress>? progress = null)
