@@ -47,7 +47,8 @@ internal class ModelSettings : CommonSettings
             : path;
     }
 
-    private static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
+    /// <summary>Whether <paramref name="folder"/> is a Quiet-STaR checkpoint (it holds the manifest).</summary>
+    protected static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
 
     /// <inheritdoc />
     public override ValidationResult Validate() => Tokenizer switch

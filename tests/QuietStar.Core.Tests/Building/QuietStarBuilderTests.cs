@@ -70,7 +70,7 @@ public sealed class QuietStarBuilderTests
     [Fact]
     public void Custom_components_reach_the_objective_and_the_trainer()
     {
-        var spy = new SpyThoughtGenerator();
+        var spy = new CountingThoughtGenerator();
         using var pipeline = QuietStarBuilder.Create()
             .UseModel(Stories)
             .UseOptions(TinyTraining.Thoughts)
@@ -217,18 +217,6 @@ public sealed class QuietStarBuilderTests
         noTokenizer.Should().Throw<ArgumentException>().WithMessage("*tokenizer*");
     }
 
-    private sealed class SpyThoughtGenerator : IThoughtGenerator
-    {
-        private readonly ParallelThoughtGenerator inner = new();
-
-        public int Calls { get; private set; }
-
-        public ThoughtRollout Generate(ThoughtRequest request)
-        {
-            Calls++;
-            return inner.Generate(request);
-        }
-    }
 
     /// <summary>A test head: a learned constant weight (module with the builder's constructor shape).</summary>
     private sealed class ConstantHead : nn.Module, IMixingHead

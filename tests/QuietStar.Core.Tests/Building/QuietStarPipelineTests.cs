@@ -147,18 +147,6 @@ public sealed class QuietStarPipelineTests : IDisposable
         o.CheckpointFolder = checkpoint;
     }
 
-    private sealed class CountingThoughtGenerator : IThoughtGenerator
-    {
-        private readonly ParallelThoughtGenerator inner = new();
-
-        public int Calls { get; private set; }
-
-        public ThoughtRollout Generate(ThoughtRequest request)
-        {
-            Calls++;
-            return inner.Generate(request);
-        }
-    }
 
     private sealed class CountingTeacherForcingLoss : ITeacherForcingLoss
     {

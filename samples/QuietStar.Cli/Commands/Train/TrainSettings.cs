@@ -285,8 +285,6 @@ internal sealed class TrainSettings : ModelSettings
         ("--raw-advantages (the checkpoint was trained with normalised advantages)", RawAdvantages && trained.NormalizeAdvantages),
     }.FirstOrDefault(check => check.Changed).Option;
 
-    private static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
-
     private string? CheckRanges() => new (bool Bad, string Problem)[]
     {
         (Preset is not null && TrainPreset.Find(Preset) is null, $"--preset must be one of {string.Join(", ", TrainPreset.All.Select(p => p.Name))} (got '{Preset}')."),
