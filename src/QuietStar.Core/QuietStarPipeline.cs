@@ -13,7 +13,7 @@ namespace QuietStar.Core;
 /// options and components fixed. Creates trainers and objectives, generates text and saves checkpoints. Owns the
 /// model: disposing the pipeline releases its parameters.
 /// </summary>
-public sealed class QuietStarPipeline : IDisposable
+public sealed partial class QuietStarPipeline : IDisposable
 {
     private readonly QuietStarComponents components;
     private readonly ILoggerFactory? loggerFactory;
@@ -85,6 +85,6 @@ public sealed class QuietStarPipeline : IDisposable
     /// <summary>Saves the model as a Quiet-STaR checkpoint folder (written atomically).</summary>
     public void Save(string folder) => QuietStarCheckpoint.Save(folder, Model, Tokenizer);
 
-    /// <inheritdoc />
-    public void Dispose() => Model.Dispose();
+    /// <summary>Releases the model's parameters, after waiting for a generation request that is running (see <see cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>).</summary>
+    public void Dispose() => DisposeAfterGeneration(Model.Dispose);
 }
