@@ -52,7 +52,7 @@ public static class QuietStarWeb
     /// <c>{error}</c> before any event; more than <see cref="QuietStarWebOptions.MaxStreams"/> streams at once get 503.
     /// </summary>
     private static async Task GenerateAsync(HttpContext context, QuietStarPipeline pipeline, StreamLimit limit, IOptions<QuietStarWebOptions> settings,
-        string? prompt, int? maxTokens, bool? greedy, ulong? seed, bool? think, double? temperature)
+        string? prompt, int? maxTokens, bool? greedy, ulong? seed, bool? think, double? temperature, bool? stopAtEos)
     {
         var options = settings.Value;
         var response = context.Response;
@@ -75,7 +75,7 @@ public static class QuietStarWeb
             Greedy = greedy ?? true,
             Seed = seed ?? 1,
             Temperature = temperature ?? 1.0,
-            StopAtEos = true,
+            StopAtEos = stopAtEos ?? true,
         };
         var thoughts = think == false ? ThoughtOptions.None : new ThoughtOptions { IncludeThoughts = true };
         IAsyncEnumerable<GenerationPiece> pieces;

@@ -6,12 +6,16 @@ using Xunit.Abstractions;
 
 namespace QuietStar.Web.Tests;
 
-/// <summary>Many clients at once on one pipeline: every stream completes, in bounded time, with exactly its own text.</summary>
+/// <summary>
+/// Many clients at once on one pipeline: every stream completes, in bounded time, with exactly its own text. The streams
+/// run past the end-of-text token (40 tokens each, so later problems are invented and answered too), which makes a mix-up
+/// of two streams' caches or thoughts visible.
+/// </summary>
 [Collection(WebCollection.Name)]
 public sealed class LoadTests(WebAppFixture web, ITestOutputHelper output)
 {
     private const int Streams = 12;
-    private const int MaxTokens = 12;
+    private const int MaxTokens = 40;
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(3);
 
     private static readonly string[] Prompts =
@@ -28,7 +32,7 @@ public sealed class LoadTests(WebAppFixture web, ITestOutputHelper output)
         var single = new Dictionary<string, SseStream>();
         foreach (string prompt in Prompts)
         {
-            single[prompt] = await SseClient.ReadAsync(web.Client, SseClient.Query(prompt, MaxTokens));
+            single[prompt] = await SseClient.ReadAsync(web.Client, SseClient.Query(prompt, MaxTokens, stopAtEos: false));
             single[prompt].Done.Should().NotBeNull($"the single request for {prompt.ReplaceLineEndings(" ")} completes");
         }
 
@@ -36,7 +40,7 @@ public sealed class LoadTests(WebAppFixture web, ITestOutputHelper output)
         using var timeout = new CancellationTokenSource(Bound);
         var requests = Enumerable.Range(0, Streams)
             .Select(i => Prompts[i % Prompts.Length])
-            .Select(prompt => (prompt, task: Task.Run(() => SseClient.ReadAsync(web.Client, SseClient.Query(prompt, MaxTokens), timeout.Token))))
+            .Select(prompt => (prompt, task: Task.Run(() => SseClient.ReadAsync(web.Client, SseClient.Query(prompt, MaxTokens, stopAtEos: false), timeout.Token))))
             .ToArray();
         var results = await Task.WhenAll(requests.Select(r => r.task));
         watch.Stop();
