@@ -48,7 +48,7 @@ internal sealed class TrainingRun : IDisposable
         options.Validate();
         var loaded = settings.Init is { } init
             ? LoadedModel.Initialise(init, settings.Tokenizer is { } tokenizer ? (Directory.Exists(tokenizer) ? TextTokenizer.FromFolder(tokenizer) : TextTokenizer.FromSentencePiece(tokenizer)) : EmbeddedModel.LoadTokenizer(), (ulong)options.Seed)
-            : settings.Model is null && settings.ArithmeticDigits is not null ? LoadedModel.Plain(EmbeddedArithmeticModel.Load(CPU, ScalarType.Float32))
+            : settings.Model is null && settings.ArithmeticDigits is not null ? LoadedModel.Plain(EmbeddedArithmeticModel.Load(settings.TargetDevice, settings.TargetDType))
             : settings.LoadModel();
         try
         {
@@ -73,7 +73,7 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Continues the run saved in <paramref name="resumeFolder"/> with its own options, overridden by those given.</summary>
     public static TrainingRun Resume(TrainSettings settings, string resumeFolder, string checkpointFolder, DiagnosticsLogger logger)
     {
-        var checkpoint = QuietStarCheckpoint.Load(resumeFolder, CPU, ScalarType.Float32);
+        var checkpoint = QuietStarCheckpoint.Load(resumeFolder, settings.TargetDevice, settings.TargetDType);
         try
         {
             var state = checkpoint.Training ?? throw new InvalidOperationException(
