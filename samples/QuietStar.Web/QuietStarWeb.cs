@@ -11,7 +11,8 @@ namespace QuietStar.Web;
 
 /// <summary>
 /// The web sample: a page (<c>/</c>) where a prompt's continuation streams token by token with each hidden thought and
-/// its mixing weight shown inline, fed by server-sent events from <c>/api/generate</c>.
+/// its mixing weight shown inline, fed by server-sent events from <c>/api/generate</c>; and a page (<c>/inspect</c>) with
+/// the per-token picture of a text (thought, mixing weight, NLL with and without it) from <c>/api/inspect</c>.
 /// </summary>
 public static class QuietStarWeb
 {
@@ -32,8 +33,9 @@ public static class QuietStarWeb
         var app = builder.Build();
         _ = app.Services.GetRequiredService<QuietStarPipeline>();  // load the model now: a bad path fails at start, not at the first request
 
-        string page = ReadPage();
+        string page = ReadPage("index.html"), inspectPage = ReadPage("inspect.html");
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
+        app.MapGet("/inspect", () => Results.Content(inspectPage, "text/html; charset=utf-8"));
         app.MapGet("/api/info", (QuietStarPipeline pipeline) => Results.Json(new
         {
             model = pipeline.ModelDescription,
@@ -43,6 +45,7 @@ public static class QuietStarWeb
             context = pipeline.Model.LanguageModel.Config.MaxPositionEmbeddings,
         }, Json));
         app.MapGet("/api/generate", GenerateAsync);
+        app.MapGet("/api/inspect", InspectAsync);
         return app;
     }
 
@@ -136,6 +139,28 @@ public static class QuietStarWeb
         }
     }
 
+    /// <summary>
+    /// The per-token picture of a text (<see cref="QuietStarPipeline.InspectAsync"/>) as JSON: <c>{tokens: [{position, text,
+    /// thought, mixingWeight, baseNll, afterThoughtNll, gain}], meanGain}</c>; bad input gets 400 with <c>{error}</c>.
+    /// </summary>
+    private static async Task<IResult> InspectAsync(HttpContext context, QuietStarPipeline pipeline, string? text, ulong? seed)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return Results.Json(new { error = "Give a text: /api/inspect?text=…" }, Json, statusCode: 400);
+        }
+
+        try
+        {
+            var tokens = await pipeline.InspectAsync(text, seed ?? 1, context.RequestAborted);
+            return Results.Json(new { tokens, meanGain = tokens.Average(t => t.Gain) }, Json);
+        }
+        catch (ArgumentException ex)
+        {
+            return Results.Json(new { error = ex.Message }, Json, statusCode: 400);
+        }
+    }
+
     private static async Task Send(HttpResponse response, string name, object data, CancellationToken cancellationToken)
     {
         await response.WriteAsync($"event: {name}\ndata: {JsonSerializer.Serialize(data, Json)}\n\n", cancellationToken);
@@ -174,10 +199,10 @@ public static class QuietStarWeb
         return builder.Build();
     }
 
-    private static string ReadPage()
+    private static string ReadPage(string name)
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("QuietStar.Web.index.html")
-            ?? throw new InvalidOperationException("The page resource QuietStar.Web.index.html is missing from the assembly.");
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"QuietStar.Web.{name}")
+            ?? throw new InvalidOperationException($"The page resource QuietStar.Web.{name} is missing from the assembly.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

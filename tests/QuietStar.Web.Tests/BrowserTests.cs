@@ -88,4 +88,40 @@ public sealed class BrowserTests(WebAppFixture web, ITestOutputHelper output)
         await page.ClickAsync("#showThoughts");
         (await firstThought.IsIntersectingViewportAsync(0)).Should().BeFalse();
     }
+
+    [Fact]
+    public async Task The_inspect_page_draws_each_tokens_thought_and_gain()
+    {
+        await using var browser = await Puppeteer.LaunchAsync(new LaunchOptions
+        {
+            ExecutablePath = ChromiumPath(),
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        });
+        await using var page = await browser.NewPageAsync();
+        await page.SetViewportAsync(new ViewPortOptions { Width = 1000, Height = 900 });
+
+        (await page.GoToAsync(new Uri(web.BaseAddress, "/inspect").ToString(), WaitUntilNavigation.Networkidle0)).Ok.Should().BeTrue();
+        await page.ClickAsync("#inspect");
+        await page.WaitForFunctionAsync("() => /tokens; mean gain/.test(document.getElementById('status').textContent)",
+            new WaitForFunctionOptions { Timeout = 120_000 });
+
+        string status = await page.EvaluateExpressionAsync<string>("document.getElementById('status').textContent");
+        int tokens = await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#picture .token').length");
+        int thoughts = await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#picture .thought').length");
+        int rows = await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#table tr').length");
+        string text = await page.EvaluateExpressionAsync<string>("[...document.querySelectorAll('#picture .token')].map(t => t.textContent).join('')");
+        output.WriteLine($"inspect: {status}; {tokens} tokens, {thoughts} thoughts, {rows} table rows");
+
+        tokens.Should().BeGreaterThan(10);
+        thoughts.Should().Be(tokens);
+        rows.Should().Be(tokens + 1, "a header and one row per token");
+        text.Should().Be("Q: What is 347 + 586?\nA: 933");
+        string screenshot = Path.Combine(AppContext.BaseDirectory, "web-inspect.png");
+        await page.ScreenshotAsync(screenshot);
+        if (Environment.GetEnvironmentVariable("QUIETSTAR_WEB_INSPECT_SCREENSHOT") is { Length: > 0 } copy)
+        {
+            File.Copy(screenshot, copy, overwrite: true);
+        }
+    }
 }

@@ -69,6 +69,26 @@ public sealed class LoadTests(WebAppFixture web, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_inspect_api_returns_every_tokens_thought_weight_and_NLLs()
+    {
+        using var response = await web.Client.GetAsync("/api/inspect?text=" + Uri.EscapeDataString("Q: What is 347 + 586?\nA: 933") + "&seed=2");
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var tokens = json.RootElement.GetProperty("tokens").EnumerateArray().ToList();
+
+        tokens.Should().HaveCountGreaterThan(10);
+        string.Concat(tokens.Select(t => t.GetProperty("text").GetString())).Should().Be("Q: What is 347 + 586?\nA: 933");
+        tokens.Should().OnlyContain(t => t.GetProperty("thought").GetString()!.Length > 0 && t.GetProperty("baseNll").GetDouble() >= 0);
+        json.RootElement.GetProperty("meanGain").GetDouble().Should().Be(tokens.Average(t => t.GetProperty("gain").GetDouble()), "within rounding", 1e-9);
+
+        using var tooLong = await web.Client.GetAsync("/api/inspect?text=" + new string('7', 300));
+        tooLong.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await tooLong.Content.ReadAsStringAsync()).Should().Contain("inspecting needs 3 to").And.Contain("context of 256");
+        using var empty = await web.Client.GetAsync("/api/inspect?text=");
+        empty.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task Bad_requests_get_400_with_the_problem_named()
     {
         var tooMany = await SseClient.ReadAsync(web.Client, SseClient.Query("Q: 1 + 1?\nA: ", maxTokens: 100_000));
