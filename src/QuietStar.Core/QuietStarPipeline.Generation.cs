@@ -94,7 +94,7 @@ public sealed partial class QuietStarPipeline
     /// <param name="options">Decoding and stopping, shared by every row; defaults when null.</param>
     /// <param name="thoughts">Whether and how to think; null thinks as the model was trained to.</param>
     /// <param name="cancellationToken">
-    /// Observed while the request waits for its turn and before decoding starts; a batch that has started runs to its end.
+    /// Stops the batch between two tokens (or while it waits for its turn); the task then ends in <see cref="OperationCanceledException"/>.
     /// </param>
     /// <returns>One result per prompt, in order.</returns>
     /// <exception cref="ArgumentException">No prompts, invalid options, or the longest prompt does not fit the context; thrown by this call.</exception>
@@ -135,7 +135,7 @@ public sealed partial class QuietStarPipeline
         try
         {
             return await Task.Factory.StartNew(
-                () => generator.GenerateBatch(prompts, options, thoughts),
+                () => generator.GenerateBatch(prompts, options, thoughts, cancellationToken),
                 cancellationToken, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).ConfigureAwait(false);
         }
         finally

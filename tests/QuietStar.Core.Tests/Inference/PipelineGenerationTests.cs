@@ -117,6 +117,24 @@ public sealed class PipelineGenerationTests : IDisposable
         results.Select(r => r.TokenIds).Should().BeEquivalentTo(expected.Select(r => r.TokenIds), o => o.WithStrictOrdering());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_batch_is_cancelled_between_tokens_and_the_pipeline_serves_the_next_request(bool think)
+    {
+        using var cts = new CancellationTokenSource();
+        var thoughts = think ? new ThoughtOptions() : ThoughtOptions.None;
+        var batch = pipeline.GenerateBatchAsync(["a", "b"], Greedy(tokens: 400), thoughts, cts.Token);
+        await Task.Delay(50);
+        await cts.CancelAsync();
+
+        var wait = () => batch.WaitAsync(TimeSpan.FromMinutes(1));
+        await wait.Should().ThrowAsync<OperationCanceledException>();
+
+        var after = await pipeline.GenerateBatchAsync(["a"], Greedy(tokens: 3), thoughts);
+        after.Single().TokenIds.Should().HaveCount(3);
+    }
+
     [Fact]
     public void Bad_requests_are_refused_by_the_call_with_the_problem_named()
     {
