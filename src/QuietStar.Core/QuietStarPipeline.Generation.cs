@@ -58,7 +58,7 @@ public sealed partial class QuietStarPipeline
     /// <param name="prompt">The text to continue; empty to start from BOS.</param>
     /// <param name="options">Decoding and stopping; defaults (256 tokens, temperature 1, top-p 0.9) when null. <see cref="GenerationOptions.Seed"/> also seeds the thoughts.</param>
     /// <param name="thoughts">
-    /// Whether and how to think; null thinks as the model was trained to (<see cref="Configuration.QuietStarOptions.Decoding"/>)
+    /// Whether and how to think; null thinks as the model was trained to (the <c>Decoding</c> of <see cref="Options"/>)
     /// and includes every thought in the pieces. <see cref="ThoughtOptions.None"/> decodes as the base model.
     /// </param>
     /// <param name="cancellationToken">
