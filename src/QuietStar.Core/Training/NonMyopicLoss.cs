@@ -10,7 +10,7 @@ namespace QuietStar.Core.Training;
 /// </summary>
 public sealed class NonMyopicLoss : ITeacherForcingLoss
 {
-    private const long Ignore = -100;
+    internal const long Ignore = -100;
 
     /// <inheritdoc />
     public TeacherForcingResult Compute(Tensor baseLogits, IReadOnlyList<Tensor> talkLogits, Tensor targets, Tensor targetIsReal, double baseLossWeight)

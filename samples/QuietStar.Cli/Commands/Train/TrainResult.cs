@@ -55,6 +55,7 @@ internal static class TrainResult
                 ["entropy_weight"] = q.ThoughtEntropyWeight,
                 ["kl_weight"] = q.ThoughtKlWeight,
                 ["normalize_advantages"] = q.NormalizeAdvantages,
+                ["reward_from_thought"] = q.RewardFromThought,
                 ["policy_warmup"] = q.PolicyWeightWarmupSteps,
                 ["lm_steps"] = o.PlainLanguageModelSteps,
                 ["reinforce_temperature"] = q.ReinforceTemperature,
