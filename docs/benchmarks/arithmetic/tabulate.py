@@ -127,3 +127,67 @@ for run in ["aligned_s1", "neutral_w0_s1", "neutral_norm1_s1_40", "neutral_norm1
         for e in t["exact_match"][phase]["greedy_thoughts"]["examples"]:
             w = ", ".join(f"{x:.2f}" for x in e["w"])
             print(f"- {run} {phase}: {e['question']} → «{e['thought']}» wrote {e['generated']} ({'right' if e['correct'] else 'wrong'}); w = {w}")
+
+# ---- Session 17: the mixing head as the bottleneck, the LM at lr 1e-5, and the reward from the thought branch ----
+
+print()
+print("## A constant mixing weight instead of the head's (think-then-speak, greedy thoughts; session17/fixed_w, fixed_w.patch)")
+print()
+print("| checkpoint | head's own w | w = 0.3 | w = 0.5 | w = 0.7 | w = 1 |")
+print("| --- | --- | --- | --- | --- | --- |")
+for run, what in [("init_s2", "START/END from ( ), head untrained (1 step at lr 1e-12)"), ("s40_s2", "preset, 40 steps"),
+                  ("norm1_s2", "preset + policy 1 normalised, 80 steps"), ("lr1e5_s2", "LM lr 1e-5, head ×300, 80 steps")]:
+    t = load(f"session17/{run}.json")
+    after = (t.get("exact_match") or {}).get("after") if t else None
+    own = pct(after["greedy_thoughts"]["exact_match"]) if after else "22.5 (w ≡ 0: the pretrained model)"
+    cells = []
+    for w in ["0.3", "0.5", "0.7", "1"]:
+        d = load(f"session17/fixed_w/{run}__w{w}.json")
+        cells.append(pct(d["exact_match"]) if d else "")
+    print(f"| {run}: {what} | {own} | " + " | ".join(cells) + " |")
+
+print()
+print("## Recipe probes of session 17 (the train runs' own exact match, thought seed 42)")
+print()
+print("| run | steps | lr | head × | policy | no thoughts | thoughts | greedy | uniform | wall s |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for run in ["s40_s2", "norm1_s2", "lr1e5_s2", "lr1e5_h1000_s2", "lr1e5_160_s2", "lr1e5_s1", "lr1e5_s3"]:
+    t = load(f"session17/{run}.json")
+    if not t:
+        continue
+    c, e = t["config"], t["exact_match"]["after"]
+    policy = f"{c['policy_weight']:g}" + (" normalised" if c["normalize_advantages"] and c["policy_weight"] > 0 else "")
+    print(f"| {run} | {c['steps']} | {c['lr']:g} | {c['head_lr_mult']:g} | {policy} | {pct(e['no_thoughts']['exact_match'])} | "
+          f"{pct(e['thoughts']['exact_match'])} | {pct(e['greedy_thoughts']['exact_match'])} | {pct(e['uniform_thoughts']['exact_match'])} | {t['seconds']:.0f} |")
+
+print()
+print("## The preset (LM lr 1e-5, head ×300, 160 steps) on three seeds against the equal-steps plain LM at both learning rates (exact match %, evals/)")
+print()
+print("| seed | plain LM lr 1e-5 | plain LM lr 1e-4 | no thoughts | thoughts (sampled) | thoughts (greedy) | uniform thoughts | thoughts − plain 1e-5 | thoughts − plain 1e-4 | thoughts − uniform | every-token | after 80 steps | wall s |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for seed in [1, 2, 3]:
+    run = f"lr1e5_160_s{seed}"
+    v = {k: items(run, k) for k in ["none", "speak_model", "speak_greedy", "speak_uniform", "every_model"]}
+    p5, p4 = items(f"plain160_lr1e5_s{seed}", "none"), items(f"plain160_lr1e4_s{seed}", "none")
+    t = load(f"session17/{run}.json")
+    t80 = load(f"session17/lr1e5_s{seed}.json")
+    if not all(v.values()) or p5 is None or p4 is None or t is None:
+        continue
+    e80 = pct(t80["exact_match"]["after"]["thoughts"]["exact_match"]) if t80 else ""
+    secs = t["seconds"] + (t80["seconds"] if t80 and t["start_step"] else 0)
+    print(f"| {seed} | {pct(acc(p5))} | {pct(acc(p4))} | {pct(acc(v['none']))} | **{pct(acc(v['speak_model']))}** | {pct(acc(v['speak_greedy']))} | "
+          f"{pct(acc(v['speak_uniform']))} | {diff(v['speak_model'], p5)} | {diff(v['speak_model'], p4)} | {diff(v['speak_model'], v['speak_uniform'])} | "
+          f"{pct(acc(v['every_model']))} | {e80} | {secs:.0f} |")
+
+print()
+print("## Neutral init with the reward scored by the thought branch (--reward-from-thought, policy 1 normalised, seed 1)")
+for run in ["neutral_rft_s1_40", "neutral_rft_s1_80"]:
+    t = load(f"session17/{run}.json")
+    if not t:
+        continue
+    e = t["exact_match"]["after"]
+    print(f"- {run}: no thoughts {pct(e['no_thoughts']['exact_match'])}, thoughts {pct(e['thoughts']['exact_match'])}, "
+          f"greedy {pct(e['greedy_thoughts']['exact_match'])}, uniform {pct(e['uniform_thoughts']['exact_match'])}")
+    for x in e["greedy_thoughts"]["examples"]:
+        w = ", ".join(f"{y:.2f}" for y in x["w"])
+        print(f"  - {x['question']} → «{x['thought']}» wrote {x['generated']} ({'right' if x['correct'] else 'wrong'}); w = {w}")
