@@ -39,4 +39,5 @@ $Q generate --prompt "Once upon a time" --greedy --seed 3 --max-tokens 20 --thou
   > "$OUT/out/gen_fresh_thoughts.txt" 2> "$OUT/out/gen_fresh_thoughts.stderr"
 for f in "$OUT"/out/*.stderr; do sed -E -i 's/; loaded in [0-9]+ ms//; /tokens in [0-9.]+ s \(/d' "$f"; done
 sha256sum "$OUT"/run/checkpoint/*.safetensors | sed "s#$OUT/##" > "$OUT/out/checkpoint.sha256"
+sed -i "s#$OUT#OUT#g" "$OUT"/out/*
 echo "written to $OUT/out"

@@ -1,9 +1,8 @@
 using QuietStar.Core;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;

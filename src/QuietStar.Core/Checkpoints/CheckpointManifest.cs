@@ -1,8 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using QuietStar.Core.Configuration;
-using QuietStar.Core.Training;
+using QuietStar.Core.Algorithm;
 
 namespace QuietStar.Core.Checkpoints;
 

@@ -1,5 +1,5 @@
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Tokenization;
-using QuietStar.Core.Training;
 
 namespace QuietStar.Core.Checkpoints;
 

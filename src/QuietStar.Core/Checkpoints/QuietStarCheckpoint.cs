@@ -1,9 +1,7 @@
 using System.Text.Json;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
-using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 
 namespace QuietStar.Core.DependencyInjection;
 

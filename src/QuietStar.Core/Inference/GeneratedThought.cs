@@ -1,3 +1,5 @@
+using QuietStar.Core.Algorithm;
+
 namespace QuietStar.Core.Inference;
 
 /// <summary>The thought a Quiet-STaR model had before a token, for inspection.</summary>
@@ -9,6 +11,6 @@ namespace QuietStar.Core.Inference;
 /// </param>
 /// <param name="TalkStep">
 /// 0 when the thought was had right before this token; s when the token is the (s+1)-th spoken along an earlier
-/// thought's branch (<see cref="Configuration.ThoughtDecoding.ThinkThenSpeak"/>).
+/// thought's branch (<see cref="ThoughtDecoding.ThinkThenSpeak"/>).
 /// </param>
 public sealed record GeneratedThought(IReadOnlyList<int> TokenIds, string Text, float MixingWeight, int TalkStep = 0);

@@ -1,6 +1,5 @@
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;

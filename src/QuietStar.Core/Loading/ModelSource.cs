@@ -1,5 +1,5 @@
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Thinking;
 using static TorchSharp.torch;
 
 namespace QuietStar.Core.Loading;

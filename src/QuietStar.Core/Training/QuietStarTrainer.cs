@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Data;
-using QuietStar.Core.Evaluation;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -120,8 +120,8 @@ public sealed class QuietStarTrainer : IDisposable
         int startStep = CompletedSteps;
         var clock = Stopwatch.StartNew();
         long tokens = 0;
-        LossComponents? last = null;
-        ValidationResult? validation = null;
+        StepMetrics? last = null;
+        ValidationMetrics? validation = null;
         string? checkpoint = null;
         logger.LogInformation("Training {Mode} from step {Start} to {Steps} on {Train} training / {Validation} validation documents.",
             options.NoThoughts ? "without thoughts"
@@ -132,7 +132,7 @@ public sealed class QuietStarTrainer : IDisposable
             var step = RunStep();
             CompletedSteps++;
             tokens += step.Tokens;
-            last = step.Components;
+            last = step.Metrics;
             var stepValidation = ShouldValidate(split.Validation) ? Validate(split.Validation) : null;
             validation = stepValidation ?? validation;
             checkpoint = ShouldCheckpoint() ? SaveCheckpoint(options.CheckpointFolder!) : checkpoint;
@@ -146,7 +146,7 @@ public sealed class QuietStarTrainer : IDisposable
             Seconds = clock.Elapsed.TotalSeconds,
             Tokens = tokens,
             NoThoughts = options.NoThoughts,
-            FinalComponents = last,
+            FinalMetrics = last,
             FinalValidation = validation,
             CheckpointPath = checkpoint,
         };
@@ -292,7 +292,7 @@ public sealed class QuietStarTrainer : IDisposable
             optimizer.zero_grad(); // TorchSharp 0.107 leaves one gradient handle per parameter undisposed outside a scope
         }
 
-        var parts = new List<LossComponents>(options.GradientAccumulation);
+        var parts = new List<StepMetrics>(options.GradientAccumulation);
         long tokens = 0;
         for (int micro = 0; micro < options.GradientAccumulation; micro++)
         {
@@ -308,11 +308,11 @@ public sealed class QuietStarTrainer : IDisposable
             optimizer.step();
         }
 
-        return new StepOutcome(LossComponentsMean.Of(parts), lr, norm, tokens, ThinksThisStep);
+        return new StepOutcome(StepMetrics.Mean(parts), lr, norm, tokens, ThinksThisStep);
     }
 
     /// <summary>Forward and backward of one micro-batch, in its own dispose scope; gradients are averaged over the step.</summary>
-    private (LossComponents Components, long Tokens) RunMicroStep()
+    private (StepMetrics Metrics, long Tokens) RunMicroStep()
     {
         using var scope = torch.NewDisposeScope();
         var batch = sampler!.NextBatch(options.BatchSize, Model.LanguageModel.Device);              // ids, isReal [B, L]
@@ -321,12 +321,12 @@ public sealed class QuietStarTrainer : IDisposable
             var nll = NextTokenLoss.TokenNll(Model.LanguageModel, batch.InputIds, batch.IsReal);   // [B, L−1]
             var loss = NextTokenLoss.Mean(nll, batch.IsReal);
             (loss / options.GradientAccumulation).backward();
-            return (LossComponentsMean.PlainLanguageModel(loss.to_type(ScalarType.Float64).item<double>()), batch.RealTokens);
+            return (StepMetrics.PlainLanguageModel(loss.to_type(ScalarType.Float64).item<double>()), batch.RealTokens);
         }
 
         var result = objective.Compute(batch.InputIds, batch.IsReal, thoughtGenerator, step: CompletedSteps - options.PlainLanguageModelSteps);
         (result.Loss / options.GradientAccumulation).backward();
-        return (result.Components(), batch.RealTokens);
+        return (result.Metrics(), batch.RealTokens);
     }
 
     /// <summary>Whether the step being taken trains with thoughts (not the baseline, not the plain-LM warm start).</summary>
@@ -335,7 +335,7 @@ public sealed class QuietStarTrainer : IDisposable
     private bool ShouldValidate(TextCorpus validation) =>
         options.EvalEvery > 0 && validation.DocumentCount > 0 && (CompletedSteps % options.EvalEvery == 0 || CompletedSteps == options.Steps);
 
-    private ValidationResult Validate(TextCorpus validation)
+    private ValidationMetrics Validate(TextCorpus validation)
     {
         var result = ValidationEvaluator.Evaluate(Model, validation, new ValidationOptions
         {
@@ -372,7 +372,7 @@ public sealed class QuietStarTrainer : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private void Report(IProgress<TrainingProgress>? progress, StepOutcome step, ValidationResult? validation, TimeSpan elapsed, long tokens, int startStep)
+    private void Report(IProgress<TrainingProgress>? progress, StepOutcome step, ValidationMetrics? validation, TimeSpan elapsed, long tokens, int startStep)
     {
         int done = CompletedSteps - startStep;
         var report = new TrainingProgress
@@ -380,7 +380,7 @@ public sealed class QuietStarTrainer : IDisposable
             Step = CompletedSteps,
             TotalSteps = options.Steps,
             WithThoughts = step.WithThoughts,
-            Components = step.Components,
+            Metrics = step.Metrics,
             LearningRate = step.LearningRate,
             GradientNorm = step.GradientNorm,
             Tokens = step.Tokens,
@@ -393,8 +393,8 @@ public sealed class QuietStarTrainer : IDisposable
         logger.LogInformation(
             "Step {Step}/{Total}: loss {Loss:F4}, base NLL {Base:F4}, talk−base {Delta:F4}, mixing weight {Weight:F4}, policy/LM {PolicyRatio:G3}, " +
             "thought entropy {Entropy:F3}, {Distinct} distinct thoughts, lr {Lr:G3}, grad norm {Norm:F3}, {TokensPerSecond:F0} tok/s, ETA {Eta:hh\\:mm\\:ss}.",
-            report.Step, report.TotalSteps, report.Components.Loss, report.Components.BaseNll, report.TalkMinusBase, report.MixingWeight,
-            report.PolicyToLanguageModelingRatio, report.Components.ThoughtEntropy, report.Components.DistinctThoughts,
+            report.Step, report.TotalSteps, report.Metrics.Loss, report.Metrics.BaseNll, report.TalkMinusBase, report.MixingWeight,
+            report.PolicyToLanguageModelingRatio, report.Metrics.ThoughtEntropy, report.Metrics.DistinctThoughts,
             report.LearningRate, report.GradientNorm, report.TokensPerSecond, report.EstimatedRemaining);
         progress?.Report(report);
     }
@@ -411,5 +411,5 @@ public sealed class QuietStarTrainer : IDisposable
         return state.data<byte>().ToArray();
     }
 
-    private sealed record StepOutcome(LossComponents Components, double LearningRate, double GradientNorm, long Tokens, bool WithThoughts);
+    private sealed record StepOutcome(StepMetrics Metrics, double LearningRate, double GradientNorm, long Tokens, bool WithThoughts);
 }

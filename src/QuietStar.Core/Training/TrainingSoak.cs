@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
@@ -27,7 +28,7 @@ internal static class TrainingSoak
         {
             if (progress.Step == 1 || progress.Step % sampleEvery == 0 || progress.Step == options.Steps)
             {
-                samples.Add(Measure(progress.Step, progress.Components.Loss));
+                samples.Add(Measure(progress.Step, progress.Metrics.Loss));
                 output.WriteLine(samples[^1]);
             }
         }));

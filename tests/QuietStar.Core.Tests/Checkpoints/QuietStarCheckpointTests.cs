@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Tokenization;
-using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FluentAssertions;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Evaluation.AnswerProbability;
 using QuietStar.Core.Evaluation.Datasets;
 using QuietStar.Core.Evaluation.Forward;

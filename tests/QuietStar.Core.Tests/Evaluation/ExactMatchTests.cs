@@ -1,5 +1,5 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Evaluation.AnswerProbability;
 using QuietStar.Core.Evaluation.ExactMatch;
 using QuietStar.Core.Inference;

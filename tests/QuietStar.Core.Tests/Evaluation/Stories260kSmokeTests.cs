@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Evaluation.AnswerProbability;
 using QuietStar.Core.Evaluation.Forward;
 using QuietStar.Core.Evaluation.TextNll;

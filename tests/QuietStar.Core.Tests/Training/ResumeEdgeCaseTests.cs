@@ -99,7 +99,7 @@ public sealed class ResumeEdgeCaseTests
         straightRates.Skip(3).Select(r => r.Rate).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
         resumedRates.Should().Equal(straightRates.Skip(3), "the resumed run continues the warm-up at step 4 with the uninterrupted run's rates");
         resumed.StartStep.Should().Be(3);
-        BitConverter.DoubleToInt64Bits(resumed.FinalComponents!.Loss).Should().Be(BitConverter.DoubleToInt64Bits(straight.FinalComponents!.Loss));
+        BitConverter.DoubleToInt64Bits(resumed.FinalMetrics!.Loss).Should().Be(BitConverter.DoubleToInt64Bits(straight.FinalMetrics!.Loss));
         TinyTraining.Bits(resumedModel.LanguageModel.EmbeddingWeight).Should().Equal(TinyTraining.Bits(straightModel.LanguageModel.EmbeddingWeight));
     }
 

@@ -1,9 +1,9 @@
 using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Evaluation.Forward;
 using QuietStar.Core.Tokenization;
-using QuietStar.Core.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;

@@ -1,6 +1,6 @@
 using System.ComponentModel;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -1,6 +1,5 @@
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
-using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,12 +1,30 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using QuietStar.Core.Collections;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace QuietStar.Core.Training;
+namespace QuietStar.Core.Algorithm;
 
-/// <summary>The named numbers of one objective evaluation, for logging, progress and reports.</summary>
-public sealed record LossComponents
+/// <summary>
+/// The named numbers of one objective evaluation or optimizer step, for logging, progress and reports. A new metric is
+/// one property here and one line in <see cref="From"/>: <see cref="Mean"/> pools every property generically.
+/// </summary>
+public sealed record StepMetrics
 {
+    /// <summary>Creates metrics; every metric is set by the initializer.</summary>
+    public StepMetrics()
+    {
+    }
+
+    /// <summary>A no-thought step's metrics: every loss <paramref name="nll"/>, one talk step equal to the base, the rest 0.</summary>
+    [SetsRequiredMembers]
+    private StepMetrics(double nll)
+    {
+        Loss = BaseNll = LanguageModelingLoss = nll;
+        TalkNll = [nll];
+    }
+
     /// <summary>Total loss.</summary>
     public required double Loss { get; init; }
 
@@ -47,9 +65,11 @@ public sealed record LossComponents
     public required double MixingWeightMean { get; init; }
 
     /// <summary>Smallest mixing weight.</summary>
+    [Pooled(Pooling.Min)]
     public required double MixingWeightMin { get; init; }
 
     /// <summary>Largest mixing weight.</summary>
+    [Pooled(Pooling.Max)]
     public required double MixingWeightMax { get; init; }
 
     /// <summary>Standard deviation of the mixing weights (over the same entries as the mean).</summary>
@@ -88,8 +108,60 @@ public sealed record LossComponents
     /// <summary>Number of distinct thought token strings at the real positions of the batch (out of R·L at most); 1 means collapse.</summary>
     public required int DistinctThoughts { get; init; }
 
+    /// <summary>
+    /// Pools the metrics of the micro-batches of one optimizer step: every settable metric is averaged (an integer one
+    /// rounded, a list one entry by entry) unless it is marked <see cref="PooledAttribute"/> min or max. The mixing-weight
+    /// standard deviation and quantiles are therefore micro-batch averages, not those of the pooled weights.
+    /// </summary>
+    internal static StepMetrics Mean(IReadOnlyList<StepMetrics> parts)
+    {
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        var mean = parts[0] with { };
+        foreach (var property in Metrics)
+        {
+            var pooling = property.GetCustomAttribute<PooledAttribute>()?.Pooling ?? Pooling.Mean;
+            object value = property.PropertyType == typeof(int)
+                ? (int)Math.Round(parts.Average(p => (int)property.GetValue(p)!))
+                : property.PropertyType == typeof(IReadOnlyList<double>)
+                    ? Enumerable.Range(0, parts[0].TalkNll.Count).Select(s => parts.Average(p => ((IReadOnlyList<double>)property.GetValue(p)!)[s])).ToArray()
+                    : pooling switch
+                    {
+                        Pooling.Min => parts.Min(p => (double)property.GetValue(p)!),
+                        Pooling.Max => parts.Max(p => (double)property.GetValue(p)!),
+                        _ => parts.Average(p => (double)property.GetValue(p)!),
+                    };
+            property.SetValue(mean, value);
+        }
+
+        return mean;
+    }
+
+    /// <summary>The metrics of a no-thought step: plain LM loss, talk = base, no policy, no mixing.</summary>
+    internal static StepMetrics PlainLanguageModel(double nll) => new(nll);
+
+    /// <summary>The settable metrics (computed ones such as <see cref="TalkMinusBase"/> follow from them).</summary>
+    private static readonly PropertyInfo[] Metrics =
+        [.. typeof(StepMetrics).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite)];
+
+    private enum Pooling
+    {
+        Mean,
+        Min,
+        Max,
+    }
+
+    [AttributeUsage(AttributeTargets.Property)]
+    private sealed class PooledAttribute(Pooling pooling) : Attribute
+    {
+        public Pooling Pooling { get; } = pooling;
+    }
+
     /// <summary>Reads the components of <paramref name="result"/>.</summary>
-    public static LossComponents From(ObjectiveResult result)
+    public static StepMetrics From(ObjectiveResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         using var scope = torch.NewDisposeScope();
@@ -98,7 +170,7 @@ public sealed record LossComponents
         var regularization = result.Regularization;
         double policyLoss = Scalar(result.Policy.PolicyLoss);
         double[] quantiles = Quantiles(weights, 0.1, 0.5, 0.9);
-        return new LossComponents
+        return new StepMetrics
         {
             Loss = Scalar(result.Loss),
             BaseNll = Scalar(result.LanguageModeling.BaseLoss),

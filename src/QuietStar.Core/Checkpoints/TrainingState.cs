@@ -1,6 +1,7 @@
 using QuietStar.Core.Data;
+using QuietStar.Core.Training;
 
-namespace QuietStar.Core.Training;
+namespace QuietStar.Core.Checkpoints;
 
 /// <summary>
 /// Everything besides the weights and the optimizer moments that a resumed run needs to continue exactly where a

@@ -1,4 +1,4 @@
-namespace QuietStar.Core.Configuration;
+namespace QuietStar.Core.Algorithm;
 
 /// <summary>
 /// The Quiet-STaR algorithm's options. Defaults are the reference's training values (ezelikman/quiet-star,
@@ -58,10 +58,10 @@ public sealed record QuietStarOptions
     /// <summary>The END token's text, registered after START. Default <c>&lt;|endthought|&gt;</c>.</summary>
     public string EndThoughtToken { get; set; } = "<|endthought|>";
 
-    /// <summary>Attention strategy for thought tokens. Default <see cref="Configuration.ThoughtAttention.Diagonal"/>.</summary>
+    /// <summary>Attention strategy for thought tokens. Default <see cref="ThoughtAttention.Diagonal"/>.</summary>
     public ThoughtAttention Attention { get; set; } = ThoughtAttention.Diagonal;
 
-    /// <summary>Where the mixing head blends predictions. Default <see cref="Configuration.MixingSpace.Logits"/>.</summary>
+    /// <summary>Where the mixing head blends predictions. Default <see cref="MixingSpace.Logits"/>.</summary>
     public MixingSpace MixingSpace { get; set; } = MixingSpace.Logits;
 
     /// <summary>
@@ -143,4 +143,23 @@ public sealed record QuietStarOptions
             throw new ArgumentException($"QuietStarOptions.{option} {problem}", option);
         }
     }
+}
+
+/// <summary>When a thinking model thinks while it generates.</summary>
+public enum ThoughtDecoding
+{
+    /// <summary>
+    /// A fresh thought before every token, mixed with the base prediction (the reference's decoding: only the first
+    /// talk prediction of training, s = 0, is ever used). The default.
+    /// </summary>
+    EveryToken = 0,
+
+    /// <summary>
+    /// Beyond the reference: think once, then speak up to M tokens along that thought's branch, exactly as the
+    /// non-myopic loss trains the talk steps: after END the branch reads the tokens it has spoken (teacher forcing in
+    /// training) and talk step s is mixed with the base state s tokens on; after M tokens the model thinks afresh. For
+    /// an answer of several tokens whose reasoning belongs before it, the thought had before the answer keeps serving
+    /// it, where thinking before every token would think afresh inside the answer (docs/experiments.md, part 1).
+    /// </summary>
+    ThinkThenSpeak = 1,
 }

@@ -1,8 +1,25 @@
-using QuietStar.Core.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace QuietStar.Core.Training;
+namespace QuietStar.Core.Algorithm;
+
+/// <summary>Turns the talk NLLs into rewards for the sampled thoughts and a policy-gradient loss (paper §4.4, eq. 5–6).</summary>
+public interface IRewardEstimator
+{
+    /// <summary>Computes rewards, advantages and the (unweighted) policy loss.</summary>
+    /// <param name="nll">The per-token NLLs of the batch.</param>
+    /// <param name="thoughtLogProbs">Log-probabilities of the sampled thought tokens <c>[R, L, T]</c>.</param>
+    /// <param name="options">Passes, baseline and clamping options.</param>
+    PolicyResult Estimate(TeacherForcingResult nll, Tensor thoughtLogProbs, QuietStarOptions options);
+}
+
+/// <summary>The REINFORCE part of one batch. Rewards and advantages carry no gradient.</summary>
+/// <param name="Reward">Σ_s [NLL_base(t+s) − NLL_s(t)]: the talk log-likelihood gain of the next M tokens, <c>[R, L−1−M]</c>.</param>
+/// <param name="Advantage">Reward minus the baseline, before clamping (divided by <paramref name="AdvantageStd"/> when normalised), <c>[R, L−1−M]</c>.</param>
+/// <param name="TrainingAdvantage">The advantage the policy term uses (clamped at 0 when configured), <c>[R, L−1−M]</c>.</param>
+/// <param name="PolicyLoss">mean over thought tokens of mean_{rows,t}(−A⁺ · log p(c)) (scalar, unweighted).</param>
+/// <param name="AdvantageStd">Population standard deviation of the baselined advantages over the scored positions of all rows (those whose reward covers at least one real target; padding-only positions excluded), before any normalisation (scalar, nats).</param>
+public sealed record PolicyResult(Tensor Reward, Tensor Advantage, Tensor TrainingAdvantage, Tensor PolicyLoss, Tensor AdvantageStd);
 
 /// <summary>
 /// The reference's REINFORCE estimator. Reward r(t) = Σ_{s&lt;M} [NLL_base(t+s) − NLL_s(t)] for t &lt; L−1−M; baseline =
@@ -96,5 +113,38 @@ public sealed class ReinforceRewardEstimator : IRewardEstimator
 
         var grouped = reward.view(rows / passes, passes, n);                                           // [B, P, n]
         return (grouped - grouped.mean([1L], keepdim: true)).view(rows, n);
+    }
+}
+
+/// <summary>
+/// The weight the policy-gradient term enters the loss with at a given thought step: 0 without the policy term,
+/// otherwise <see cref="QuietStarOptions.PolicyLossWeight"/> ramped linearly over
+/// <see cref="QuietStarOptions.PolicyWeightWarmupSteps"/> (0 at step 0, the full weight from step N on).
+/// </summary>
+public static class PolicyWeightSchedule
+{
+    /// <summary>The policy weight at <paramref name="step"/>.</summary>
+    /// <param name="options">The algorithm's options.</param>
+    /// <param name="step">
+    /// Optimizer steps already taken with thoughts (0 for the first); null means after the warm-up, e.g. for evaluation.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is negative.</exception>
+    public static double At(QuietStarOptions options, int? step)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (step < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(step), step, "The thought step must be ≥ 0.");
+        }
+
+        if (!options.IncludePolicyLoss)
+        {
+            return 0.0;
+        }
+
+        int warmup = options.PolicyWeightWarmupSteps;
+        return step is not { } taken || warmup == 0 || taken >= warmup
+            ? options.PolicyLossWeight
+            : options.PolicyLossWeight * taken / warmup;
     }
 }

@@ -1,9 +1,8 @@
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace QuietStar.Core.Thinking;
+namespace QuietStar.Core.Algorithm;
 
 /// <summary>
 /// The reference's parallel thought generation (<c>MistralForCausalLM.forward</c>): one forward pass per thought

@@ -1,7 +1,6 @@
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Tokenization;
 
-namespace QuietStar.Core.Checkpoints;
+namespace QuietStar.Core.Algorithm;
 
 /// <summary>Makes a tokenizer know the START/END thought tokens at exactly the model's ids.</summary>
 internal static class ThoughtTokenVocabulary

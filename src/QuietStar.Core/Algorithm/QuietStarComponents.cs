@@ -1,7 +1,5 @@
-using QuietStar.Core.Configuration;
-using QuietStar.Core.Thinking;
 
-namespace QuietStar.Core.Training;
+namespace QuietStar.Core.Algorithm;
 
 /// <summary>
 /// The swappable parts of the objective. Null parts are the reference implementations

@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 
-namespace QuietStar.Core.Thinking;
+namespace QuietStar.Core.Algorithm;
 
 /// <summary>
 /// The learned START/END thought embeddings (paper §4.2). Each is stored as p = e / scale and used as e = scale·p,

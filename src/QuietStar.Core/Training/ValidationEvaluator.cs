@@ -1,9 +1,49 @@
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
-using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace QuietStar.Core.Evaluation;
+namespace QuietStar.Core.Training;
+
+/// <summary>How <see cref="ValidationEvaluator"/> scores held-out text.</summary>
+public sealed record ValidationOptions
+{
+    /// <summary>Tokens per sequence; each validation document is cut to its first L tokens or padded. Default 256.</summary>
+    public int SequenceLength { get; init; } = 256;
+
+    /// <summary>Sequences per batch. Default 4.</summary>
+    public int BatchSize { get; init; } = 4;
+
+    /// <summary>Batches scored at most (the first BatchSize × Batches documents). Default 4.</summary>
+    public int Batches { get; init; } = 4;
+
+    /// <summary>Seed of the thought samples. Default 0.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Whether to think: false scores the base model only (talk = base, mixing weight 0). Default true.</summary>
+    public bool WithThoughts { get; init; } = true;
+
+    /// <summary>Fraction of tokens, hardest by base NLL, that the "hard" averages cover. Default 0.1.</summary>
+    public double HardTokenFraction { get; init; } = 0.1;
+
+    /// <summary>Checks every option; the exception names the option.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public void Validate()
+    {
+        Require(SequenceLength >= 2, nameof(SequenceLength), $"must be at least 2 tokens (got {SequenceLength}).");
+        Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
+        Require(Batches >= 1, nameof(Batches), $"must be at least 1 (got {Batches}).");
+        Require(HardTokenFraction is > 0 and <= 1, nameof(HardTokenFraction), $"must be in (0, 1] (got {HardTokenFraction}).");
+    }
+
+    private static void Require(bool ok, string option, string problem)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"ValidationOptions.{option} {problem}", option);
+        }
+    }
+}
 
 /// <summary>
 /// Scores a model on held-out documents as the reference's in-training evaluation does: thoughts at every position
@@ -17,7 +57,7 @@ public static class ValidationEvaluator
     /// <param name="corpus">Held-out documents, e.g. <see cref="CorpusSplit.Validation"/>.</param>
     /// <param name="options">Sequence length, batches, seed, thoughts on or off.</param>
     /// <exception cref="ArgumentException">The corpus is empty, an option is invalid, or the sequence plus thought does not fit the context.</exception>
-    public static ValidationResult Evaluate(QuietStarModel model, TextCorpus corpus, ValidationOptions options) =>
+    public static ValidationMetrics Evaluate(QuietStarModel model, TextCorpus corpus, ValidationOptions options) =>
         Evaluate(model, corpus, options, components: null);
 
     /// <summary>
@@ -29,7 +69,7 @@ public static class ValidationEvaluator
     /// <param name="options">Sequence length, batches, seed, thoughts on or off.</param>
     /// <param name="components">The objective's parts; the reference implementations when null.</param>
     /// <exception cref="ArgumentException">The corpus is empty, an option is invalid, or the sequence plus thought does not fit the context.</exception>
-    public static ValidationResult Evaluate(QuietStarModel model, TextCorpus corpus, ValidationOptions options, QuietStarComponents? components)
+    public static ValidationMetrics Evaluate(QuietStarModel model, TextCorpus corpus, ValidationOptions options, QuietStarComponents? components)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(corpus);
@@ -91,7 +131,7 @@ public static class ValidationEvaluator
 
     private static double[] Values(Tensor t) => t.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
 
-    private static ValidationResult Summarise(List<(double Base, double Talk, double Weight)> scores, double hardFraction)
+    private static ValidationMetrics Summarise(List<(double Base, double Talk, double Weight)> scores, double hardFraction)
     {
         if (scores.Count == 0)
         {
@@ -100,7 +140,7 @@ public static class ValidationEvaluator
 
         int hardCount = Math.Max(1, (int)Math.Ceiling(hardFraction * scores.Count));
         var hard = scores.OrderByDescending(s => s.Base).Take(hardCount).ToList();
-        return new ValidationResult
+        return new ValidationMetrics
         {
             BaseNll = scores.Average(s => s.Base),
             TalkNll = scores.Average(s => s.Talk),
@@ -111,4 +151,38 @@ public static class ValidationEvaluator
             HardTokens = hardCount,
         };
     }
+}
+
+/// <summary>
+/// Next-token NLLs (nats) on held-out text, with and without thoughts, as the paper's §5.2 compares them: overall and
+/// on the hardest tokens by base NLL, where the paper finds the gain of thinking concentrated.
+/// </summary>
+public sealed record ValidationMetrics
+{
+    /// <summary>Mean base NLL over all scored tokens.</summary>
+    public required double BaseNll { get; init; }
+
+    /// <summary>Mean talk NLL (mixed prediction after a thought) over the same tokens.</summary>
+    public required double TalkNll { get; init; }
+
+    /// <summary>Mean base NLL over the hardest tokens (by base NLL).</summary>
+    public required double HardBaseNll { get; init; }
+
+    /// <summary>Mean talk NLL over the same hardest tokens.</summary>
+    public required double HardTalkNll { get; init; }
+
+    /// <summary>Mean mixing weight w over the scored tokens (0 without thoughts).</summary>
+    public required double MeanMixingWeight { get; init; }
+
+    /// <summary>Tokens scored.</summary>
+    public required long Tokens { get; init; }
+
+    /// <summary>Tokens in the hard subset.</summary>
+    public required long HardTokens { get; init; }
+
+    /// <summary><see cref="TalkNll"/> − <see cref="BaseNll"/>; negative when thinking helps.</summary>
+    public double TalkMinusBase => TalkNll - BaseNll;
+
+    /// <summary><see cref="HardTalkNll"/> − <see cref="HardBaseNll"/>.</summary>
+    public double HardTalkMinusBase => HardTalkNll - HardBaseNll;
 }

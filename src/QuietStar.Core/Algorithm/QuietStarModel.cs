@@ -1,11 +1,9 @@
-using QuietStar.Core.Configuration;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
 using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
 
-namespace QuietStar.Core;
+namespace QuietStar.Core.Algorithm;
 
 /// <summary>
 /// A causal language model equipped to think: the model with its vocabulary grown by the START/END thought tokens,
@@ -67,7 +65,7 @@ public sealed class QuietStarModel : nn.Module
     /// <param name="initTokenId">Token whose embedding seeds START/END (see <see cref="ThoughtInitToken"/>).</param>
     /// <param name="options">Validated algorithm options.</param>
     /// <param name="generator">Random source of every initialisation.</param>
-    /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's <see cref="Thinking.MixingHead"/> when null.</param>
+    /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's <see cref="Algorithm.MixingHead"/> when null.</param>
     public static QuietStarModel Create(CausalLanguageModel languageModel, int initTokenId, QuietStarOptions options, Generator generator, IMixingHead? mixingHead = null) =>
         Create(languageModel, initTokenId, initTokenId, options, generator, mixingHead);
 
@@ -77,7 +75,7 @@ public sealed class QuietStarModel : nn.Module
     /// <param name="endInitTokenId">Token whose embedding seeds END (see <see cref="ThoughtInitToken.ChooseFor"/>).</param>
     /// <param name="options">Validated algorithm options.</param>
     /// <param name="generator">Random source of every initialisation.</param>
-    /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's <see cref="Thinking.MixingHead"/> when null.</param>
+    /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's <see cref="Algorithm.MixingHead"/> when null.</param>
     public static QuietStarModel Create(CausalLanguageModel languageModel, int startInitTokenId, int endInitTokenId, QuietStarOptions options,
         Generator generator, IMixingHead? mixingHead = null)
     {
