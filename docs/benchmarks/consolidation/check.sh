@@ -24,6 +24,9 @@ for line in sys.stdin:
     except json.JSONDecodeError: print(line)
 '; }
 $Q train --steps 20 --seed 3 --out "$OUT/run" 2>/dev/null | strip > "$OUT/out/train.json"
+$Q train --steps 6 --lm-steps 3 --seed 3 --eval-every 3 --out "$OUT/run-lm" 2>/dev/null | strip > "$OUT/out/train_lm_steps.json"
+$Q train --steps 4 --no-thoughts --seed 3 --out "$OUT/run-plain" 2>/dev/null | strip > "$OUT/out/train_no_thoughts.json"
+$Q train --steps 24 --resume "$OUT/run" --seed 3 --out "$OUT/run-resumed" 2>/dev/null | strip > "$OUT/out/train_resumed.json"
 head -c 3000 data/math-corpus/gsm8k_train.txt > "$OUT/text.txt"
 $Q eval --task text --data "$OUT/text.txt" --model "$OUT/run" --seed 3 2>/dev/null | strip > "$OUT/out/eval_text_thoughts.json"
 $Q eval --task text --data "$OUT/text.txt" --model "$OUT/run" --no-thoughts 2>/dev/null | strip > "$OUT/out/eval_text_plain.json"

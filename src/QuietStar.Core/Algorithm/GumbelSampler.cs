@@ -31,6 +31,12 @@ public enum ThoughtSampling
 /// </summary>
 public static class GumbelSampler
 {
+    /// <summary>
+    /// The logit given to tokens a thought must never sample (START/END): the reference's −1e10. Apply it in at least
+    /// float32, as it overflows Half.
+    /// </summary>
+    internal const double Unsampleable = -1e10;
+
     /// <summary>Draws Gumbel(0, 1) noise shaped like <paramref name="logits"/> from <paramref name="generator"/>.</summary>
     public static Tensor Noise(Tensor logits, Generator generator)
     {

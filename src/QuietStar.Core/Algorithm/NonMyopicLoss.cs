@@ -47,7 +47,8 @@ public sealed record TeacherForcingResult(
 /// </summary>
 public sealed class NonMyopicLoss : ITeacherForcingLoss
 {
-    private const long Ignore = -100;
+    /// <summary>The target id cross-entropy skips (padding), as PyTorch's default <c>ignore_index</c>.</summary>
+    internal const long Ignore = -100;
 
     /// <inheritdoc />
     public TeacherForcingResult Compute(Tensor baseLogits, IReadOnlyList<Tensor> talkLogits, Tensor targets, Tensor targetIsReal, double baseLossWeight)
@@ -97,8 +98,6 @@ public sealed class NonMyopicLoss : ITeacherForcingLoss
 /// <summary>The plain language-modelling loss (no thoughts): next-token NLL over real targets.</summary>
 internal static class NextTokenLoss
 {
-    private const long Ignore = -100;
-
     /// <summary>
     /// −log p(x_{t+1} | x_{≤t}) for ids <c>[B, L]</c>: <c>[B, L−1]</c>, 0 where the target is padding. The logits
     /// <c>[B, L, V]</c> are released on return (backward needs only the log-softmax the graph keeps).
@@ -107,7 +106,7 @@ internal static class NextTokenLoss
     {
         using var scope = torch.NewDisposeScope();
         var output = model.call(new ModelInput { InputIds = ids, Attention = AttentionSpec.CausalWithPadding(isReal) }); // logits [B, L, V]
-        var labels = ids.masked_fill(isReal.logical_not(), Ignore);                                                       // [B, L]
+        var labels = ids.masked_fill(isReal.logical_not(), NonMyopicLoss.Ignore);                                                       // [B, L]
         return NonMyopicLoss.TokenNll(output.Logits!, labels, shift: 0).MoveToOuterDisposeScope();                       // [B, L−1]
     }
 

@@ -18,8 +18,6 @@ namespace QuietStar.Core.Algorithm;
 /// </remarks>
 public sealed class ParallelThoughtGenerator : IThoughtGenerator
 {
-    private const double Unsampleable = -1e10;
-
     /// <summary>Creates the generator.</summary>
     /// <param name="sampling">How thought tokens are picked; the reference's <see cref="ThoughtSampling.Model"/> by default.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampling"/> is not a defined value.</exception>
@@ -87,12 +85,12 @@ public sealed class ParallelThoughtGenerator : IThoughtGenerator
         var options = request.Options;
         using var scope = torch.NewDisposeScope();
         // In at least float32: −1e10 overflows Half, and the REINFORCE log-softmax must not run in a 16-bit dtype.
-        var logits = Precision.AtLeastFloat32(request.Model.ComputeLogits(hidden)).index_fill(-1, unsampled, Unsampleable); // [R, L, V]
+        var logits = Precision.AtLeastFloat32(request.Model.ComputeLogits(hidden)).index_fill(-1, unsampled, GumbelSampler.Unsampleable); // [R, L, V]
         var token = sampling switch
         {
             ThoughtSampling.Greedy => logits.detach().argmax(-1),                                   // [R, L]
             ThoughtSampling.Uniform => GumbelSampler.Sample(                                       // [R, L]: Gumbel-max of equal logits
-                torch.zeros_like(logits, dtype: ScalarType.Float32).index_fill(-1, unsampled, Unsampleable),
+                torch.zeros_like(logits, dtype: ScalarType.Float32).index_fill(-1, unsampled, GumbelSampler.Unsampleable),
                 GumbelSampler.Noise(logits, request.Generator), 1.0),
             _ => GumbelSampler.Sample(logits, GumbelSampler.Noise(logits, request.Generator), options.GumbelTemperature), // [R, L]
         };

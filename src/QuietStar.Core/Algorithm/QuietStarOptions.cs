@@ -1,3 +1,5 @@
+using QuietStar.Core.Common;
+
 namespace QuietStar.Core.Algorithm;
 
 /// <summary>
@@ -106,42 +108,41 @@ public sealed record QuietStarOptions
     /// <summary>Forward passes per training step: base + START + T + END + (M − 1) teacher-forced tokens.</summary>
     public int ForwardPasses => ThoughtTokens + TalkTokens + 2;
 
+    /// <summary>
+    /// The reference's evaluation settings on a copy of these options: one thought per position (P = 1), the mixed
+    /// prediction right after END (M = 1), no mean baseline and no policy loss. Evaluation, validation and inspection
+    /// all score with it.
+    /// </summary>
+    internal QuietStarOptions ForEvaluation() => this with { Passes = 1, TalkTokens = 1, MeanBaseline = false, IncludePolicyLoss = false };
+
     /// <summary>Checks every option; the exception names the option and what to do.</summary>
     /// <exception cref="ArgumentException">An option is out of range or options contradict each other.</exception>
     public void Validate()
     {
-        Require(ThoughtTokens >= 1, nameof(ThoughtTokens), $"must be at least 1 (got {ThoughtTokens}).");
-        Require(TalkTokens >= 1, nameof(TalkTokens), $"must be at least 1 (got {TalkTokens}).");
-        Require(Passes >= 1, nameof(Passes), $"must be at least 1 (got {Passes}).");
-        Require(!(MeanBaseline && IncludePolicyLoss && Passes < 2), nameof(Passes),
+        OptionCheck.Require<QuietStarOptions>(ThoughtTokens >= 1, nameof(ThoughtTokens), $"must be at least 1 (got {ThoughtTokens}).");
+        OptionCheck.Require<QuietStarOptions>(TalkTokens >= 1, nameof(TalkTokens), $"must be at least 1 (got {TalkTokens}).");
+        OptionCheck.Require<QuietStarOptions>(Passes >= 1, nameof(Passes), $"must be at least 1 (got {Passes}).");
+        OptionCheck.Require<QuietStarOptions>(!(MeanBaseline && IncludePolicyLoss && Passes < 2), nameof(Passes),
             $"is {Passes}, but the mean baseline needs at least 2 passes per sequence (with 1 every advantage is 0). Set Passes ≥ 2 or MeanBaseline = false.");
-        Require(GumbelTemperature > 0 && double.IsFinite(GumbelTemperature), nameof(GumbelTemperature), $"must be a positive number (got {GumbelTemperature}).");
-        Require(ReinforceTemperature > 0 && double.IsFinite(ReinforceTemperature), nameof(ReinforceTemperature), $"must be a positive number (got {ReinforceTemperature}).");
-        Require(PolicyLossWeight >= 0 && double.IsFinite(PolicyLossWeight), nameof(PolicyLossWeight), $"must be ≥ 0 and finite (got {PolicyLossWeight}).");
-        Require(BaseLossWeight is >= 0 and <= 1, nameof(BaseLossWeight), $"must be within [0, 1] (got {BaseLossWeight}).");
-        Require(ThoughtEmbeddingGradientScale > 0 && double.IsFinite(ThoughtEmbeddingGradientScale), nameof(ThoughtEmbeddingGradientScale),
+        OptionCheck.Require<QuietStarOptions>(GumbelTemperature > 0 && double.IsFinite(GumbelTemperature), nameof(GumbelTemperature), $"must be a positive number (got {GumbelTemperature}).");
+        OptionCheck.Require<QuietStarOptions>(ReinforceTemperature > 0 && double.IsFinite(ReinforceTemperature), nameof(ReinforceTemperature), $"must be a positive number (got {ReinforceTemperature}).");
+        OptionCheck.Require<QuietStarOptions>(PolicyLossWeight >= 0 && double.IsFinite(PolicyLossWeight), nameof(PolicyLossWeight), $"must be ≥ 0 and finite (got {PolicyLossWeight}).");
+        OptionCheck.Require<QuietStarOptions>(BaseLossWeight is >= 0 and <= 1, nameof(BaseLossWeight), $"must be within [0, 1] (got {BaseLossWeight}).");
+        OptionCheck.Require<QuietStarOptions>(ThoughtEmbeddingGradientScale > 0 && double.IsFinite(ThoughtEmbeddingGradientScale), nameof(ThoughtEmbeddingGradientScale),
             $"must be a positive number (got {ThoughtEmbeddingGradientScale}).");
-        Require(!string.IsNullOrEmpty(ThoughtInitText), nameof(ThoughtInitText), "must not be empty.");
-        Require(EndThoughtInitText is null || EndThoughtInitText.Length > 0, nameof(EndThoughtInitText), "must not be empty (null seeds END from ThoughtInitText).");
-        Require(Enum.IsDefined(Decoding), nameof(Decoding), $"has an unknown value {Decoding}.");
-        Require(!string.IsNullOrWhiteSpace(StartThoughtToken) && !string.IsNullOrWhiteSpace(EndThoughtToken) && StartThoughtToken != EndThoughtToken,
+        OptionCheck.Require<QuietStarOptions>(!string.IsNullOrEmpty(ThoughtInitText), nameof(ThoughtInitText), "must not be empty.");
+        OptionCheck.Require<QuietStarOptions>(EndThoughtInitText is null || EndThoughtInitText.Length > 0, nameof(EndThoughtInitText), "must not be empty (null seeds END from ThoughtInitText).");
+        OptionCheck.Require<QuietStarOptions>(Enum.IsDefined(Decoding), nameof(Decoding), $"has an unknown value {Decoding}.");
+        OptionCheck.Require<QuietStarOptions>(!string.IsNullOrWhiteSpace(StartThoughtToken) && !string.IsNullOrWhiteSpace(EndThoughtToken) && StartThoughtToken != EndThoughtToken,
             nameof(StartThoughtToken), "and EndThoughtToken must be two different non-empty strings.");
-        Require(ThoughtEntropyWeight >= 0 && double.IsFinite(ThoughtEntropyWeight), nameof(ThoughtEntropyWeight),
+        OptionCheck.Require<QuietStarOptions>(ThoughtEntropyWeight >= 0 && double.IsFinite(ThoughtEntropyWeight), nameof(ThoughtEntropyWeight),
             $"must be ≥ 0 and finite (got {ThoughtEntropyWeight}); the bonus raises entropy, so a negative weight would drive thoughts to collapse.");
-        Require(ThoughtKlWeight >= 0 && double.IsFinite(ThoughtKlWeight), nameof(ThoughtKlWeight),
+        OptionCheck.Require<QuietStarOptions>(ThoughtKlWeight >= 0 && double.IsFinite(ThoughtKlWeight), nameof(ThoughtKlWeight),
             $"must be ≥ 0 and finite (got {ThoughtKlWeight}); a negative weight would push thoughts away from the language model.");
-        Require(PolicyWeightWarmupSteps >= 0, nameof(PolicyWeightWarmupSteps), $"must be ≥ 0; 0 applies the full policy weight from the start (got {PolicyWeightWarmupSteps}).");
-        Require(Enum.IsDefined(Attention), nameof(Attention), $"has an unknown value {Attention}.");
-        Require(Enum.IsDefined(MixingSpace), nameof(MixingSpace), $"has an unknown value {MixingSpace}.");
-        Require(Enum.IsDefined(ThoughtInitRule), nameof(ThoughtInitRule), $"has an unknown value {ThoughtInitRule}.");
-    }
-
-    private static void Require(bool ok, string option, string problem)
-    {
-        if (!ok)
-        {
-            throw new ArgumentException($"QuietStarOptions.{option} {problem}", option);
-        }
+        OptionCheck.Require<QuietStarOptions>(PolicyWeightWarmupSteps >= 0, nameof(PolicyWeightWarmupSteps), $"must be ≥ 0; 0 applies the full policy weight from the start (got {PolicyWeightWarmupSteps}).");
+        OptionCheck.Require<QuietStarOptions>(Enum.IsDefined(Attention), nameof(Attention), $"has an unknown value {Attention}.");
+        OptionCheck.Require<QuietStarOptions>(Enum.IsDefined(MixingSpace), nameof(MixingSpace), $"has an unknown value {MixingSpace}.");
+        OptionCheck.Require<QuietStarOptions>(Enum.IsDefined(ThoughtInitRule), nameof(ThoughtInitRule), $"has an unknown value {ThoughtInitRule}.");
     }
 }
 

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
-using QuietStar.Core.Collections;
+using QuietStar.Core.Common;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -251,12 +251,6 @@ public sealed record StepMetrics
     {
         double[] sorted = values.flatten().to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         Array.Sort(sorted);
-        return [.. probabilities.Select(q =>
-        {
-            double position = q * (sorted.Length - 1);
-            int below = (int)Math.Floor(position);
-            int above = Math.Min(below + 1, sorted.Length - 1);
-            return sorted[below] + ((position - below) * (sorted[above] - sorted[below]));
-        })];
+        return [.. probabilities.Select(q => Quantile.OfSorted(sorted, q))];
     }
 }

@@ -43,8 +43,6 @@ public sealed record ThoughtRegularization(Tensor Entropy, Tensor KlToBase, doub
 /// </remarks>
 internal sealed class ThoughtDistributionTerms : IThoughtStepObserver, IDisposable
 {
-    private const double Unsampleable = -1e10;
-
     private readonly QuietStarOptions options;
     private readonly bool differentiable;
     private readonly Tensor weight;
@@ -67,7 +65,7 @@ internal sealed class ThoughtDistributionTerms : IThoughtStepObserver, IDisposab
         using var gradMode = differentiable ? null : torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var unsampled = torch.tensor(unsampledIds.Select(i => (long)i).ToArray(), device: baseLogits.device);
-        baseLogProbs = Precision.AtLeastFloat32(baseLogits.detach()).index_fill(-1, unsampled, Unsampleable).log_softmax(-1); // [R, L, V]: −1e10 overflows Half
+        baseLogProbs = Precision.AtLeastFloat32(baseLogits.detach()).index_fill(-1, unsampled, GumbelSampler.Unsampleable).log_softmax(-1); // [R, L, V]: −1e10 overflows Half
         var weights = real.to_type(baseLogProbs.dtype);                                                                      // [R, L]
         entropy = torch.zeros_like(weights);                                                                                 // [R, L]
         kl = torch.zeros_like(weights);                                                                                      // [R, L]

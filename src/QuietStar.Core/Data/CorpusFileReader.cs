@@ -59,49 +59,20 @@ internal sealed class CorpusFileReader(TextCorpusOptions options, JsonlRecordFor
         }
     }
 
-    private IEnumerable<string> ReadJsonl(TextReader reader, string source)
+    private IEnumerable<string> ReadJsonl(TextReader reader, string source) => JsonLines.Read(reader, Format, (lineNumber, e) =>
     {
-        int lineNumber = 0;
-        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        string problem = e is JsonException ? $"not valid JSON ({e.Message})" : e.Message;
+        var error = new CorpusFormatException(source, lineNumber, problem, e);
+        if (!options.SkipMalformedLines)
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            string? text = FormatLine(line, source, lineNumber);
-            if (text is not null)
-            {
-                yield return text;
-            }
+            throw error;
         }
-    }
 
-    /// <summary>The document of one JSON line, or null when the line is malformed and skipped.</summary>
-    private string? FormatLine(string line, string source, int lineNumber)
-    {
-        try
-        {
-            using var record = JsonDocument.Parse(line);
-            if (record.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new FormatException($"expected a JSON object, found {record.RootElement.ValueKind}");
-            }
+        Skipped.Add(error);
+    });
 
-            return formatter.Format(record.RootElement);
-        }
-        catch (Exception e) when (e is JsonException or FormatException)
-        {
-            string problem = e is JsonException ? $"not valid JSON ({e.Message})" : e.Message;
-            var error = new CorpusFormatException(source, lineNumber, problem, e);
-            if (!options.SkipMalformedLines)
-            {
-                throw error;
-            }
-
-            Skipped.Add(error);
-            return null;
-        }
-    }
+    /// <summary>The document of one JSON record; a record that is not an object is malformed.</summary>
+    private string Format(JsonElement record) => record.ValueKind == JsonValueKind.Object
+        ? formatter.Format(record)
+        : throw new FormatException($"expected a JSON object, found {record.ValueKind}");
 }

@@ -22,8 +22,6 @@ namespace QuietStar.Core.Inference;
 /// </remarks>
 internal sealed class QuietStep : IDisposable
 {
-    private const double Unsampleable = -1e10;
-
     private readonly QuietStarModel model;
     private readonly CausalLanguageModel lm;
     private readonly int thoughtTokens;
@@ -136,7 +134,7 @@ internal sealed class QuietStep : IDisposable
         var ids = new Tensor[thoughtTokens];
         for (int k = 0; k < thoughtTokens; k++)
         {
-            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill(-1, unsampled, Unsampleable); // [B, V+2], −1e10 overflows Half
+            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill(-1, unsampled, GumbelSampler.Unsampleable); // [B, V+2], −1e10 overflows Half
             ids[k] = chooseThought(logits, k);                                                  // [B]
             if (k < thoughtTokens - 1)
             {

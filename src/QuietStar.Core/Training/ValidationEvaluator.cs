@@ -1,4 +1,5 @@
 using QuietStar.Core.Algorithm;
+using QuietStar.Core.Common;
 using QuietStar.Core.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -30,18 +31,10 @@ public sealed record ValidationOptions
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
     {
-        Require(SequenceLength >= 2, nameof(SequenceLength), $"must be at least 2 tokens (got {SequenceLength}).");
-        Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
-        Require(Batches >= 1, nameof(Batches), $"must be at least 1 (got {Batches}).");
-        Require(HardTokenFraction is > 0 and <= 1, nameof(HardTokenFraction), $"must be in (0, 1] (got {HardTokenFraction}).");
-    }
-
-    private static void Require(bool ok, string option, string problem)
-    {
-        if (!ok)
-        {
-            throw new ArgumentException($"ValidationOptions.{option} {problem}", option);
-        }
+        OptionCheck.Require<ValidationOptions>(SequenceLength >= 2, nameof(SequenceLength), $"must be at least 2 tokens (got {SequenceLength}).");
+        OptionCheck.Require<ValidationOptions>(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
+        OptionCheck.Require<ValidationOptions>(Batches >= 1, nameof(Batches), $"must be at least 1 (got {Batches}).");
+        OptionCheck.Require<ValidationOptions>(HardTokenFraction is > 0 and <= 1, nameof(HardTokenFraction), $"must be in (0, 1] (got {HardTokenFraction}).");
     }
 }
 
@@ -81,7 +74,7 @@ public static class ValidationEvaluator
         }
 
         var objective = (components ?? QuietStarComponents.Reference)
-            .CreateObjective(model, model.Options with { Passes = 1, TalkTokens = 1, MeanBaseline = false });
+            .CreateObjective(model, model.Options.ForEvaluation());
         using var generator = new Generator((ulong)options.Seed, model.LanguageModel.Device);
         var scores = new List<(double Base, double Talk, double Weight)>();
         int documents = (int)Math.Min(corpus.DocumentCount, (long)options.BatchSize * options.Batches);
@@ -138,8 +131,7 @@ public static class ValidationEvaluator
             throw new ArgumentException("The validation documents hold no scorable tokens (every document is a single token).");
         }
 
-        int hardCount = Math.Max(1, (int)Math.Ceiling(hardFraction * scores.Count));
-        var hard = scores.OrderByDescending(s => s.Base).Take(hardCount).ToList();
+        var hard = HardTokens.Hardest([.. scores.Select(s => s.Base)], hardFraction).Select(i => scores[i]).ToList();
         return new ValidationMetrics
         {
             BaseNll = scores.Average(s => s.Base),
@@ -148,7 +140,7 @@ public static class ValidationEvaluator
             HardTalkNll = hard.Average(s => s.Talk),
             MeanMixingWeight = scores.Average(s => s.Weight),
             Tokens = scores.Count,
-            HardTokens = hardCount,
+            HardTokens = hard.Count,
         };
     }
 }

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using QuietStar.Core.Algorithm;
+using QuietStar.Core.Data;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Tests.Checkpoints;

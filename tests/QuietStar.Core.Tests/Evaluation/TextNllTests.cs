@@ -1,4 +1,5 @@
 using FluentAssertions;
+using QuietStar.Core.Common;
 using QuietStar.Core.Evaluation.Forward;
 using QuietStar.Core.Evaluation.TextNll;
 using QuietStar.Core.Model;

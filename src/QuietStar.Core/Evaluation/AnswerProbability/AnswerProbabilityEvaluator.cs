@@ -1,3 +1,4 @@
+using QuietStar.Core.Data;
 using QuietStar.Core.Evaluation.Forward;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
@@ -81,7 +82,7 @@ public sealed class AnswerProbabilityEvaluator
     private double[] ScoreBatch(List<EncodedQuestion> batch, int[] allowed, int firstScored, bool thoughts, Generator generator)
     {
         using var scope = torch.NewDisposeScope();
-        var tokens = TokenBatch.Pad([.. batch.Select(q => q.Ids)], forward.PadTokenId, forward.Device, minLength: 3);
+        var tokens = SequenceBatch.Pad([.. batch.Select(q => q.Ids)], forward.PadTokenId, forward.Device, minLength: 3);
         var logits = forward.Run(tokens, thoughts, generator).Logits;                          // [B, L, V]
         var targets = ScoredTokens(batch, allowed, firstScored);
         var logProbabilities = RestrictedLogProbabilities(logits, targets, allowed);            // [S]

@@ -1,3 +1,5 @@
+using QuietStar.Core.Common;
+
 namespace QuietStar.Core.Evaluation.AnswerProbability;
 
 /// <summary>How to run an answer-probability evaluation. Defaults are the reference's (256 tokens, thoughts on).</summary>
@@ -25,17 +27,9 @@ public sealed record AnswerProbabilityOptions
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate()
     {
-        Require(SequenceLength >= 3, nameof(SequenceLength), $"must be at least 3 (got {SequenceLength}).");
-        Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
-        Require(Limit is null or >= 1, nameof(Limit), $"must be at least 1 when set (got {Limit}).");
-        Require(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
-    }
-
-    private static void Require(bool ok, string option, string problem)
-    {
-        if (!ok)
-        {
-            throw new ArgumentException($"AnswerProbabilityOptions.{option} {problem}", option);
-        }
+        OptionCheck.Require<AnswerProbabilityOptions>(SequenceLength >= 3, nameof(SequenceLength), $"must be at least 3 (got {SequenceLength}).");
+        OptionCheck.Require<AnswerProbabilityOptions>(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
+        OptionCheck.Require<AnswerProbabilityOptions>(Limit is null or >= 1, nameof(Limit), $"must be at least 1 when set (got {Limit}).");
+        OptionCheck.Require<AnswerProbabilityOptions>(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
     }
 }

@@ -1,3 +1,4 @@
+using QuietStar.Core.Common;
 using QuietStar.Core.Evaluation.Statistics;
 using QuietStar.Core.Evaluation.TextNll;
 
@@ -35,7 +36,7 @@ public static class TextNllComparison
 
         var candidateNll = candidate.TalkNllPerToken ?? candidate.BaseNllPerToken;
         var baselineNll = baseline.TalkNllPerToken ?? baseline.BaseNllPerToken;
-        var hard = HardestTokens(baseline.BaseNllPerToken, hardFraction);
+        var hard = HardTokens.Hardest(baseline.BaseNllPerToken, hardFraction);
         return new TextNllComparisonResult(
             candidate.NTokens,
             hard.Length,
@@ -43,12 +44,6 @@ public static class TextNllComparison
             PairedBootstrap.Compare(Pick(candidateNll, hard), Pick(baselineNll, hard), resamples, seed));
     }
 
-    /// <summary>Indices of the <paramref name="fraction"/> tokens with the highest NLL (at least one).</summary>
-    internal static int[] HardestTokens(IReadOnlyList<double> nll, double fraction)
-    {
-        int count = Math.Max(1, (int)Math.Round(nll.Count * fraction));
-        return Enumerable.Range(0, nll.Count).OrderByDescending(i => nll[i]).ThenBy(i => i).Take(count).ToArray();
-    }
 
     private static double[] Pick(IReadOnlyList<double> values, int[] indices) => indices.Select(i => values[i]).ToArray();
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using QuietStar.Core.Data;
 
 namespace QuietStar.Core.Evaluation.Datasets;
 
@@ -23,55 +24,31 @@ public static class JsonlFile
             throw new FileNotFoundException($"Data set not found: '{path}'.", path);
         }
 
-        var items = new List<T>();
-        int skipped = 0, lineNumber = 0;
-        foreach (string line in File.ReadLines(path))
+        int skipped = 0;
+        using var reader = new StreamReader(path);
+        var items = JsonLines.Read(reader, parse, (lineNumber, e) =>
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            if (TryParse(line, parse, out T? item, out string? problem))
-            {
-                items.Add(item);
-            }
-            else if (skipMalformed)
-            {
-                skipped++;
-            }
-            else
+            if (!skipMalformed)
             {
                 throw new InvalidDataException(
-                    $"'{path}' line {lineNumber} is malformed: {problem} Fix the line, or skip malformed lines (skipMalformed).");
+                    $"'{path}' line {lineNumber} is malformed: {e.Message} Fix the line, or skip malformed lines (skipMalformed).");
             }
-        }
 
+            skipped++;
+        }).ToList();
         if (items.Count == 0)
         {
-            throw new InvalidDataException(lineNumber == 0 || skipped == 0
+            throw new InvalidDataException(skipped == 0
                 ? $"'{path}' is empty: it holds no JSON records."
                 : $"'{path}' holds no valid record: all {skipped} non-blank lines are malformed.");
         }
 
         return new JsonlReadResult<T>(items, skipped);
     }
-
-    private static bool TryParse<T>(string line, Func<JsonElement, T> parse, out T item, out string? problem)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(line);
-            item = parse(document.RootElement);
-            problem = null;
-            return true;
-        }
-        catch (Exception ex) when (ex is JsonException or FormatException)
-        {
-            item = default!;
-            problem = ex.Message;
-            return false;
-        }
-    }
 }
+
+/// <summary>The records read from a JSON Lines file.</summary>
+/// <typeparam name="T">The parsed record type.</typeparam>
+/// <param name="Items">The parsed records, in file order.</param>
+/// <param name="SkippedLines">Malformed lines skipped (only ever non-zero when skipping was asked for).</param>
+public sealed record JsonlReadResult<T>(IReadOnlyList<T> Items, int SkippedLines);

@@ -1,4 +1,5 @@
 using QuietStar.Core.Algorithm;
+using QuietStar.Core.Data;
 using QuietStar.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace QuietStar.Core.Evaluation.Forward;
 /// model) and, for a Quiet-STaR model, with a thought at every position exactly as the reference's evaluation computes
 /// them: one thought per position (P = 1) and the mixed prediction right after END (M = 1). The thought logic is
 /// <see cref="QuietStarObjective"/>'s, run under <c>torch.no_grad()</c> with a copy of the model's options where
-/// Passes = 1, TalkTokens = 1, MeanBaseline = false and IncludePolicyLoss = false.
+/// Passes = 1, TalkTokens = 1, MeanBaseline = false and IncludePolicyLoss = false (the options' evaluation recipe).
 /// </summary>
 /// <remarks>
 /// Thoughts are sampled, not greedy, even at evaluation: the reference draws them with a hard Gumbel-softmax, whose
@@ -65,14 +66,7 @@ public sealed class ThinkingForward
     {
         ArgumentNullException.ThrowIfNull(model);
         var own = model.Options;
-        var options = own with
-        {
-            ThoughtTokens = thoughtTokens ?? own.ThoughtTokens,
-            Passes = 1,
-            TalkTokens = 1,
-            MeanBaseline = false,
-            IncludePolicyLoss = false,
-        };
+        var options = (own with { ThoughtTokens = thoughtTokens ?? own.ThoughtTokens }).ForEvaluation();
         var thoughts = new ParallelThoughtGenerator(sampling);
         return new ThinkingForward(model.LanguageModel, new QuietStarObjective(model, thoughts, options: options), options.ThoughtTokens, model.BaseVocabularySize)
         {
@@ -132,12 +126,15 @@ public sealed class ThinkingForward
         var thoughtLogits = BaseVocabulary(result.TalkLogits[0]);                             // [B, L, V]: predicts x_{t+1}
         var weights = result.MixingWeights[0].squeeze(-1);                                    // [B, L]
         return new NextTokenLogits(
-            baseLogits.MoveToOuterDisposeScope(), thoughtLogits.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+            baseLogits.MoveToOuterDisposeScope(), thoughtLogits.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope())
+        {
+            ThoughtIds = result.Rollout.ThoughtIds.MoveToOuterDisposeScope(),                  // [B, L, T]
+        };
     }
 
     /// <summary>Runs a padded batch with or without thoughts.</summary>
-    internal NextTokenLogits Run(TokenBatch batch, bool withThoughts, Generator generator) =>
-        withThoughts ? RunWithThoughts(batch.Ids, batch.IsReal, generator) : RunWithoutThoughts(batch.Ids, batch.IsReal);
+    internal NextTokenLogits Run(SequenceBatch batch, bool withThoughts, Generator generator) =>
+        withThoughts ? RunWithThoughts(batch.InputIds, batch.IsReal, generator) : RunWithoutThoughts(batch.InputIds, batch.IsReal);
 
     /// <summary>Fails early, with the reason, when the model cannot evaluate <paramref name="sequenceLength"/> tokens as asked.</summary>
     internal void Require(bool withThoughts, int sequenceLength)
@@ -163,4 +160,21 @@ public sealed class ThinkingForward
 
     private Tensor BaseVocabulary(Tensor logits) =>
         logits.shape[^1] == VocabularySize ? logits : logits.narrow(-1, 0, VocabularySize);   // [B, L, V]
+}
+
+/// <summary>
+/// Next-token predictions at every position of a batch: the row at position t predicts x_{t+1}. The last dimension
+/// is the model's base vocabulary (the START/END thought tokens are never text and are dropped). The tensors belong
+/// to the caller's dispose scope and carry no autograd history.
+/// </summary>
+/// <param name="BaseLogits">Logits of the model without thoughts, <c>[B, L, V]</c>.</param>
+/// <param name="ThoughtLogits">Logits after a thought at every position (the post-END mixed prediction), <c>[B, L, V]</c>; null when run without thoughts.</param>
+/// <param name="MixingWeights">The mixing head's weight w on the thought prediction at every position, <c>[B, L]</c>; null when run without thoughts.</param>
+public sealed record NextTokenLogits(Tensor BaseLogits, Tensor? ThoughtLogits, Tensor? MixingWeights)
+{
+    /// <summary>The prediction an evaluation scores: <see cref="ThoughtLogits"/> when thoughts ran, else <see cref="BaseLogits"/>.</summary>
+    public Tensor Logits => ThoughtLogits ?? BaseLogits;
+
+    /// <summary>The T sampled thought tokens before every position's prediction, <c>[B, L, T]</c> (int64); null when run without thoughts.</summary>
+    public Tensor? ThoughtIds { get; init; }
 }

@@ -1,3 +1,5 @@
+using QuietStar.Core.Common;
+
 namespace QuietStar.Core.Evaluation.Statistics;
 
 /// <summary>
@@ -33,7 +35,7 @@ public static class PairedBootstrap
         double[] means = ResampledMeans(differences, resamples, new Random(seed));
         Array.Sort(means);
         double tail = (1 - confidence) / 2;
-        return new PairedBootstrapResult(differences.Average(), Percentile(means, tail), Percentile(means, 1 - tail), confidence, resamples, differences.Length);
+        return new PairedBootstrapResult(differences.Average(), Quantile.OfSorted(means, tail), Quantile.OfSorted(means, 1 - tail), confidence, resamples, differences.Length);
     }
 
     private static double[] ResampledMeans(double[] values, int resamples, Random random)
@@ -51,14 +53,5 @@ public static class PairedBootstrap
         }
 
         return means;
-    }
-
-    /// <summary>The <paramref name="p"/>-quantile of sorted values, interpolating linearly between neighbours.</summary>
-    private static double Percentile(double[] sorted, double p)
-    {
-        double position = p * (sorted.Length - 1);
-        int below = (int)Math.Floor(position);
-        int above = Math.Min(below + 1, sorted.Length - 1);
-        return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
     }
 }

@@ -1,3 +1,5 @@
+using QuietStar.Core.Common;
+using QuietStar.Core.Data;
 using QuietStar.Core.Evaluation.Forward;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
@@ -77,10 +79,10 @@ public sealed class TextNllEvaluator
     private void ScoreBatch(List<int[]> batch, bool thoughts, Generator generator, TokenScores scores)
     {
         using var scope = torch.NewDisposeScope();
-        var tokens = TokenBatch.Pad(batch, forward.PadTokenId, forward.Device, minLength: 3);
+        var tokens = SequenceBatch.Pad(batch, forward.PadTokenId, forward.Device, minLength: 3);
         var prediction = forward.Run(tokens, thoughts, generator);
-        long targets = tokens.Ids.shape[1] - 1;
-        var labels = tokens.Ids.narrow(1, 1, targets);                                                 // [B, L−1]
+        long targets = tokens.InputIds.shape[1] - 1;
+        var labels = tokens.InputIds.narrow(1, 1, targets);                                                 // [B, L−1]
         double[] baseNll = Nll(prediction.BaseLogits, labels);
         double[]? talkNll = prediction.ThoughtLogits is { } talk ? Nll(talk, labels) : null;
         double[]? weights = prediction.MixingWeights is { } w ? ToDoubles(w.narrow(1, 0, targets)) : null;

@@ -1,3 +1,5 @@
+using QuietStar.Core.Common;
+
 namespace QuietStar.Core.Evaluation.TextNll;
 
 /// <summary>How to run a text NLL evaluation.</summary>
@@ -25,18 +27,10 @@ public sealed record TextNllOptions
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate()
     {
-        Require(SequenceLength >= 3, nameof(SequenceLength), $"must be at least 3 (got {SequenceLength}).");
-        Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
-        Require(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
-        Require(HardFraction is > 0 and <= 1, nameof(HardFraction), $"must be within (0, 1] (got {HardFraction}).");
-        Require(MaxTokens is null or >= 1, nameof(MaxTokens), $"must be at least 1 when set (got {MaxTokens}).");
-    }
-
-    private static void Require(bool ok, string option, string problem)
-    {
-        if (!ok)
-        {
-            throw new ArgumentException($"TextNllOptions.{option} {problem}", option);
-        }
+        OptionCheck.Require<TextNllOptions>(SequenceLength >= 3, nameof(SequenceLength), $"must be at least 3 (got {SequenceLength}).");
+        OptionCheck.Require<TextNllOptions>(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
+        OptionCheck.Require<TextNllOptions>(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
+        OptionCheck.Require<TextNllOptions>(HardFraction is > 0 and <= 1, nameof(HardFraction), $"must be within (0, 1] (got {HardFraction}).");
+        OptionCheck.Require<TextNllOptions>(MaxTokens is null or >= 1, nameof(MaxTokens), $"must be at least 1 when set (got {MaxTokens}).");
     }
 }

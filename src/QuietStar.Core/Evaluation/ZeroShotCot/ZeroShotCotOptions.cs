@@ -1,3 +1,4 @@
+using QuietStar.Core.Common;
 using System.Text.Json.Serialization;
 
 namespace QuietStar.Core.Evaluation.ZeroShotCot;
@@ -45,20 +46,12 @@ public sealed record ZeroShotCotOptions
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate()
     {
-        Require(Votes >= 1, nameof(Votes), $"must be at least 1 (got {Votes}).");
-        Require(MaxReasoningTokens >= 1, nameof(MaxReasoningTokens), $"must be at least 1 (got {MaxReasoningTokens}).");
-        Require(AnswerTokens >= 1, nameof(AnswerTokens), $"must be at least 1 (got {AnswerTokens}).");
-        Require(Temperature >= 0 && double.IsFinite(Temperature), nameof(Temperature), $"must be ≥ 0 and finite (got {Temperature}).");
-        Require(Limit is null or >= 1, nameof(Limit), $"must be at least 1 when set (got {Limit}).");
-        Require(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
-        Require(ReasoningPrompt is not null && AnswerPrompt is not null, nameof(ReasoningPrompt), "and AnswerPrompt must not be null.");
-    }
-
-    private static void Require(bool ok, string option, string problem)
-    {
-        if (!ok)
-        {
-            throw new ArgumentException($"ZeroShotCotOptions.{option} {problem}", option);
-        }
+        OptionCheck.Require<ZeroShotCotOptions>(Votes >= 1, nameof(Votes), $"must be at least 1 (got {Votes}).");
+        OptionCheck.Require<ZeroShotCotOptions>(MaxReasoningTokens >= 1, nameof(MaxReasoningTokens), $"must be at least 1 (got {MaxReasoningTokens}).");
+        OptionCheck.Require<ZeroShotCotOptions>(AnswerTokens >= 1, nameof(AnswerTokens), $"must be at least 1 (got {AnswerTokens}).");
+        OptionCheck.Require<ZeroShotCotOptions>(Temperature >= 0 && double.IsFinite(Temperature), nameof(Temperature), $"must be ≥ 0 and finite (got {Temperature}).");
+        OptionCheck.Require<ZeroShotCotOptions>(Limit is null or >= 1, nameof(Limit), $"must be at least 1 when set (got {Limit}).");
+        OptionCheck.Require<ZeroShotCotOptions>(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
+        OptionCheck.Require<ZeroShotCotOptions>(ReasoningPrompt is not null && AnswerPrompt is not null, nameof(ReasoningPrompt), "and AnswerPrompt must not be null.");
     }
 }

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Globalization;
 
-namespace QuietStar.Core.Collections;
+namespace QuietStar.Core.Common;
 
 /// <summary>
 /// An immutable list that prints its items (<c>[2.31, 2.29]</c>) and compares by them, for list-valued members of
