@@ -1,9 +1,9 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Runtime;
+using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

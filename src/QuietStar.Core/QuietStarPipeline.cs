@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;

@@ -2,9 +2,9 @@ using FluentAssertions;
 using Xunit;
 using QuietStar.Cli.Commands.Eval;
 using QuietStar.Cli.Infrastructure;
-using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Evaluation.ZeroShotCot;
 using QuietStar.Core.Inference;
+using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

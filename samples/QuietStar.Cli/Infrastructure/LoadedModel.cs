@@ -4,6 +4,7 @@ using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Model;
 using QuietStar.Core.Tokenization;
+using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tokenization;
 using TorchSharp;

@@ -5,6 +5,7 @@ using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Tokenization;
+using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

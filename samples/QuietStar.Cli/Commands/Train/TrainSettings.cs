@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Data;
 using QuietStar.Core.Training;
 using Spectre.Console;

@@ -2,7 +2,6 @@ using QuietStar.Cli.Assets;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
 using static TorchSharp.torch;

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using QuietStar.Core.Algorithm;
+using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Model;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace QuietStar.Core.Checkpoints;
+namespace QuietStar.Core.Training;
 
 /// <summary>
 /// Saves and loads a Quiet-STaR checkpoint folder: a plain Hugging Face model (<c>config.json</c> +
@@ -68,7 +69,7 @@ public static class QuietStarCheckpoint
     /// <exception cref="InvalidDataException">A file is malformed, the tokenizer, ids and weights do not fit together, or a weight holds NaN or an infinity (the message names it).</exception>
     /// <exception cref="NotSupportedException">
     /// The checkpoint was written by a newer version, or with a custom mixing head: load that through
-    /// <see cref="QuietStarBuilder.UseMixingHead{THead}()"/>, which rebuilds the head before its weights are read.
+    /// <c>QuietStarBuilder.UseMixingHead&lt;THead&gt;()</c>, which rebuilds the head before its weights are read.
     /// </exception>
     public static LoadedCheckpoint Load(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
         LoadWithHead(folder, device, dtype, mixingHead: null);
@@ -416,3 +417,10 @@ public static class QuietStarCheckpoint
         return true;
     });
 }
+
+/// <summary>What <see cref="QuietStarCheckpoint.Load"/> restores. The caller owns (and disposes) the model.</summary>
+/// <param name="Folder">The checkpoint folder (full path).</param>
+/// <param name="Model">The model with its trained START/END embeddings and mixing head.</param>
+/// <param name="Tokenizer">The tokenizer, with the thought tokens registered at the model's ids.</param>
+/// <param name="Training">Where training stood; null for a checkpoint saved for inference only.</param>
+public sealed record LoadedCheckpoint(string Folder, QuietStarModel Model, TextTokenizer Tokenizer, TrainingState? Training);
