@@ -2,7 +2,7 @@ using FluentAssertions;
 using Xunit;
 using QuietStar.Cli.Commands.Eval;
 using QuietStar.Cli.Infrastructure;
-using QuietStar.Core.Evaluation.ZeroShotCot;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Training;
 using TorchSharp;

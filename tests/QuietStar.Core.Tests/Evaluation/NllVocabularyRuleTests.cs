@@ -1,7 +1,6 @@
 using FluentAssertions;
 using QuietStar.Core.Data;
-using QuietStar.Core.Evaluation.Forward;
-using QuietStar.Core.Evaluation.TextNll;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Model;
 using QuietStar.Core.Training;
 using TorchSharp;

@@ -1,8 +1,6 @@
 using FluentAssertions;
 using QuietStar.Core.Common;
 using QuietStar.Core.Evaluation;
-using QuietStar.Core.Evaluation.Comparison;
-using QuietStar.Core.Evaluation.TextNll;
 using Xunit;
 
 namespace QuietStar.Core.Tests.Evaluation;

@@ -1,6 +1,6 @@
 using FluentAssertions;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Model;
 using TorchSharp;
 using Xunit;

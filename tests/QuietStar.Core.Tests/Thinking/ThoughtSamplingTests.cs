@@ -1,6 +1,6 @@
 using FluentAssertions;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Tests.Evaluation;
 using QuietStar.Core.Tests.Fixtures;
 using TorchSharp;

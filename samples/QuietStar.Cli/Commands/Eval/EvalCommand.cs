@@ -1,14 +1,6 @@
 using System.Diagnostics;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Evaluation;
-using QuietStar.Core.Evaluation.AnswerProbability;
-using QuietStar.Core.Evaluation.Comparison;
-using QuietStar.Core.Evaluation.Datasets;
-using QuietStar.Core.Evaluation.ExactMatch;
-using QuietStar.Core.Evaluation.Forward;
-using QuietStar.Core.Evaluation.Statistics;
-using QuietStar.Core.Evaluation.TextNll;
-using QuietStar.Core.Evaluation.ZeroShotCot;
 using QuietStar.Core.Inference;
 using Spectre.Console;
 using Spectre.Console.Cli;

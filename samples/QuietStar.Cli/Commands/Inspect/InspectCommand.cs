@@ -2,7 +2,7 @@ using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Tokenization;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -1,8 +1,7 @@
 using QuietStar.Core;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
-using QuietStar.Core.Evaluation.AnswerProbability;
-using QuietStar.Core.Evaluation.ExactMatch;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Tokenization;
 

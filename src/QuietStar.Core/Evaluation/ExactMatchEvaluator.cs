@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using QuietStar.Core.Evaluation.AnswerProbability;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Tokenization;
 
-namespace QuietStar.Core.Evaluation.ExactMatch;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>Options of <see cref="ExactMatchEvaluator"/>.</summary>
 public sealed record ExactMatchOptions

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using QuietStar.Core.Data;
 
-namespace QuietStar.Core.Evaluation.Datasets;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>Reads JSON Lines data sets (one JSON object per line), reporting bad lines by file and line number.</summary>
 public static class JsonlFile

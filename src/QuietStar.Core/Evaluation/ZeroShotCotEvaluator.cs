@@ -1,7 +1,6 @@
-using QuietStar.Core.Evaluation.AnswerProbability;
-using QuietStar.Core.Evaluation.Datasets;
+using System.Text.Json.Serialization;
 
-namespace QuietStar.Core.Evaluation.ZeroShotCot;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>
 /// Zero-shot chain-of-thought on GSM8K with a majority vote, as the reference's <c>zero-shotcot-eval.py</c>: for each
@@ -81,3 +80,40 @@ public sealed class ZeroShotCotEvaluator
         return new CotQuestionResult(index, gold, votes, majority, majority is { } m && m == gold, transcripts);
     }
 }
+
+/// <summary>One text continuation the zero-shot CoT evaluation asks of a generator.</summary>
+/// <param name="Prompt">The text to continue.</param>
+/// <param name="MaxNewTokens">The most tokens to generate (fewer when the generator stops at end of text).</param>
+/// <param name="Temperature">Sampling temperature.</param>
+/// <param name="Seed">Seed of the sampler, so that the whole evaluation is reproducible.</param>
+public sealed record CotGenerationRequest(string Prompt, int MaxNewTokens, double Temperature, int Seed);
+
+/// <summary>One question of the zero-shot CoT evaluation.</summary>
+/// <param name="Index">The question's index among the evaluated ones (data-set order).</param>
+/// <param name="Gold">The true answer, read as the votes are (<see cref="ZeroShotCotAnswers.FirstInteger"/>).</param>
+/// <param name="Votes">The answer read off each sample; null where the sample gave no number.</param>
+/// <param name="Majority">The majority vote.</param>
+/// <param name="Correct">Whether the majority vote is the true answer.</param>
+/// <param name="Transcripts">Each sample's full text: prompt, reasoning, answer prompt and answer.</param>
+public sealed record CotQuestionResult(
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("gold")] long? Gold,
+    [property: JsonPropertyName("votes")] IReadOnlyList<long?> Votes,
+    [property: JsonPropertyName("majority")] long? Majority,
+    [property: JsonPropertyName("correct")] bool Correct,
+    [property: JsonPropertyName("transcripts")] IReadOnlyList<string> Transcripts);
+
+/// <summary>The result of the zero-shot CoT evaluation (cot-maj@k accuracy).</summary>
+/// <param name="Task">The task's name, <c>gsm8k-cot</c>.</param>
+/// <param name="N">Questions evaluated.</param>
+/// <param name="Accuracy">Share of questions whose majority vote is the true answer.</param>
+/// <param name="Questions">Every question's votes and transcripts.</param>
+/// <param name="SkippedMalformed">Malformed data-set lines skipped.</param>
+/// <param name="Config">The options the evaluation ran with.</param>
+public sealed record ZeroShotCotResult(
+    [property: JsonPropertyName("task")] string Task,
+    [property: JsonPropertyName("n")] int N,
+    [property: JsonPropertyName("accuracy")] double Accuracy,
+    [property: JsonPropertyName("questions")] IReadOnlyList<CotQuestionResult> Questions,
+    [property: JsonPropertyName("skipped_malformed")] int SkippedMalformed,
+    [property: JsonPropertyName("config")] ZeroShotCotOptions Config);

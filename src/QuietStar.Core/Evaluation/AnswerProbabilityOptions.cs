@@ -1,6 +1,6 @@
 using QuietStar.Core.Common;
 
-namespace QuietStar.Core.Evaluation.AnswerProbability;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>How to run an answer-probability evaluation. Defaults are the reference's (256 tokens, thoughts on).</summary>
 public sealed record AnswerProbabilityOptions

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace QuietStar.Core.Evaluation.Datasets;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>Reads required fields of a JSON record, throwing <see cref="FormatException"/> with the field's name.</summary>
 internal static class JsonFields

@@ -1,11 +1,11 @@
+using System.Text.Json.Serialization;
 using QuietStar.Core.Common;
 using QuietStar.Core.Data;
-using QuietStar.Core.Evaluation.Forward;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace QuietStar.Core.Evaluation.TextNll;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>
 /// Per-token NLL of a text in the crops a model trains on: the tokenised text is cut into non-overlapping windows of
@@ -143,3 +143,52 @@ public sealed class TextNllEvaluator
         }
     }
 }
+
+/// <summary>Cuts a tokenised text into the windows the NLL evaluation scores.</summary>
+internal static class TextWindows
+{
+    /// <summary>
+    /// Non-overlapping windows of at most <paramref name="length"/> tokens, each BOS followed by the next
+    /// <paramref name="length"/> − 1 text tokens (the last window may be shorter). Every text token is a target once.
+    /// </summary>
+    public static List<int[]> Split(int[] tokens, int bosId, int length)
+    {
+        int stride = length - 1;
+        var windows = new List<int[]>((tokens.Length + stride - 1) / stride);
+        for (int start = 0; start < tokens.Length; start += stride)
+        {
+            windows.Add([bosId, .. tokens.AsSpan(start, Math.Min(stride, tokens.Length - start))]);
+        }
+
+        return windows;
+    }
+}
+
+/// <summary>
+/// Per-token negative log-likelihoods (nats) of a text, without and with thoughts. The per-token arrays are paired
+/// (same tokens, same order) so that <see cref="PairedBootstrap"/> can compare them or another model's;
+/// they are left out of JSON to keep it small.
+/// </summary>
+/// <param name="NTokens">Text tokens scored.</param>
+/// <param name="BaseNll">Mean base NLL.</param>
+/// <param name="TalkNll">Mean NLL after a thought (the mixed prediction); null without thoughts.</param>
+/// <param name="BaseNllHard">Mean base NLL over the hard tokens.</param>
+/// <param name="TalkNllHard">Mean NLL after a thought over the hard tokens; null without thoughts.</param>
+/// <param name="MeanMixingWeight">Mean mixing weight w over the scored positions; null without thoughts.</param>
+/// <param name="HardFraction">Share of tokens counted as hard: those with the highest base NLL under this model.</param>
+/// <param name="BaseNllPerToken">Base NLL of every scored token, in text order.</param>
+/// <param name="TalkNllPerToken">NLL after a thought of every scored token; null without thoughts.</param>
+/// <param name="HardTokenIndices">Indices (ascending) into the per-token arrays of the hard tokens.</param>
+/// <param name="Config">The configuration the evaluation ran with.</param>
+public sealed record TextNllResult(
+    [property: JsonPropertyName("n_tokens")] int NTokens,
+    [property: JsonPropertyName("base_nll")] double BaseNll,
+    [property: JsonPropertyName("talk_nll")] double? TalkNll,
+    [property: JsonPropertyName("base_nll_hard")] double BaseNllHard,
+    [property: JsonPropertyName("talk_nll_hard")] double? TalkNllHard,
+    [property: JsonPropertyName("mean_mixing_weight")] double? MeanMixingWeight,
+    [property: JsonPropertyName("hard_fraction")] double HardFraction,
+    [property: JsonIgnore] IReadOnlyList<double> BaseNllPerToken,
+    [property: JsonIgnore] IReadOnlyList<double>? TalkNllPerToken,
+    [property: JsonIgnore] IReadOnlyList<int> HardTokenIndices,
+    [property: JsonPropertyName("config")] EvaluationSettings Config);

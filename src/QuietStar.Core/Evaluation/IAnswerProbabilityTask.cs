@@ -1,8 +1,7 @@
 using System.Text.Json;
-using QuietStar.Core.Evaluation.Datasets;
 using QuietStar.Core.Tokenization;
 
-namespace QuietStar.Core.Evaluation.AnswerProbability;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>
 /// A question-answering data set scored by the probability of its correct answer (the reference's
@@ -31,4 +30,33 @@ public interface IAnswerProbabilityTask
     /// </summary>
     /// <exception cref="InvalidOperationException">The tokenizer cannot write the answers as this task needs.</exception>
     IReadOnlySet<int> AllowedAnswerTokenIds(TextTokenizer tokenizer);
+}
+
+/// <summary>One question written as the model reads it: <see cref="Prompt"/> then <see cref="Answer"/>.</summary>
+/// <param name="Prompt">The question up to and including the answer marker, e.g. <c>"Q: …\nA:"</c>.</param>
+/// <param name="Answer">The answer after the marker, with its leading space and final newline, e.g. <c>" 18\n"</c>.</param>
+public sealed record FormattedQuestion(string Prompt, string Answer)
+{
+    /// <summary>The whole text: prompt followed by answer.</summary>
+    public string Text => Prompt + Answer;
+}
+
+/// <summary>The answer-probability tasks by name.</summary>
+public static class EvaluationTasks
+{
+    /// <summary>The known task names.</summary>
+    public static IReadOnlyList<string> Names { get; } = [Gsm8kTask.TaskName, CommonsenseQaTask.TaskName];
+
+    /// <summary>Creates the task called <paramref name="name"/> (case-insensitive).</summary>
+    /// <exception cref="ArgumentException">No task has that name; the message lists the known ones.</exception>
+    public static IAnswerProbabilityTask Create(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.Trim().ToLowerInvariant() switch
+        {
+            Gsm8kTask.TaskName => new Gsm8kTask(),
+            CommonsenseQaTask.TaskName => new CommonsenseQaTask(),
+            _ => throw new ArgumentException($"Unknown evaluation task \"{name}\". Known tasks: {string.Join(", ", Names)}.", nameof(name)),
+        };
+    }
 }

@@ -1,6 +1,6 @@
 using QuietStar.Core.Common;
 
-namespace QuietStar.Core.Evaluation.TextNll;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>How to run a text NLL evaluation.</summary>
 public sealed record TextNllOptions

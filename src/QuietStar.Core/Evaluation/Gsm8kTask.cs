@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using QuietStar.Core.Evaluation.Datasets;
 using QuietStar.Core.Tokenization;
 
-namespace QuietStar.Core.Evaluation.AnswerProbability;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>
 /// GSM8K as the reference evaluates it without a prompt: <c>"Q: {question}\nA: {final number}\n"</c>, scored by the
@@ -83,3 +82,8 @@ public sealed class Gsm8kTask : IAnswerProbabilityTask
         }
     }
 }
+
+/// <summary>A GSM8K problem: the question and its final numeric answer.</summary>
+/// <param name="Question">The word problem.</param>
+/// <param name="FinalAnswer">The number after the solution's <c>####</c>, thousands commas removed (e.g. <c>"1000"</c>, <c>"-3"</c>).</param>
+public sealed record Gsm8kProblem(string Question, string FinalAnswer);

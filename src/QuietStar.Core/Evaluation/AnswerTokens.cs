@@ -1,6 +1,6 @@
 using QuietStar.Core.Tokenization;
 
-namespace QuietStar.Core.Evaluation.AnswerProbability;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>Finds the token ids a tokenizer writes answer text as, in the context the answer appears in.</summary>
 internal static class AnswerTokens

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace QuietStar.Core.Evaluation.ZeroShotCot;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>The pure parts of the zero-shot CoT evaluation: reading an answer off generated text and voting.</summary>
 public static partial class ZeroShotCotAnswers

@@ -4,7 +4,7 @@ using QuietStar.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace QuietStar.Core.Evaluation.Forward;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>
 /// The forward pass of every evaluation: next-token logits at every position of a batch, without thoughts (the base

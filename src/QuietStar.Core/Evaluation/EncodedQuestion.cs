@@ -1,6 +1,6 @@
 using QuietStar.Core.Tokenization;
 
-namespace QuietStar.Core.Evaluation.AnswerProbability;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>A question as token ids, with where its answer starts.</summary>
 /// <param name="Ids">The tokens, BOS first unless cropped.</param>

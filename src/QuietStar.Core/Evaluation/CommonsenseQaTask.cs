@@ -1,8 +1,7 @@
 using System.Text.Json;
-using QuietStar.Core.Evaluation.Datasets;
 using QuietStar.Core.Tokenization;
 
-namespace QuietStar.Core.Evaluation.AnswerProbability;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>
 /// CommonsenseQA as the reference evaluates it without a prompt:

@@ -1,7 +1,7 @@
 using QuietStar.Core.Common;
 using System.Text.Json.Serialization;
 
-namespace QuietStar.Core.Evaluation.ZeroShotCot;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>How to run the zero-shot CoT evaluation. Defaults are the reference's <c>zero-shotcot-eval.py</c>.</summary>
 public sealed record ZeroShotCotOptions

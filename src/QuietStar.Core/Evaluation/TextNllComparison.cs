@@ -1,8 +1,7 @@
+using System.Text.Json.Serialization;
 using QuietStar.Core.Common;
-using QuietStar.Core.Evaluation.Statistics;
-using QuietStar.Core.Evaluation.TextNll;
 
-namespace QuietStar.Core.Evaluation.Comparison;
+namespace QuietStar.Core.Evaluation;
 
 /// <summary>
 /// Compares a candidate model with a baseline on the same text, token by token: the candidate's per-token talk NLL
@@ -47,3 +46,14 @@ public static class TextNllComparison
 
     private static double[] Pick(IReadOnlyList<double> values, int[] indices) => indices.Select(i => values[i]).ToArray();
 }
+
+/// <summary>Candidate minus baseline per-token NLL (negative = the candidate predicts the text better).</summary>
+/// <param name="NTokens">Tokens compared.</param>
+/// <param name="NHardTokens">Tokens in the hard set (the baseline's hardest by base NLL).</param>
+/// <param name="All">Mean difference over all tokens with its bootstrap interval.</param>
+/// <param name="Hard">Mean difference over the hard tokens with its bootstrap interval.</param>
+public sealed record TextNllComparisonResult(
+    [property: JsonPropertyName("n_tokens")] int NTokens,
+    [property: JsonPropertyName("n_hard_tokens")] int NHardTokens,
+    [property: JsonPropertyName("all")] PairedBootstrapResult All,
+    [property: JsonPropertyName("hard")] PairedBootstrapResult Hard);
