@@ -262,9 +262,8 @@ public sealed class QuietStarBuilder
     private QuietStarPipeline Equip(PretrainedModel pretrained, QuietStarOptions configured, QuietStarComponents components)
     {
         var tokenizer = pretrained.Tokenizer;
-        var (startInit, endInit) = ThoughtInitToken.ChooseFor(tokenizer, configured);
         var head = mixingHead?.Invoke(pretrained.Model.Config.HiddenSize, TargetDevice, dtype);
-        var model = QuietStarModel.Create(pretrained.Model, startInit, endInit, configured, new Generator((ulong)seed, TargetDevice), head);
+        var model = QuietStarModel.Equip(pretrained.Model, tokenizer, configured, seed, head);
         var equippedTokenizer = ThoughtTokenVocabulary.Equip(tokenizer, configured, model.StartThoughtId, model.EndThoughtId);
         return new QuietStarPipeline(model, equippedTokenizer, components, TargetDevice, loggerFactory, source!.Description);
     }

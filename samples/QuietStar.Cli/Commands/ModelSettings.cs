@@ -3,7 +3,6 @@ using QuietStar.Cli.Assets;
 using QuietStar.Cli.Commands.Train;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Loading;
-using QuietStar.Core.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
@@ -48,7 +47,7 @@ internal class ModelSettings : CommonSettings
     }
 
     /// <summary>Whether <paramref name="folder"/> is a Quiet-STaR checkpoint (it holds the manifest).</summary>
-    protected static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
+    protected static bool IsCheckpoint(string folder) => Directory.Exists(folder) && ModelSource.FromPath(folder).IsCheckpoint;
 
     /// <inheritdoc />
     public override ValidationResult Validate() => Tokenizer switch
@@ -66,7 +65,7 @@ internal class ModelSettings : CommonSettings
     {
         if (ModelIsCheckpoint)
         {
-            return LoadedModel.Checkpoint(QuietStarCheckpoint.Load(ModelPath!, CPU, ScalarType.Float32));
+            return LoadedModel.Checkpoint(ModelPath!);
         }
 
         return LoadedModel.Plain(Model is null

@@ -29,7 +29,7 @@ public enum ThoughtSampling
 /// <c>max((logits + g) / tau)</c> with g ~ Gumbel(0, 1). The argmax does not depend on tau, so a hard sample is always a
 /// draw from softmax(logits) at temperature 1; nothing is differentiable through it.
 /// </summary>
-public static class GumbelSampler
+internal static class GumbelSampler
 {
     /// <summary>
     /// The logit given to tokens a thought must never sample (START/END): the reference's −1e10. Apply it in at least

@@ -45,7 +45,7 @@ public delegate IMixingHead MixingHeadFactory(int hiddenSize, Device device, Sca
 /// The reference's mixing head: <c>Linear(2H→H) → ReLU → Linear(H→H) → ReLU → Linear(H→1, no bias)</c> over
 /// <c>[h_base; h_thought]</c>, with the last layer zero-initialised so that w ≡ 0 at the start.
 /// </summary>
-public sealed class MixingHead : nn.Module, IMixingHead
+internal sealed class MixingHead : nn.Module, IMixingHead
 {
     [ComponentName(Name = "input")]
     private readonly Linear input;

@@ -45,7 +45,7 @@ public sealed record TeacherForcingResult(
 /// The reference's LM loss (<c>first_and_last_mode</c>): <c>w·mean(NLL_base) + (1−w)/M·Σ_s mean(NLL_s)</c>, each mean
 /// over real targets only (<c>loss_mean</c>: the sum over the count of non-ignored entries).
 /// </summary>
-public sealed class NonMyopicLoss : ITeacherForcingLoss
+internal sealed class NonMyopicLoss : ITeacherForcingLoss
 {
     /// <summary>The target id cross-entropy skips (padding), as PyTorch's default <c>ignore_index</c>.</summary>
     internal const long Ignore = -100;

@@ -16,7 +16,7 @@ namespace QuietStar.Core.Algorithm;
 /// <see cref="ThoughtSampling.Greedy"/> and <see cref="ThoughtSampling.Uniform"/> replace the sample and nothing else
 /// (same schedule, positions, attention, log-probabilities and observer); they are controls for evaluation.
 /// </remarks>
-public sealed class ParallelThoughtGenerator : IThoughtGenerator
+internal sealed class ParallelThoughtGenerator : IThoughtGenerator
 {
     /// <summary>Creates the generator.</summary>
     /// <param name="sampling">How thought tokens are picked; the reference's <see cref="ThoughtSampling.Model"/> by default.</param>

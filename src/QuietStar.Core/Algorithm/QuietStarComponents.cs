@@ -8,7 +8,7 @@ namespace QuietStar.Core.Algorithm;
 /// <param name="ThoughtGenerator">Generates the thoughts at every position.</param>
 /// <param name="TeacherForcingLoss">Scores base and talk predictions.</param>
 /// <param name="RewardEstimator">Turns the talk NLLs into a policy-gradient loss.</param>
-public sealed record QuietStarComponents(
+internal sealed record QuietStarComponents(
     IThoughtGenerator? ThoughtGenerator = null,
     ITeacherForcingLoss? TeacherForcingLoss = null,
     IRewardEstimator? RewardEstimator = null)

@@ -1,4 +1,5 @@
 using QuietStar.Core.Model;
+using QuietStar.Core.Tokenization;
 using TorchSharp;
 using TorchSharp.Utils;
 using static TorchSharp.torch;
@@ -57,6 +58,41 @@ public sealed class QuietStarModel : nn.Module
     public int BaseVocabularySize => StartThoughtId;
 
     /// <summary>
+    /// Equips a base model for Quiet-STaR training, the one recipe the builder uses too: START/END seeded from the
+    /// tokens the options name (<see cref="QuietStarOptions.ThoughtInitText"/>, <see cref="QuietStarOptions.EndThoughtInitText"/>),
+    /// the vocabulary grown by START and END, and the mixing head initialised so that w ≡ 0, all drawn from
+    /// <paramref name="seed"/>. Prefer <c>QuietStarBuilder</c>, which also loads the model and registers the thought
+    /// tokens in the tokenizer; this is for a model already in memory.
+    /// </summary>
+    /// <param name="languageModel">The base model; its vocabulary is grown in place and the result owns it.</param>
+    /// <param name="tokenizer">Its tokenizer, to find the init tokens.</param>
+    /// <param name="options">Algorithm options (validated).</param>
+    /// <param name="seed">Seed of every initialisation.</param>
+    /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's head when null.</param>
+    /// <exception cref="ArgumentException">An option is invalid or an init token is not in the tokenizer.</exception>
+    public static QuietStarModel Equip(CausalLanguageModel languageModel, TextTokenizer tokenizer, QuietStarOptions options, long seed,
+        IMixingHead? mixingHead = null)
+    {
+        ArgumentNullException.ThrowIfNull(languageModel);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(options);
+        var (startInit, endInit) = ThoughtInitToken.ChooseFor(tokenizer, options);
+        using var generator = new Generator((ulong)seed, languageModel.Device);
+        return Create(languageModel, startInit, endInit, options, generator, mixingHead);
+    }
+
+    /// <summary>
+    /// The same trained model under other options, e.g. more thought tokens for evaluation or a continued run with
+    /// another recipe: the result shares this model's language model, START/END embeddings and mixing head (nothing is
+    /// copied or re-initialised; dispose only one of the two). When <paramref name="options"/> ask for another START/END
+    /// gradient scale, the result holds a rescaled copy of the embeddings, so the embeddings e themselves are unchanged.
+    /// </summary>
+    /// <param name="options">The new options (validated).</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public QuietStarModel With(QuietStarOptions options) =>
+        Restore(languageModel, thoughtEmbeddings, MixingHead, options, StartThoughtId, EndThoughtId);
+
+    /// <summary>
     /// Equips a freshly loaded base model for Quiet-STaR training, as the reference's first forward does: grows the
     /// vocabulary by START and END (new rows Normal(0, 0.02)), sets both thought embeddings to the embedding of
     /// <paramref name="initTokenId"/>, and initialises the mixing head so that w ≡ 0.
@@ -66,7 +102,7 @@ public sealed class QuietStarModel : nn.Module
     /// <param name="options">Validated algorithm options.</param>
     /// <param name="generator">Random source of every initialisation.</param>
     /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's <see cref="Algorithm.MixingHead"/> when null.</param>
-    public static QuietStarModel Create(CausalLanguageModel languageModel, int initTokenId, QuietStarOptions options, Generator generator, IMixingHead? mixingHead = null) =>
+    internal static QuietStarModel Create(CausalLanguageModel languageModel, int initTokenId, QuietStarOptions options, Generator generator, IMixingHead? mixingHead = null) =>
         Create(languageModel, initTokenId, initTokenId, options, generator, mixingHead);
 
     /// <summary>As <see cref="Create(CausalLanguageModel, int, QuietStarOptions, Generator, IMixingHead?)"/>, seeding START and END from two tokens.</summary>
@@ -76,7 +112,7 @@ public sealed class QuietStarModel : nn.Module
     /// <param name="options">Validated algorithm options.</param>
     /// <param name="generator">Random source of every initialisation.</param>
     /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's <see cref="Algorithm.MixingHead"/> when null.</param>
-    public static QuietStarModel Create(CausalLanguageModel languageModel, int startInitTokenId, int endInitTokenId, QuietStarOptions options,
+    internal static QuietStarModel Create(CausalLanguageModel languageModel, int startInitTokenId, int endInitTokenId, QuietStarOptions options,
         Generator generator, IMixingHead? mixingHead = null)
     {
         ArgumentNullException.ThrowIfNull(languageModel);
@@ -110,7 +146,7 @@ public sealed class QuietStarModel : nn.Module
     /// <paramref name="options"/> ask for another START/END gradient scale than <paramref name="thoughtEmbeddings"/>
     /// were stored with, the model gets a rescaled copy holding the same embeddings e.
     /// </summary>
-    public static QuietStarModel Restore(CausalLanguageModel languageModel, ThoughtEmbeddings thoughtEmbeddings, IMixingHead mixingHead,
+    internal static QuietStarModel Restore(CausalLanguageModel languageModel, ThoughtEmbeddings thoughtEmbeddings, IMixingHead mixingHead,
         QuietStarOptions options, int startThoughtId, int endThoughtId)
     {
         ArgumentNullException.ThrowIfNull(languageModel);

@@ -28,7 +28,7 @@ public sealed record PolicyResult(Tensor Reward, Tensor Advantage, Tensor Traini
 /// Beyond the reference, <see cref="QuietStarOptions.NormalizeAdvantages"/> divides the advantages by their standard
 /// deviation over the batch's scored positions (those whose reward covers a real target) between the baseline and the clamp.
 /// </summary>
-public sealed class ReinforceRewardEstimator : IRewardEstimator
+internal sealed class ReinforceRewardEstimator : IRewardEstimator
 {
     /// <summary>
     /// The smallest standard deviation advantages are divided by: rounding noise (far below it) is not blown up to unit
@@ -121,7 +121,7 @@ public sealed class ReinforceRewardEstimator : IRewardEstimator
 /// otherwise <see cref="QuietStarOptions.PolicyLossWeight"/> ramped linearly over
 /// <see cref="QuietStarOptions.PolicyWeightWarmupSteps"/> (0 at step 0, the full weight from step N on).
 /// </summary>
-public static class PolicyWeightSchedule
+internal static class PolicyWeightSchedule
 {
     /// <summary>The policy weight at <paramref name="step"/>.</summary>
     /// <param name="options">The algorithm's options.</param>

@@ -18,7 +18,7 @@ public enum ThoughtInitRule
 }
 
 /// <summary>Chooses the token whose embedding seeds the START/END thought embeddings.</summary>
-public static class ThoughtInitToken
+internal static class ThoughtInitToken
 {
     /// <summary>Picks a token from the encoding of the init text according to <paramref name="rule"/>.</summary>
     /// <param name="encoding">Token ids of the init text, encoded without BOS.</param>

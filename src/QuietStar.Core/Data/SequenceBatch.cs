@@ -10,7 +10,7 @@ namespace QuietStar.Core.Data;
 /// <param name="InputIds">Token ids <c>[B, L]</c> (int64), padded with the corpus's pad id.</param>
 /// <param name="IsReal">Boolean <c>[B, L]</c>: false at padding, which no loss may score.</param>
 /// <param name="RealTokens">Number of true entries of <paramref name="IsReal"/>.</param>
-public sealed record SequenceBatch(Tensor InputIds, Tensor IsReal, long RealTokens)
+internal sealed record SequenceBatch(Tensor InputIds, Tensor IsReal, long RealTokens)
 {
     /// <summary>Pads each window (≤ <paramref name="length"/> tokens) to <paramref name="length"/> and stacks them.</summary>
     internal static SequenceBatch Create(IReadOnlyList<int[]> windows, int length, long padTokenId, Device device)

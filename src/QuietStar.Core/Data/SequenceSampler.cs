@@ -7,7 +7,7 @@ namespace QuietStar.Core.Data;
 /// (a new shuffle each epoch), each cropped at a seeded random offset when longer than L, or padded (and masked)
 /// when shorter. Deterministic for a seed and resumable through <see cref="State"/> / <see cref="Restore"/>.
 /// </summary>
-public sealed class SequenceSampler
+internal sealed class SequenceSampler
 {
     private const ulong OrderStream = 0x0D0C_0DE5;
     private const ulong CropStream = 0xC20F_0FF5;
@@ -133,7 +133,7 @@ public sealed class SequenceSampler
 /// Where a <see cref="SequenceSampler"/> is in its stream of sequences: saved in training checkpoints so that a
 /// resumed run draws exactly the sequences an uninterrupted run would have drawn.
 /// </summary>
-public sealed record SamplerState
+internal sealed record SamplerState
 {
     /// <summary>The sampler's seed.</summary>
     public required long Seed { get; init; }

@@ -65,6 +65,16 @@ public sealed class Gsm8kTask : IAnswerProbabilityTask
     /// <inheritdoc/>
     public JsonlReadResult<FormattedQuestion> Load(string path, bool skipMalformed) => JsonlFile.Read(path, Format, skipMalformed);
 
+    /// <summary>
+    /// Reads GSM8K problems from a JSON Lines file (<c>{"question": …, "answer": "… #### 5"}</c>), for exact match or
+    /// zero-shot CoT.
+    /// </summary>
+    /// <param name="path">The JSON Lines file.</param>
+    /// <param name="skipMalformed">Skip (and count) malformed lines instead of throwing.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A line is malformed (and skipping is off), or the file holds no valid record.</exception>
+    public static JsonlReadResult<Gsm8kProblem> LoadProblems(string path, bool skipMalformed = false) => JsonlFile.Read(path, Parse, skipMalformed);
+
     /// <summary>The tokens of the digits 0–9 inside a number, and of the newline after it.</summary>
     /// <exception cref="InvalidOperationException">The tokenizer does not write numbers one digit per token.</exception>
     public IReadOnlySet<int> AllowedAnswerTokenIds(TextTokenizer tokenizer)

@@ -4,7 +4,7 @@ using QuietStar.Core.Data;
 namespace QuietStar.Core.Evaluation;
 
 /// <summary>Reads JSON Lines data sets (one JSON object per line), reporting bad lines by file and line number.</summary>
-public static class JsonlFile
+internal static class JsonlFile
 {
     /// <summary>
     /// Parses every non-blank line of <paramref name="path"/> with <paramref name="parse"/>. A line is malformed when

@@ -32,7 +32,7 @@ public sealed class ZeroShotCotEvaluator
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var read = JsonlFile.Read(path, Gsm8kTask.Parse, options.SkipMalformed);
+        var read = Gsm8kTask.LoadProblems(path, options.SkipMalformed);
         return Evaluate(read.Items, options, progress, cancellationToken) with { SkippedMalformed = read.SkippedLines };
     }
 

@@ -47,7 +47,7 @@ internal sealed record CheckpointManifest
 /// Everything besides the weights and the optimizer moments that a resumed run needs to continue exactly where a
 /// training run stopped. Saved in a checkpoint's <c>quietstar.json</c>.
 /// </summary>
-public sealed record TrainingState
+internal sealed record TrainingState
 {
     /// <summary>Optimizer steps completed (the learning-rate schedule continues from here).</summary>
     public required int Step { get; init; }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Loading;
 using QuietStar.Core.Model;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
@@ -15,7 +16,7 @@ namespace QuietStar.Core.Training;
 /// and <c>quietstar.safetensors</c> (START/END embeddings and mixing head), plus <c>optimizer.bin</c> for training.
 /// A save replaces the folder atomically.
 /// </summary>
-public static class QuietStarCheckpoint
+internal static class QuietStarCheckpoint
 {
     /// <summary>The manifest, <c>quietstar.json</c>.</summary>
     public const string ManifestFileName = "quietstar.json";
@@ -164,7 +165,14 @@ public static class QuietStarCheckpoint
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">The folder has no manifest.</exception>
     /// <exception cref="InvalidDataException">The manifest is malformed or its options are invalid.</exception>
-    internal static QuietStarOptions ReadOptions(string folder)
+    internal static QuietStarOptions ReadOptions(string folder) => ReadManifestOf(folder).QuietStar;
+
+    /// <summary>The training state a checkpoint was saved with (null for an inference checkpoint), from its manifest alone.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The folder has no manifest.</exception>
+    internal static TrainingState? ReadTrainingState(string folder) => ReadManifestOf(folder).Training;
+
+    private static CheckpointManifest ReadManifestOf(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         AtomicFolder.Recover(folder);
@@ -174,7 +182,7 @@ public static class QuietStarCheckpoint
             throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
         }
 
-        return ReadManifest(full).QuietStar;
+        return ReadManifest(full);
     }
 
     private static void WriteContent(string folder, QuietStarModel model, TextTokenizer tokenizer, TrainingState? training,
@@ -423,4 +431,4 @@ public static class QuietStarCheckpoint
 /// <param name="Model">The model with its trained START/END embeddings and mixing head.</param>
 /// <param name="Tokenizer">The tokenizer, with the thought tokens registered at the model's ids.</param>
 /// <param name="Training">Where training stood; null for a checkpoint saved for inference only.</param>
-public sealed record LoadedCheckpoint(string Folder, QuietStarModel Model, TextTokenizer Tokenizer, TrainingState? Training);
+internal sealed record LoadedCheckpoint(string Folder, QuietStarModel Model, TextTokenizer Tokenizer, TrainingState? Training);

@@ -45,9 +45,15 @@ public sealed class QuietStarTrainer : IDisposable
     /// <param name="tokenizer">Its tokenizer (saved with checkpoints); the thought tokens are registered if absent.</param>
     /// <param name="options">The training options.</param>
     /// <param name="logger">Receives a line per step and validation; none when null.</param>
-    /// <param name="components">Custom objective parts; the reference implementations when null.</param>
     /// <exception cref="ArgumentException">An option is invalid or does not fit the model (the message names it), or the tokenizer's ids collide with the thought tokens.</exception>
-    public QuietStarTrainer(QuietStarModel model, TextTokenizer tokenizer, TrainingOptions options, ILogger? logger = null, QuietStarComponents? components = null)
+    /// <remarks>A pipeline's <c>QuietStarPipeline.CreateTrainer</c> also passes its custom components.</remarks>
+    public QuietStarTrainer(QuietStarModel model, TextTokenizer tokenizer, TrainingOptions options, ILogger? logger = null)
+        : this(model, tokenizer, options, logger, components: null)
+    {
+    }
+
+    /// <summary>Prepares to train <paramref name="model"/> from step 0 with custom objective parts (the reference's when null).</summary>
+    internal QuietStarTrainer(QuietStarModel model, TextTokenizer tokenizer, TrainingOptions options, ILogger? logger, QuietStarComponents? components)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentNullException.ThrowIfNull(options);
@@ -73,6 +79,17 @@ public sealed class QuietStarTrainer : IDisposable
     public int CompletedSteps { get; private set; }
 
     /// <summary>
+    /// The progress a training checkpoint records, read from its manifest alone (no weights are loaded): the optimizer
+    /// steps it completed and the options it was trained with; null for a checkpoint saved for inference. Resume it with
+    /// <c>QuietStarPipeline.ResumeTrainer</c>.
+    /// </summary>
+    /// <param name="checkpointFolder">A checkpoint folder.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The folder has no checkpoint manifest.</exception>
+    public static (int Step, TrainingOptions Options)? ReadCheckpointProgress(string checkpointFolder) =>
+        QuietStarCheckpoint.ReadTrainingState(checkpointFolder) is { } state ? (state.Step, state.Options with { }) : null;
+
+    /// <summary>
     /// Continues the run saved in <paramref name="checkpoint"/>: restores the optimizer moments, the schedule position,
     /// the data sampler and the thought generator, so that training on to step N gives bitwise the same result as an
     /// uninterrupted run to N with the same options.
@@ -83,7 +100,7 @@ public sealed class QuietStarTrainer : IDisposable
     /// <param name="components">Custom objective parts; the reference implementations when null.</param>
     /// <exception cref="InvalidOperationException">The checkpoint was saved for inference and holds no training state.</exception>
     /// <exception cref="FileNotFoundException">The optimizer state file is missing.</exception>
-    public static QuietStarTrainer Resume(LoadedCheckpoint checkpoint, TrainingOptions options, ILogger? logger = null, QuietStarComponents? components = null)
+    internal static QuietStarTrainer Resume(LoadedCheckpoint checkpoint, TrainingOptions options, ILogger? logger = null, QuietStarComponents? components = null)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var state = checkpoint.Training ?? throw new InvalidOperationException(

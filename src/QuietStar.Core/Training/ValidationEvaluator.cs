@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace QuietStar.Core.Training;
 
 /// <summary>How <see cref="ValidationEvaluator"/> scores held-out text.</summary>
-public sealed record ValidationOptions
+internal sealed record ValidationOptions
 {
     /// <summary>Tokens per sequence; each validation document is cut to its first L tokens or padded. Default 256.</summary>
     public int SequenceLength { get; init; } = 256;
@@ -43,7 +43,7 @@ public sealed record ValidationOptions
 /// with one pass and one talk token (P = 1, M = 1), comparing the post-thought (talk) NLL with the base NLL of the
 /// same next tokens. Deterministic for a seed.
 /// </summary>
-public static class ValidationEvaluator
+internal static class ValidationEvaluator
 {
     /// <summary>Scores the first <c>BatchSize × Batches</c> documents of <paramref name="corpus"/>, each from its start.</summary>
     /// <param name="model">The model (its parameters are not changed; no gradients are kept).</param>

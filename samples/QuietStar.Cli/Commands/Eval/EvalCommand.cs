@@ -84,7 +84,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
             AnswerAfter = settings.AnswerAfter,
         };
         var problems = settings.Data is { } path
-            ? JsonlFile.Read(path, Gsm8kTask.Parse, settings.SkipMalformed).Items
+            ? Gsm8kTask.LoadProblems(path, settings.SkipMalformed).Items
             : EvalTask.Gsm8k.DefaultData!.Read(Gsm8kTask.Parse);
         problems = settings.Limit is { } limit ? problems.Take(limit).ToArray() : problems;
         var evaluator = new ExactMatchEvaluator(generator, loaded.Tokenizer);

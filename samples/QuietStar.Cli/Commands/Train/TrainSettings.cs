@@ -342,7 +342,7 @@ internal sealed class TrainSettings : ModelSettings
         string? fixedByCheckpoint = Model is not null ? "--model" : Preset is not null && ChosenPreset.ArithmeticDigits is null ? "--preset" : null;
         return fixedByCheckpoint is not null ? $"{fixedByCheckpoint} cannot be combined with --resume: the checkpoint holds the model and its options."
             : !Directory.Exists(Resume) ? $"--resume folder '{Resume}' does not exist."
-            : !IsCheckpoint(ResumeCheckpoint!) ? $"--resume '{Resume}' holds no checkpoint (no {QuietStarCheckpoint.ManifestFileName} in it or in its {TrainCommand.CheckpointFolderName}/ folder)."
+            : !IsCheckpoint(ResumeCheckpoint!) ? $"--resume '{Resume}' holds no checkpoint (no quietstar.json in it or in its {TrainCommand.CheckpointFolderName}/ folder)."
             : null;
     }
 }

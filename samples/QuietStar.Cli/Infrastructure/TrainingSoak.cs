@@ -2,9 +2,10 @@ using System.Diagnostics;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tokenization;
+using QuietStar.Core.Training;
 using TorchSharp;
 
-namespace QuietStar.Core.Training;
+namespace QuietStar.Cli.Infrastructure;
 
 /// <summary>
 /// A long training run that watches for leaks (not a unit test; the CLI's soak command calls it): trains with the
@@ -24,7 +25,7 @@ internal static class TrainingSoak
         var samples = new List<SoakSample> { Measure(0, double.NaN) };
         output.WriteLine(samples[0]);
         using var trainer = new QuietStarTrainer(model, tokenizer, options);
-        trainer.Train(corpus, new SynchronousProgress<TrainingProgress>(progress =>
+        trainer.Train(corpus, new Callback(progress =>
         {
             if (progress.Step == 1 || progress.Step % sampleEvery == 0 || progress.Step == options.Steps)
             {
@@ -58,6 +59,12 @@ internal static class TrainingSoak
         string? tunables = Environment.GetEnvironmentVariable("GLIBC_TUNABLES");
         return OperatingSystem.IsLinux() ? "glibc malloc" + (tunables is null ? "" : $" ({tunables})") : "platform default";
     }
+
+    /// <summary>Reports on the training thread, as each step ends (<see cref="Progress{T}"/> would post them later).</summary>
+    private sealed class Callback(Action<TrainingProgress> onReport) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => onReport(value);
+    }
 }
 
 /// <summary>One measurement of a <see cref="TrainingSoak"/> run.</summary>
@@ -71,10 +78,4 @@ internal sealed record SoakSample(int Step, long LiveTensors, long TotalTensors,
 {
     public override string ToString() =>
         $"step {Step,6}  live tensors {LiveTensors,6}  total tensors {TotalTensors,6}  RSS {ResidentBytes / (1024.0 * 1024.0),8:F1} MiB  threads {Threads,3}  loss {Loss:F4}";
-}
-
-/// <summary>An <see cref="IProgress{T}"/> that calls back on the reporting thread (unlike <see cref="Progress{T}"/>, which posts).</summary>
-internal sealed class SynchronousProgress<T>(Action<T> onReport) : IProgress<T>
-{
-    public void Report(T value) => onReport(value);
 }
