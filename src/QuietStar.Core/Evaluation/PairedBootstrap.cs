@@ -8,7 +8,7 @@ namespace QuietStar.Core.Evaluation;
 /// two models on one text, or base vs thought NLL of one model): resample the item indices with replacement, take
 /// the mean of the paired differences each time, and read the interval off the percentiles.
 /// </summary>
-public static class PairedBootstrap
+internal static class PairedBootstrap
 {
     /// <summary>Estimates mean(first − second) and its percentile confidence interval.</summary>
     /// <param name="first">Per-item values of the first system.</param>

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace QuietStar.Core.Evaluation;
 
 /// <summary>The pure parts of the zero-shot CoT evaluation: reading an answer off generated text and voting.</summary>
-public static partial class ZeroShotCotAnswers
+internal static partial class ZeroShotCotAnswers
 {
     /// <summary>
     /// The first run of ASCII digits in <paramref name="text"/> after removing commas, as the reference's

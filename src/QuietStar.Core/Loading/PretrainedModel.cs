@@ -154,7 +154,8 @@ public sealed class PretrainedModel : IDisposable
     /// <summary>Reads a model configuration from a Hugging Face <c>config.json</c> (Llama, Mistral, Qwen2), e.g. to <see cref="CreateRandom"/> a model of its shapes.</summary>
     /// <param name="configJsonPath">The <c>config.json</c> file.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is malformed or describes an unsupported model.</exception>
+    /// <exception cref="NotSupportedException">The <c>model_type</c> or a feature is not supported; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not JSON, or a key is missing, mistyped or inconsistent; the message names it.</exception>
     public static TransformerConfig ReadConfig(string configJsonPath) => HuggingFaceConfig.Read(configJsonPath);
 
     /// <summary>
