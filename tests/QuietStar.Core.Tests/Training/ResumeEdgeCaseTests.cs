@@ -1,6 +1,5 @@
 using FluentAssertions;
 using Microsoft.Extensions.Logging;
-using QuietStar.Core.Common;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;

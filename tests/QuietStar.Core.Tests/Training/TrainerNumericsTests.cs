@@ -1,6 +1,5 @@
 using FluentAssertions;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Common;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Tokenization;
