@@ -69,6 +69,7 @@ public sealed class QuietStarObjective
         var positions = torch.arange(length, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(0).expand(rows, length); // [R, L]
         int[] unsampled = [model.StartThoughtId, model.EndThoughtId];
 
+        // 1. Base pass, once per row, keeping its keys and values for the thoughts.
         using var cache = new KeyValueCache(lm.Config.NumLayers);
         var baseOut = lm.call(new ModelInput
         {
@@ -78,8 +79,9 @@ public sealed class QuietStarObjective
             Cache = cache,
         });                                                                                                  // hidden [R, L, H], logits [R, L, V]
 
-        // Entropy and KL of the thought distributions, accumulated as each thought step is generated, so a step's logits
-        // [R, L, V] need not outlive it (under no_grad when β_H = β_KL = 0; otherwise the graph keeps what backward needs).
+        // 2. Thoughts in parallel at every position. Entropy and KL of the thought distributions are accumulated as each
+        // thought step is generated, so a step's logits [R, L, V] need not outlive it (under no_grad when β_H = β_KL = 0;
+        // otherwise the graph keeps what backward needs).
         using var thoughtTerms = new ThoughtDistributionTerms(baseOut.Logits!, real, unsampled, options);
         var rollout = thoughts.Generate(new ThoughtRequest
         {
@@ -98,10 +100,10 @@ public sealed class QuietStarObjective
         });
         var regularization = Regularization(thoughtTerms);
 
-        var (talkLogits, weights) = Mix(baseOut.Hidden, baseOut.Logits!, rollout.TalkHidden);
-        var nll = teacherForcing.Compute(baseOut.Logits!, talkLogits, ids, real, options.BaseLossWeight);
-        var policy = rewards.Estimate(nll, rollout.ThoughtLogProbs, options);
-        var loss = Total(nll.Loss, policy.PolicyLoss, policyWeight, regularization);
+        var (talkLogits, weights) = Mix(baseOut.Hidden, baseOut.Logits!, rollout.TalkHidden);          // 3. mixing head
+        var nll = teacherForcing.Compute(baseOut.Logits!, talkLogits, ids, real, options.BaseLossWeight); // 4. non-myopic loss
+        var policy = rewards.Estimate(nll, rollout.ThoughtLogProbs, options);                           // 5. REINFORCE
+        var loss = Total(nll.Loss, policy.PolicyLoss, policyWeight, regularization);                     // 6. total
         return new ObjectiveResult(loss, baseOut.Logits!, talkLogits, weights, rollout, nll, policy, policyWeight, regularization, real);
     }
 
