@@ -9,7 +9,7 @@ namespace QuietStar.Core.Loading;
 /// Hugging Face folder, streams) or a Quiet-STaR checkpoint whose trained thought embeddings and mixing head are
 /// restored as they are. Nothing is read until the builder builds.
 /// </summary>
-public sealed class ModelSource
+public sealed partial class ModelSource
 {
     private readonly Func<Device, ScalarType, MixingHeadFactory?, LoadedModelSource> load;
 
