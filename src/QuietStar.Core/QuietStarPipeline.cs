@@ -122,12 +122,10 @@ public sealed partial class QuietStarPipeline : IDisposable
     /// <summary>Saves the model as a Quiet-STaR checkpoint folder (written atomically).</summary>
     public void Save(string folder) => QuietStarCheckpoint.Save(folder, Model, Tokenizer);
 
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (ownsModel)
-        {
-            Model.Dispose();
-        }
-    }
+    /// <summary>
+    /// Releases the model's parameters, after waiting for a generation request that is running (see
+    /// <see cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>). A pipeline made by
+    /// <see cref="With(QuietStarOptions)"/> does not own its model: disposing it releases nothing.
+    /// </summary>
+    public void Dispose() => DisposeAfterGeneration(ownsModel ? Model.Dispose : static () => { });
 }

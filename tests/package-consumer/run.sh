@@ -237,12 +237,48 @@ public class PipelineTests
     }
 }
 EOF
-step "running the xunit test (dotnet test)"
+# A downstream unit test as the packaged README suggests: the package's own tiny model (no files), streamed
+# generation with thoughts, and the IChatClient (Microsoft.Extensions.AI.Abstractions comes with the package).
+cat >TinyModelTests.cs <<'EOF'
+using Microsoft.Extensions.AI;
+using QuietStar.Core;
+using QuietStar.Core.Inference;
+using QuietStar.Core.Testing;
+
+public class TinyModelTests
+{
+    [Fact]
+    public async Task The_packaged_tiny_model_streams_tokens_with_thoughts()
+    {
+        using var quiet = TestModels.TinyPipeline(seed: 1);
+        var pieces = new List<GenerationPiece>();
+        await foreach (var piece in quiet.GenerateAsync("Hello", new GenerationOptions { MaxTokens = 4, Greedy = true, Seed = 1, StopAtEos = false }))
+            pieces.Add(piece);
+
+        Assert.Equal(4, pieces.Count);
+        Assert.All(pieces, p => Assert.NotNull(p.Thought));
+        Assert.All(pieces, p => Assert.True(float.IsFinite(p.MixingWeight!.Value)));
+    }
+
+    [Fact]
+    public async Task The_chat_client_streams_thoughts_as_reasoning_content()
+    {
+        using var quiet = TestModels.TinyPipeline(seed: 2);
+        IChatClient chat = quiet.AsChatClient();
+        var reasoning = 0;
+        await foreach (var update in chat.GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "Hi")], new ChatOptions { Temperature = 0, MaxOutputTokens = 3 }))
+            reasoning += update.Contents.OfType<TextReasoningContent>().Count();
+
+        Assert.Equal(3, reasoning);
+    }
+}
+EOF
+step "running the xunit tests (dotnet test)"
 tests_log="$work/tests.log"
 dotnet test >"$tests_log" 2>&1; test_status=$?
 cat "$tests_log" >>"$log"
 passed=$(grep -Eo 'Passed: +[0-9]+' "$tests_log" | awk '{ n += $2 } END { print n + 0 }')
-[ $test_status -eq 0 ] && [ "$passed" -ge 1 ] || fail "dotnet test of the fresh xunit project failed (exit $test_status)"
-echo "  the consumer's xunit test passed"
+[ $test_status -eq 0 ] && [ "$passed" -ge 3 ] || fail "dotnet test of the fresh xunit project failed (exit $test_status, $passed passed)"
+echo "  the consumer's $passed xunit tests passed (DI; the packaged tiny model streaming with thoughts; the chat client)"
 
-echo "package-consumer: PASS ($(elapsed)): packed $version; console app built, ran and published; $blocks README examples compiled; xunit test passed"
+echo "package-consumer: PASS ($(elapsed)): packed $version; console app built, ran and published; $blocks README examples compiled; $passed xunit tests passed"

@@ -22,6 +22,22 @@ internal class ModelSettings : CommonSettings
     [Description("A SentencePiece model file (e.g. tok512.model) or tokenizer folder. Required with a llama2.c --model; default for a folder: its own tokenizer.")]
     public string? Tokenizer { get; init; }
 
+    /// <summary>Where the model runs (<see cref="TorchTarget.DeviceValues"/>).</summary>
+    [CommandOption("--device <DEVICE>")]
+    [Description("Where the model runs: cpu, cuda or cuda:N (cuda needs a CUDA backend and a GPU; this build ships the CPU backend). Default: cpu.")]
+    public string DeviceName { get; init; } = "cpu";
+
+    /// <summary>The parameters' dtype (<see cref="TorchTarget.DTypeValues"/>).</summary>
+    [CommandOption("--dtype <DTYPE>")]
+    [Description("Parameter dtype: float32, bfloat16 or float16 (16-bit models compute norms, softmax and losses in float32). Default: float32.")]
+    public string DTypeName { get; init; } = "float32";
+
+    /// <summary>The device of <see cref="DeviceName"/>, checked against the loaded backend.</summary>
+    public Device TargetDevice => TorchTarget.Device(DeviceName);
+
+    /// <summary>The dtype of <see cref="DTypeName"/>.</summary>
+    public ScalarType TargetDType => TorchTarget.DType(DTypeName);
+
     /// <summary>How diagnostics name the model.</summary>
     public string ModelName => Model ?? EmbeddedModel.Name;
 
@@ -52,24 +68,26 @@ internal class ModelSettings : CommonSettings
     /// <inheritdoc />
     public override ValidationResult Validate() => Tokenizer switch
     {
+        _ when TorchTarget.DeviceError(DeviceName) is { } device => ValidationResult.Error(device),
+        _ when TorchTarget.DTypeError(DTypeName) is { } dtype => ValidationResult.Error(dtype),
         not null when Model is null => ValidationResult.Error("--tokenizer needs --model: the embedded model comes with its own tokenizer."),
         not null when ModelIsCheckpoint => ValidationResult.Error($"--tokenizer cannot be combined with a Quiet-STaR checkpoint: '{ModelPath}' holds its own tokenizer."),
         _ => ValidationResult.Success(),
     };
 
     /// <summary>
-    /// Loads the chosen model (float32 on the CPU). A Quiet-STaR checkpoint is loaded with its trained thought
+    /// Loads the chosen model on <c>--device</c> in <c>--dtype</c> (float32 on the CPU by default). A Quiet-STaR checkpoint is loaded with its trained thought
     /// embeddings and mixing head; its own tokenizer is used.
     /// </summary>
     public LoadedModel LoadModel()
     {
         if (ModelIsCheckpoint)
         {
-            return LoadedModel.Checkpoint(ModelPath!);
+            return LoadedModel.Checkpoint(ModelPath!, TargetDevice, TargetDType);
         }
 
         return LoadedModel.Plain(Model is null
-            ? EmbeddedModel.Load(CPU, ScalarType.Float32)
-            : PretrainedModel.Load(ModelPath!, Tokenizer, CPU, ScalarType.Float32));
+            ? EmbeddedModel.Load(TargetDevice, TargetDType)
+            : PretrainedModel.Load(ModelPath!, Tokenizer, TargetDevice, TargetDType));
     }
 }

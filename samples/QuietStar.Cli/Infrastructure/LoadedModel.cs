@@ -74,9 +74,9 @@ internal sealed class LoadedModel : IDisposable
     }
 
     /// <summary>A Quiet-STaR checkpoint, loaded through the library's builder (the model is this object's to dispose).</summary>
-    public static LoadedModel Checkpoint(string folder)
+    public static LoadedModel Checkpoint(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32)
     {
-        var pipeline = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(folder)).UseDevice(CPU).UseDType(ScalarType.Float32).Build();
+        var pipeline = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(folder)).UseDevice(device ?? CPU).UseDType(dtype).Build();
         return new(pipeline.Model.LanguageModel, pipeline.Tokenizer, pipeline.Model);
     }
 

@@ -102,7 +102,8 @@ public sealed class QuietStarObjective
 
         var (talkLogits, weights) = Mix(baseOut.Hidden, baseOut.Logits!, rollout.TalkHidden);          // 3. mixing head
         var nll = teacherForcing.Compute(baseOut.Logits!, talkLogits, ids, real, options.BaseLossWeight); // 4. non-myopic loss
-        var policy = rewards.Estimate(nll, rollout.ThoughtLogProbs, options);                           // 5. REINFORCE
+        var policy = rewards.Estimate(                                                                 // 5. REINFORCE
+            options.RewardFromThought ? WithThoughtNll(nll, rollout.TalkHidden, ids, real) : nll, rollout.ThoughtLogProbs, options);
         var loss = Total(nll.Loss, policy.PolicyLoss, policyWeight, regularization);                     // 6. total
         return new ObjectiveResult(loss, baseOut.Logits!, talkLogits, weights, rollout, nll, policy, policyWeight, regularization, real);
     }
@@ -146,6 +147,25 @@ public sealed class QuietStarObjective
         }
 
         return loss;
+    }
+
+    /// <summary>
+    /// <paramref name="nll"/> with its talk NLLs replaced by those of the thought branch's own prediction, lm_head(h_talk_s),
+    /// for <see cref="QuietStarOptions.RewardFromThought"/>: what the reward sees; the loss keeps the mixed NLLs. Computed
+    /// without gradient, one talk step at a time, so no unmixed <c>[R, L, V]</c> logits outlive their step.
+    /// </summary>
+    private TeacherForcingResult WithThoughtNll(TeacherForcingResult nll, IReadOnlyList<Tensor> talkHidden, Tensor ids, Tensor real)
+    {
+        using var noGrad = torch.no_grad();
+        var labels = ids.masked_fill(real.logical_not(), NonMyopicLoss.Ignore);                                 // [R, L]
+        var thoughtNll = new List<Tensor>(talkHidden.Count);
+        for (int s = 0; s < talkHidden.Count; s++)
+        {
+            using var logits = model.LanguageModel.ComputeLogits(talkHidden[s].detach());                      // [R, L, V]
+            thoughtNll.Add(NonMyopicLoss.TokenNll(logits, labels, s));                                         // [R, L−1−s]
+        }
+
+        return nll with { TalkNll = thoughtNll };
     }
 
     /// <summary>Mixes each talk step with the base prediction for the same target: the base state at t+s.</summary>

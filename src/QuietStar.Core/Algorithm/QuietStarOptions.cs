@@ -75,6 +75,16 @@ public sealed record QuietStarOptions
     public bool NormalizeAdvantages { get; set; }
 
     /// <summary>
+    /// Beyond the reference (off by default): score the REINFORCE reward with the thought branch's own prediction,
+    /// lm_head(h_talk), instead of the mixed one. The reference's reward is the mixed talk likelihood's gain over the
+    /// base, and at initialisation the mixing head outputs w = 0, so every thought gets reward 0 until w grows; w grows
+    /// only where thoughts already help. From a neutral START/END init neither can start (docs/experiments.md, part 1).
+    /// With this option the policy sees how much a thought itself predicts the next M tokens from the first step on;
+    /// the language-modelling loss is unchanged (mixed). Default false.
+    /// </summary>
+    public bool RewardFromThought { get; set; }
+
+    /// <summary>
     /// Beyond the reference (off by default): weight β_H of an entropy bonus on the thought-token distributions at the
     /// sampling temperature 1; the loss gets −β_H·H, so training raises the entropy and resists collapsing to one
     /// thought. Default 0.

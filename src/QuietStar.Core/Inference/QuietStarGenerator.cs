@@ -136,19 +136,23 @@ public sealed class QuietStarGenerator
     /// <returns>One result per prompt, in order.</returns>
     /// <exception cref="ArgumentException">No prompts, invalid options, or the longest prompt does not fit as in <see cref="Stream"/>.</exception>
     /// <exception cref="InvalidOperationException">Thoughts were asked of a model that cannot think.</exception>
-    public IReadOnlyList<GeneratedText> GenerateBatch(IReadOnlyList<string> prompts, GenerationOptions options, ThoughtOptions thoughts)
+    public IReadOnlyList<GeneratedText> GenerateBatch(IReadOnlyList<string> prompts, GenerationOptions options, ThoughtOptions thoughts) =>
+        GenerateBatch(prompts, options, thoughts, CancellationToken.None);
+
+    /// <summary>As <see cref="GenerateBatch(IReadOnlyList{string}, GenerationOptions, ThoughtOptions)"/>, stopping between two tokens when <paramref name="cancellationToken"/> fires.</summary>
+    internal IReadOnlyList<GeneratedText> GenerateBatch(IReadOnlyList<string> prompts, GenerationOptions options, ThoughtOptions thoughts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(thoughts);
         thoughts.Validate();
         if (!thoughts.Think)
         {
-            return baseGenerator.GenerateBatch(prompts, options);
+            return baseGenerator.GenerateBatch(prompts, options, cancellationToken);
         }
 
         var rows = Prepare(prompts, options);
         foreach (var _ in Decode(rows, options, thoughts, includeThoughts: false))
         {
-            // The rows collect the text; the pieces are only for streaming.
+            cancellationToken.ThrowIfCancellationRequested();  // the rows collect the text; the pieces are only for streaming
         }
 
         return rows.Select(row => row.Result).ToArray();

@@ -81,12 +81,16 @@ public sealed class TextGenerator
     /// No prompts, invalid options, or the longest prompt's tokens plus <see cref="GenerationOptions.MaxTokens"/>
     /// exceed the model's context.
     /// </exception>
-    public IReadOnlyList<GeneratedText> GenerateBatch(IReadOnlyList<string> prompts, GenerationOptions options)
+    public IReadOnlyList<GeneratedText> GenerateBatch(IReadOnlyList<string> prompts, GenerationOptions options) =>
+        GenerateBatch(prompts, options, CancellationToken.None);
+
+    /// <summary>As <see cref="GenerateBatch(IReadOnlyList{string}, GenerationOptions)"/>, stopping between two tokens when <paramref name="cancellationToken"/> fires.</summary>
+    internal IReadOnlyList<GeneratedText> GenerateBatch(IReadOnlyList<string> prompts, GenerationOptions options, CancellationToken cancellationToken)
     {
         var rows = Prepare(prompts, options);
         foreach (var _ in Decode(rows, options))
         {
-            // The rows collect the text; the pieces are only for streaming.
+            cancellationToken.ThrowIfCancellationRequested();  // the rows collect the text; the pieces are only for streaming
         }
 
         return rows.Select(row => row.Result).ToArray();

@@ -14,7 +14,7 @@ namespace QuietStar.Core.Tokenization;
 /// fall back to byte tokens, and on decoding the leading space of the piece right after BOS is dropped. Hence
 /// <c>Decode(Encode(text, addBos: true)) == text</c>, while decoding without the BOS shows the dummy-prefix space.
 /// </remarks>
-public sealed class TextTokenizer
+public sealed partial class TextTokenizer
 {
     private readonly IBaseTokenizer _base;
     private readonly string[] _extraTokens;

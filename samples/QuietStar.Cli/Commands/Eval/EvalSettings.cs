@@ -121,8 +121,8 @@ internal sealed class EvalSettings : ModelSettings
     /// with <c>--tokenizer</c>.
     /// </summary>
     public ModelSettings? BaselineSettings => Baseline is null ? null
-        : new ModelSettings { Model = Baseline } is { ModelIsCheckpoint: true } checkpoint ? checkpoint
-        : new ModelSettings { Model = Baseline, Tokenizer = Tokenizer };
+        : new ModelSettings { Model = Baseline, DeviceName = DeviceName, DTypeName = DTypeName } is { ModelIsCheckpoint: true } checkpoint ? checkpoint
+        : new ModelSettings { Model = Baseline, Tokenizer = Tokenizer, DeviceName = DeviceName, DTypeName = DTypeName };
 
     /// <inheritdoc />
     public override ValidationResult Validate()

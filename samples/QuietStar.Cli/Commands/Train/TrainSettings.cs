@@ -83,6 +83,11 @@ internal sealed class TrainSettings : ModelSettings
     [Description("Weight of a bonus on the entropy of the thought tokens' distributions, against collapse to a few thoughts (beyond the reference). Default 0.")]
     public double? EntropyWeight { get; init; }
 
+    /// <summary>Score the reward with the thought branch's own prediction.</summary>
+    [CommandOption("--reward-from-thought")]
+    [Description("Score the REINFORCE reward with the thought branch's own prediction instead of the mixed one (beyond the reference: at w = 0 the mixed reward is 0 for every thought, so the policy cannot start from a neutral init). The LM loss is unchanged.")]
+    public bool RewardFromThought { get; init; }
+
     /// <summary>Weight of the KL penalty towards the language model.</summary>
     [CommandOption("--kl-weight <W>")]
     [Description("Weight of a KL penalty keeping the thought tokens' distributions near the base pass's next-token distribution at the same position (beyond the reference). Default 0.")]
@@ -223,6 +228,7 @@ internal sealed class TrainSettings : ModelSettings
             ThoughtEntropyWeight = EntropyWeight ?? start.ThoughtEntropyWeight,
             ThoughtKlWeight = KlWeight ?? start.ThoughtKlWeight,
             NormalizeAdvantages = !RawAdvantages && (NormalizeAdvantages || start.NormalizeAdvantages),
+            RewardFromThought = RewardFromThought || start.RewardFromThought,
             PolicyWeightWarmupSteps = PolicyWarmup ?? start.PolicyWeightWarmupSteps,
             ThoughtInitText = StartInit ?? start.ThoughtInitText,
             EndThoughtInitText = EndInit ?? (StartInit is not null ? null : start.EndThoughtInitText),
@@ -283,6 +289,7 @@ internal sealed class TrainSettings : ModelSettings
         ("--start-init/--end-init (a resumed run's START/END are already trained)", StartInit is not null || EndInit is not null),
         ($"--decoding {Decoding} (the checkpoint decodes {DecodingFlag.Name(trained.Decoding)})", ChosenDecoding is { } d && d != trained.Decoding),
         ("--raw-advantages (the checkpoint was trained with normalised advantages)", RawAdvantages && trained.NormalizeAdvantages),
+        ("--reward-from-thought (the checkpoint was trained with the mixed reward)", RewardFromThought && !trained.RewardFromThought),
     }.FirstOrDefault(check => check.Changed).Option;
 
     private string? CheckRanges() => new (bool Bad, string Problem)[]
@@ -305,7 +312,7 @@ internal sealed class TrainSettings : ModelSettings
         (LmSteps < 0, $"--lm-steps must be 0 or more (got {LmSteps})."),
         (LmSteps > 0 && NoThoughts, "--lm-steps is a plain-LM warm start before thoughts, but --no-thoughts trains the plain LM at every step; set one of them."),
         (LmSteps is { } n && Steps is { } total && n >= total, $"--lm-steps {LmSteps} must be less than --steps {Steps}: thoughts would never switch on."),
-        (NoThoughts && (EntropyWeight > 0 || KlWeight > 0 || NormalizeAdvantages || PolicyWarmup > 0), "--entropy-weight, --kl-weight, --normalize-advantages and --policy-warmup shape the thoughts, but --no-thoughts turns them off."),
+        (NoThoughts && (EntropyWeight > 0 || KlWeight > 0 || NormalizeAdvantages || PolicyWarmup > 0 || RewardFromThought), "--entropy-weight, --kl-weight, --normalize-advantages, --policy-warmup and --reward-from-thought shape the thoughts, but --no-thoughts turns them off."),
         (EvalEvery < 0, $"--eval-every must be 0 or more (got {EvalEvery})."),
         (EmbeddingGradScale is { } scale && !(scale > 0 && double.IsFinite(scale)), $"--embedding-grad-scale must be a positive number (got {EmbeddingGradScale})."),
         (HeadLrMult is { } mult && !(mult > 0 && double.IsFinite(mult)), $"--head-lr-mult must be a positive number (got {HeadLrMult})."),

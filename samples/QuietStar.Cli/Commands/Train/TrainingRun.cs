@@ -49,7 +49,7 @@ internal sealed class TrainingRun : IDisposable
         options.Validate();
         var loaded = settings.Init is { } init
             ? LoadedModel.Initialise(init, settings.Tokenizer is { } tokenizer ? (Directory.Exists(tokenizer) ? TextTokenizer.FromFolder(tokenizer) : TextTokenizer.FromSentencePiece(tokenizer)) : EmbeddedModel.LoadTokenizer(), (ulong)options.Seed)
-            : settings.Model is null && settings.ArithmeticDigits is not null ? LoadedModel.Plain(EmbeddedArithmeticModel.Load(CPU, ScalarType.Float32))
+            : settings.Model is null && settings.ArithmeticDigits is not null ? LoadedModel.Plain(EmbeddedArithmeticModel.Load(settings.TargetDevice, settings.TargetDType))
             : settings.LoadModel();
         try
         {
@@ -75,8 +75,8 @@ internal sealed class TrainingRun : IDisposable
     {
         var (step, saved) = QuietStarTrainer.ReadCheckpointProgress(resumeFolder) ?? throw new InvalidOperationException(
             $"--resume '{resumeFolder}' was saved for inference and holds no training state; train from it with --model instead.");
-        var pipeline = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(resumeFolder)).UseDevice(CPU).UseDType(ScalarType.Float32)
-            .UseLoggerFactory(logger).Build();
+        var pipeline = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(resumeFolder)).UseDevice(settings.TargetDevice)
+            .UseDType(settings.TargetDType).UseLoggerFactory(logger).Build();
         try
         {
             if (settings.ChangedThoughtOption(pipeline.Options) is { } changed)

@@ -1,0 +1,243 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using QuietStar.Core.Inference;
+
+namespace QuietStar.Core;
+
+/// <summary>Generation on the pipeline as .NET applications consume it: asynchronous, streamed, cancellable, thread-safe.</summary>
+/// <remarks>
+/// <para>
+/// Thread safety: <see cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>,
+/// <see cref="GenerateBatchAsync"/> and the chat client of <see cref="AsChatClient"/> may be called from any number of
+/// threads at once. Requests on one pipeline are serialised (first come, first served): one model, one set of
+/// parameters and one native thread pool serve one request at a time, so a request never sees another's cache and the
+/// output of a request equals what it gives alone. Each request's torch work runs from start to end on one dedicated
+/// thread (TorchSharp's dispose scopes are per thread), never on the caller's thread or a thread-pool continuation.
+/// </para>
+/// <para>
+/// Not covered: the synchronous generators (<see cref="CreateGenerator"/>, <see cref="CreateTextGenerator"/>) and
+/// trainers work on the same model without the gate; do not train while serving requests.
+/// </para>
+/// </remarks>
+public sealed partial class QuietStarPipeline
+{
+    /// <summary>How many pieces a request may compute ahead of a slow reader before it waits.</summary>
+    private const int PiecesAhead = 64;
+
+    private readonly SemaphoreSlim generationGate = new(1, 1);
+    private volatile bool disposed;
+
+    /// <summary>
+    /// This pipeline as a Microsoft.Extensions.AI chat client (see <see cref="QuietStarChatClient"/>): replies stream
+    /// with their hidden thoughts as <see cref="Microsoft.Extensions.AI.TextReasoningContent"/>. The client does not own the pipeline.
+    /// </summary>
+    /// <param name="template">The chat format; the model folder's recognised template, else <see cref="ChatTemplate.Plain"/>, when null.</param>
+    public Microsoft.Extensions.AI.IChatClient AsChatClient(ChatTemplate? template = null) => new QuietStarChatClient(this, template);
+
+    /// <summary>
+    /// A synchronous quiet-decoding generator over this pipeline's model and tokenizer (modules shared, not copied). It
+    /// does not take part in the serialisation of the asynchronous API: use it from one thread at a time.
+    /// </summary>
+    public QuietStarGenerator CreateGenerator() => QuietStarGenerator.For(Model, Tokenizer);
+
+    /// <summary>
+    /// Streams the continuation of <paramref name="prompt"/> with thoughts: one piece per token, each with the hidden
+    /// thought it was predicted from and its mixing weight.
+    /// </summary>
+    /// <param name="prompt">The text to continue; empty to start from BOS.</param>
+    /// <param name="options">Decoding and stopping; defaults (256 tokens, temperature 1, top-p 0.9) when null.</param>
+    /// <param name="cancellationToken">Stops the generation between two tokens; the enumeration then throws <see cref="OperationCanceledException"/>.</param>
+    /// <inheritdoc cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)" path="/exception"/>
+    public IAsyncEnumerable<GenerationPiece> GenerateAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        GenerateAsync(prompt, options, thoughts: null, cancellationToken);
+
+    /// <summary>
+    /// Streams the continuation of <paramref name="prompt"/>, one piece per generated token, computed on a dedicated
+    /// thread while the caller awaits. Concurrent requests on this pipeline are served one at a time (see the class remarks).
+    /// </summary>
+    /// <param name="prompt">The text to continue; empty to start from BOS.</param>
+    /// <param name="options">Decoding and stopping; defaults (256 tokens, temperature 1, top-p 0.9) when null. <see cref="GenerationOptions.Seed"/> also seeds the thoughts.</param>
+    /// <param name="thoughts">
+    /// Whether and how to think; null thinks as the model was trained to (the <c>Decoding</c> of <see cref="Options"/>)
+    /// and includes every thought in the pieces. <see cref="ThoughtOptions.None"/> decodes as the base model.
+    /// </param>
+    /// <param name="cancellationToken">
+    /// Stops the generation between two tokens (or while the request waits for its turn); the enumeration then throws
+    /// <see cref="OperationCanceledException"/>. Leaving the enumeration early (<c>break</c>) also stops it.
+    /// </param>
+    /// <returns>The pieces, computed when the sequence is enumerated; the prompt is not included.</returns>
+    /// <exception cref="ArgumentException">
+    /// The options are invalid, or the prompt and <see cref="GenerationOptions.MaxTokens"/> (and the last token's
+    /// thought) do not fit the model's context; thrown by this call, before any work.
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The pipeline is disposed.</exception>
+    public IAsyncEnumerable<GenerationPiece> GenerateAsync(string prompt, GenerationOptions? options, ThoughtOptions? thoughts,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var decoding = options ?? new GenerationOptions();
+        var thinking = thoughts ?? new ThoughtOptions { IncludeThoughts = true };
+        decoding.Validate();
+
+        // Validates the options, encodes the prompt and checks the context here, on the caller's thread; no tensor is
+        // touched until the sequence is enumerated (on the request's own thread).
+        var pieces = CreateGenerator().Stream(prompt, decoding, thinking);
+        return Stream(pieces, cancellationToken);
+    }
+
+    /// <summary>
+    /// Generates continuations of several prompts in one left-padded batch, on a dedicated thread, serialised with the
+    /// other requests. With greedy text, row r equals the prompt's single generation with seed Seed + r (up to rounding in near ties).
+    /// </summary>
+    /// <param name="prompts">The texts to continue (at least one).</param>
+    /// <param name="options">Decoding and stopping, shared by every row; defaults when null.</param>
+    /// <param name="thoughts">Whether and how to think; null thinks as the model was trained to.</param>
+    /// <param name="cancellationToken">
+    /// Stops the batch between two tokens (or while it waits for its turn); the task then ends in <see cref="OperationCanceledException"/>.
+    /// </param>
+    /// <returns>One result per prompt, in order.</returns>
+    /// <exception cref="ArgumentException">No prompts, invalid options, or the longest prompt does not fit the context; thrown by this call.</exception>
+    /// <exception cref="ObjectDisposedException">The pipeline is disposed.</exception>
+    public Task<IReadOnlyList<GeneratedText>> GenerateBatchAsync(IReadOnlyList<string> prompts, GenerationOptions? options = null,
+        ThoughtOptions? thoughts = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (prompts.Count == 0)
+        {
+            throw new ArgumentException("No prompts: give at least one.", nameof(prompts));
+        }
+
+        if (prompts.Any(prompt => prompt is null))
+        {
+            throw new ArgumentException("A prompt is null.", nameof(prompts));
+        }
+
+        var decoding = options ?? new GenerationOptions();
+        var thinking = thoughts ?? new ThoughtOptions();
+        decoding.Validate();
+        thinking.Validate();
+        var generator = CreateGenerator();
+        foreach (string prompt in prompts.Distinct())
+        {
+            // The context check, per prompt, before the request queues (Stream checks without touching a tensor).
+            _ = generator.Stream(prompt, decoding, thinking);
+        }
+
+        return RunBatch(generator, prompts.ToArray(), decoding, thinking, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<GeneratedText>> RunBatch(QuietStarGenerator generator, string[] prompts, GenerationOptions options,
+        ThoughtOptions thoughts, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await Task.Factory.StartNew(
+                () => generator.GenerateBatch(prompts, options, thoughts, cancellationToken),
+                cancellationToken, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        finally
+        {
+            generationGate.Release();
+        }
+    }
+
+    /// <summary>Runs <paramref name="pieces"/> on a dedicated thread once it is this request's turn, handing them over through a bounded channel.</summary>
+    private async IAsyncEnumerable<GenerationPiece> Stream(IEnumerable<ThoughtfulPiece> pieces, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
+        var channel = Channel.CreateBounded<GenerationPiece>(new BoundedChannelOptions(PiecesAhead)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task worker = Task.CompletedTask;
+        try
+        {
+            worker = Task.Factory.StartNew(() => Produce(pieces, channel.Writer, stop.Token),
+                CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach, TaskScheduler.Default);
+            await foreach (var piece in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return piece;
+            }
+        }
+        finally
+        {
+            // Finished, failed, cancelled or abandoned by the reader: the worker stops at its next token, and the next
+            // request starts only once this one's torch work has ended.
+            await stop.CancelAsync().ConfigureAwait(false);
+            await worker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            generationGate.Release();
+        }
+    }
+
+    /// <summary>The request's thread: enumerates the synchronous generator, one token at a time, until done or stopped.</summary>
+    private static void Produce(IEnumerable<ThoughtfulPiece> pieces, ChannelWriter<GenerationPiece> writer, CancellationToken stop)
+    {
+        Exception? error = null;
+        try
+        {
+            int index = 0;
+            foreach (var piece in pieces)
+            {
+                var item = new GenerationPiece(index++, piece.TokenId, piece.Text, piece.Thought);
+                if (!writer.TryWrite(item))
+                {
+                    writer.WriteAsync(item, stop).AsTask().GetAwaiter().GetResult();  // waits for a slow reader on this thread
+                }
+
+                if (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped by the reader; it reports its own cancellation.
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            writer.TryComplete(error);
+        }
+    }
+
+    /// <summary>Waits for this request's turn; refuses once the pipeline is disposed.</summary>
+    private async Task EnterAsync(CancellationToken cancellationToken)
+    {
+        await generationGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (disposed)
+        {
+            generationGate.Release();
+            throw new ObjectDisposedException(nameof(QuietStarPipeline), "The pipeline was disposed while this request waited for its turn.");
+        }
+    }
+
+    /// <summary>Runs <paramref name="release"/> once, after the running request (if any) has finished; later requests are refused.</summary>
+    private void DisposeAfterGeneration(Action release)
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        generationGate.Wait();
+        try
+        {
+            release();
+        }
+        finally
+        {
+            generationGate.Release();  // waiting requests enter, see the flag and throw
+        }
+    }
+}

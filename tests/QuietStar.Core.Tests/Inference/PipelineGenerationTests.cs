@@ -1,0 +1,169 @@
+using FluentAssertions;
+using QuietStar.Core.Inference;
+using QuietStar.Core.Testing;
+using Xunit;
+
+namespace QuietStar.Core.Tests.Inference;
+
+/// <summary>
+/// <see cref="QuietStarPipeline.GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>: the
+/// synchronous generator's output, streamed with thoughts, cancellable, and serialised across concurrent callers.
+/// </summary>
+public sealed class PipelineGenerationTests : IDisposable
+{
+    private readonly QuietStarPipeline pipeline = TestModels.TinyPipeline(seed: 11);
+
+    public void Dispose() => pipeline.Dispose();
+
+    private static GenerationOptions Greedy(int tokens = 8, ulong seed = 5) => new() { MaxTokens = tokens, Greedy = true, Seed = seed, StopAtEos = false };
+
+    private static async Task<List<GenerationPiece>> Collect(IAsyncEnumerable<GenerationPiece> pieces)
+    {
+        var list = new List<GenerationPiece>();
+        await foreach (var piece in pieces)
+        {
+            list.Add(piece);
+        }
+
+        return list;
+    }
+
+    [Fact]
+    public async Task Streamed_pieces_equal_the_synchronous_generation_and_carry_each_thought_and_mixing_weight()
+    {
+        var expected = pipeline.CreateGenerator().Stream("The cat", Greedy(), new ThoughtOptions { IncludeThoughts = true }).ToList();
+
+        var pieces = await Collect(pipeline.GenerateAsync("The cat", Greedy()));
+
+        pieces.Select(p => p.TokenId).Should().Equal(expected.Select(p => p.TokenId));
+        pieces.Select(p => p.Index).Should().Equal(Enumerable.Range(0, expected.Count));
+        string.Concat(pieces.Select(p => p.Text)).Should().Be(string.Concat(expected.Select(p => p.Text)));
+        pieces.Select(p => p.Thought).Should().Equal(expected.Select(p => p.Thought!.Text));
+        pieces.Select(p => p.MixingWeight).Should().Equal(expected.Select(p => (float?)p.Thought!.MixingWeight));
+        pieces.Should().OnlyContain(p => p.Thought != null && p.MixingWeight != null);
+    }
+
+    [Fact]
+    public async Task Without_thoughts_the_pieces_have_none_and_equal_plain_decoding()
+    {
+        var plain = pipeline.CreateTextGenerator().Generate("abc", Greedy());
+
+        var pieces = await Collect(pipeline.GenerateAsync("abc", Greedy(), ThoughtOptions.None));
+
+        pieces.Select(p => p.TokenId).Should().Equal(plain.TokenIds);
+        pieces.Should().OnlyContain(p => p.Thought == null && p.MixingWeight == null);
+    }
+
+    [Fact]
+    public async Task Cancellation_stops_between_tokens_and_the_pipeline_serves_the_next_request_unharmed()
+    {
+        using var cts = new CancellationTokenSource();
+        var seen = new List<GenerationPiece>();
+        var run = async () =>
+        {
+            await foreach (var piece in pipeline.GenerateAsync("xy", Greedy(tokens: 200), cts.Token))
+            {
+                seen.Add(piece);
+                if (seen.Count == 3)
+                {
+                    await cts.CancelAsync();
+                }
+            }
+        };
+
+        await run.Should().ThrowAsync<OperationCanceledException>();
+        seen.Should().HaveCountLessThan(200, "the generation stopped early");
+
+        var after = await Collect(pipeline.GenerateAsync("xy", Greedy(tokens: 5)));
+        after.Select(p => p.TokenId).Should().Equal(pipeline.CreateGenerator().Generate("xy", Greedy(tokens: 5), new ThoughtOptions()).TokenIds);
+    }
+
+    [Fact]
+    public async Task A_request_waits_while_another_runs_and_starts_when_the_first_reader_leaves()
+    {
+        await using var first = pipeline.GenerateAsync("first", Greedy(tokens: 100)).GetAsyncEnumerator();
+        (await first.MoveNextAsync()).Should().BeTrue();                   // the first request holds the model
+
+        var second = Collect(pipeline.GenerateAsync("second", Greedy(tokens: 3)));
+        var finished = await Task.WhenAny(second, Task.Delay(500));
+        finished.Should().NotBeSameAs(second, "requests on one pipeline are served one at a time");
+
+        await first.DisposeAsync();                                        // the reader leaves early: the request stops
+        (await second.WaitAsync(TimeSpan.FromMinutes(1))).Should().HaveCount(3);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_from_many_threads_each_get_exactly_their_single_request_output()
+    {
+        var prompts = Enumerable.Range(0, 8).Select(i => $"prompt {i}: ").ToArray();
+        var expected = prompts.Select((p, i) => pipeline.CreateGenerator().Generate(p, Greedy(seed: (ulong)i), new ThoughtOptions()).TokenIds).ToArray();
+
+        var results = await Task.WhenAll(prompts.Select((p, i) => Task.Run(() => Collect(pipeline.GenerateAsync(p, Greedy(seed: (ulong)i))))));
+
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            results[i].Select(piece => piece.TokenId).Should().Equal(expected[i], $"request {i} must not see another request's cache");
+        }
+    }
+
+    [Fact]
+    public async Task Batch_generation_equals_the_synchronous_batch()
+    {
+        string[] prompts = ["a", "longer prompt", "mid"];
+        var expected = pipeline.CreateGenerator().GenerateBatch(prompts, Greedy(), new ThoughtOptions());
+
+        var results = await pipeline.GenerateBatchAsync(prompts, Greedy());
+
+        results.Select(r => r.TokenIds).Should().BeEquivalentTo(expected.Select(r => r.TokenIds), o => o.WithStrictOrdering());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_batch_is_cancelled_between_tokens_and_the_pipeline_serves_the_next_request(bool think)
+    {
+        using var cts = new CancellationTokenSource();
+        var thoughts = think ? new ThoughtOptions() : ThoughtOptions.None;
+        var batch = pipeline.GenerateBatchAsync(["a", "b"], Greedy(tokens: 400), thoughts, cts.Token);
+        await Task.Delay(50);
+        await cts.CancelAsync();
+
+        var wait = () => batch.WaitAsync(TimeSpan.FromMinutes(1));
+        await wait.Should().ThrowAsync<OperationCanceledException>();
+
+        var after = await pipeline.GenerateBatchAsync(["a"], Greedy(tokens: 3), thoughts);
+        after.Single().TokenIds.Should().HaveCount(3);
+    }
+
+    [Fact]
+    public void Bad_requests_are_refused_by_the_call_with_the_problem_named()
+    {
+        var zero = () => pipeline.GenerateAsync("a", new GenerationOptions { MaxTokens = 0 });
+        zero.Should().Throw<ArgumentException>().WithMessage("*MaxTokens must be positive*");
+
+        var tooLong = () => pipeline.GenerateAsync(new string('x', 600), Greedy());
+        tooLong.Should().Throw<ArgumentException>().WithMessage("*context of 512*");
+
+        var temperature = () => pipeline.GenerateAsync("a", new GenerationOptions { Temperature = double.NaN });
+        temperature.Should().Throw<ArgumentException>().WithMessage("*Temperature*");
+
+        Action noPrompts = () => pipeline.GenerateBatchAsync([]);
+        noPrompts.Should().Throw<ArgumentException>().WithMessage("*at least one*");
+    }
+
+    [Fact]
+    public async Task Dispose_waits_for_the_running_request_and_later_requests_are_refused()
+    {
+        var own = TestModels.TinyPipeline(seed: 3);
+        await using var running = own.GenerateAsync("a", Greedy(tokens: 50)).GetAsyncEnumerator();
+        (await running.MoveNextAsync()).Should().BeTrue();
+
+        var dispose = Task.Run(own.Dispose);
+        (await Task.WhenAny(dispose, Task.Delay(300))).Should().NotBeSameAs(dispose, "the model is in use");
+        await running.DisposeAsync();
+        await dispose.WaitAsync(TimeSpan.FromMinutes(1));
+
+        var after = () => own.GenerateAsync("a", Greedy());
+        after.Should().Throw<ObjectDisposedException>();
+    }
+}
