@@ -86,15 +86,7 @@ internal static class QuietStarCheckpoint
     /// <exception cref="InvalidDataException">The factory's head is not the type the checkpoint was saved with.</exception>
     internal static LoadedCheckpoint LoadWithHead(string folder, Device? device, ScalarType dtype, MixingHeadFactory? mixingHead)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        AtomicFolder.Recover(folder);
-        string full = Path.GetFullPath(folder);
-        if (!Directory.Exists(full))
-        {
-            throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
-        }
-
-        var manifest = ReadManifest(full);
+        var (full, manifest) = Open(folder);
         var tokenizer = Fit(full, () => ThoughtTokenVocabulary.Equip(TextTokenizer.FromFolder(full), manifest.QuietStar,
             manifest.StartThoughtId, manifest.EndThoughtId));
         var model = BuildModel(full, manifest, device ?? CPU, dtype, mixingHead);
@@ -116,16 +108,8 @@ internal static class QuietStarCheckpoint
     /// <exception cref="InvalidDataException">The checkpoint does not fit the model (the message says how), or a file is malformed.</exception>
     internal static LoadedCheckpoint LoadInto(string folder, QuietStarModel model, TextTokenizer tokenizer)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         ArgumentNullException.ThrowIfNull(model);
-        AtomicFolder.Recover(folder);
-        string full = Path.GetFullPath(folder);
-        if (!Directory.Exists(full))
-        {
-            throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
-        }
-
-        var manifest = ReadManifest(full);
+        var (full, manifest) = Open(folder);
         var training = manifest.Training ?? throw new InvalidOperationException(
             $"Checkpoint '{full}' was saved for inference and holds no training state to resume from.");
         string optimizer = Path.Combine(full, OptimizerFileName);
@@ -165,14 +149,16 @@ internal static class QuietStarCheckpoint
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">The folder has no manifest.</exception>
     /// <exception cref="InvalidDataException">The manifest is malformed or its options are invalid.</exception>
-    internal static QuietStarOptions ReadOptions(string folder) => ReadManifestOf(folder).QuietStar;
+    internal static QuietStarOptions ReadOptions(string folder) => Open(folder).Manifest.QuietStar;
 
     /// <summary>The training state a checkpoint was saved with (null for an inference checkpoint), from its manifest alone.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">The folder has no manifest.</exception>
-    internal static TrainingState? ReadTrainingState(string folder) => ReadManifestOf(folder).Training;
+    internal static TrainingState? ReadTrainingState(string folder) => Open(folder).Manifest.Training;
 
-    private static CheckpointManifest ReadManifestOf(string folder)
+    /// <summary>The checkpoint folder's full path and manifest, after repairing a swap a crash interrupted.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    private static (string Full, CheckpointManifest Manifest) Open(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         AtomicFolder.Recover(folder);
@@ -182,7 +168,7 @@ internal static class QuietStarCheckpoint
             throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
         }
 
-        return ReadManifest(full);
+        return (full, ReadManifest(full));
     }
 
     private static void WriteContent(string folder, QuietStarModel model, TextTokenizer tokenizer, TrainingState? training,
