@@ -3,6 +3,7 @@ using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.Evaluation;
+using QuietStar.Core.Inference;
 using QuietStar.Core.Tokenization;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -1,7 +1,8 @@
+using QuietStar.Core.Inference;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
-namespace QuietStar.Core.Inference;
+namespace QuietStar.Core;
 
 /// <summary>
 /// A Microsoft.Extensions.AI <see cref="IChatClient"/> over a <see cref="QuietStarPipeline"/>: the conversation is
