@@ -1,10 +1,8 @@
 using System.Reflection;
 using Microsoft.Extensions.Logging;
-using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Runtime;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -264,9 +262,8 @@ public sealed class QuietStarBuilder
     private QuietStarPipeline Equip(PretrainedModel pretrained, QuietStarOptions configured, QuietStarComponents components)
     {
         var tokenizer = pretrained.Tokenizer;
-        var (startInit, endInit) = ThoughtInitToken.ChooseFor(tokenizer, configured);
         var head = mixingHead?.Invoke(pretrained.Model.Config.HiddenSize, TargetDevice, dtype);
-        var model = QuietStarModel.Create(pretrained.Model, startInit, endInit, configured, new Generator((ulong)seed, TargetDevice), head);
+        var model = QuietStarModel.Equip(pretrained.Model, tokenizer, configured, seed, head);
         var equippedTokenizer = ThoughtTokenVocabulary.Equip(tokenizer, configured, model.StartThoughtId, model.EndThoughtId);
         return new QuietStarPipeline(model, equippedTokenizer, components, TargetDevice, loggerFactory, source!.Description);
     }

@@ -1,4 +1,5 @@
-using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
 using TorchSharp;
 using static TorchSharp.torch;

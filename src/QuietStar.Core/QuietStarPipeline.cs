@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
-using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
@@ -17,10 +16,12 @@ public sealed partial class QuietStarPipeline : IDisposable
 {
     private readonly QuietStarComponents components;
     private readonly ILoggerFactory? loggerFactory;
+    private readonly bool ownsModel;
 
     internal QuietStarPipeline(QuietStarModel model, TextTokenizer tokenizer, QuietStarComponents components, Device device,
-        ILoggerFactory? loggerFactory, string modelDescription)
+        ILoggerFactory? loggerFactory, string modelDescription, bool ownsModel = true)
     {
+        this.ownsModel = ownsModel;
         Model = model;
         Tokenizer = tokenizer;
         this.components = components;
@@ -43,6 +44,30 @@ public sealed partial class QuietStarPipeline : IDisposable
 
     /// <summary>Where the model came from, for logs.</summary>
     public string ModelDescription { get; }
+
+    /// <summary>
+    /// The same trained model under other options (e.g. more thought tokens to evaluate with, or a continued run's
+    /// recipe), with this pipeline's tokenizer, components and device. Nothing is copied or re-initialised: the new
+    /// pipeline shares this one's model (START/END are rescaled copies when the options change their gradient scale), and
+    /// only this pipeline owns it, so disposing the new one leaves the model alive and disposing this one releases it.
+    /// </summary>
+    /// <param name="options">The new options; validated.</param>
+    /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
+    public QuietStarPipeline With(QuietStarOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new QuietStarPipeline(Model.With(options), Tokenizer, components, Device, loggerFactory, ModelDescription, ownsModel: false);
+    }
+
+    /// <summary>As <see cref="With(QuietStarOptions)"/>, starting from a copy of this pipeline's <see cref="Options"/>.</summary>
+    /// <param name="configure">Changes the copy, e.g. <c>o =&gt; o.ThoughtTokens = 12</c>.</param>
+    public QuietStarPipeline With(Action<QuietStarOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = Options;
+        configure(options);
+        return With(options);
+    }
 
     /// <summary>An objective over this pipeline's model and components.</summary>
     public QuietStarObjective CreateObjective() => components.CreateObjective(Model);
@@ -71,6 +96,18 @@ public sealed partial class QuietStarPipeline : IDisposable
     {
         var options = new TrainingOptions();
         configure?.Invoke(options);
+        return ResumeTrainer(checkpointFolder, options);
+    }
+
+    /// <summary>
+    /// As <see cref="ResumeTrainer(string, Action{TrainingOptions}?)"/> with the continued run's options given whole, e.g.
+    /// those of <see cref="QuietStarTrainer.ReadCheckpointProgress"/> with more steps.
+    /// </summary>
+    /// <param name="checkpointFolder">A checkpoint written by a trainer for this model.</param>
+    /// <param name="options">The continued run's options.</param>
+    public QuietStarTrainer ResumeTrainer(string checkpointFolder, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var checkpoint = QuietStarCheckpoint.LoadInto(checkpointFolder, Model, Tokenizer);
         return QuietStarTrainer.Resume(checkpoint, options, loggerFactory?.CreateLogger<QuietStarTrainer>(), components);
@@ -85,6 +122,10 @@ public sealed partial class QuietStarPipeline : IDisposable
     /// <summary>Saves the model as a Quiet-STaR checkpoint folder (written atomically).</summary>
     public void Save(string folder) => QuietStarCheckpoint.Save(folder, Model, Tokenizer);
 
-    /// <summary>Releases the model's parameters, after waiting for a generation request that is running (see <see cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>).</summary>
-    public void Dispose() => DisposeAfterGeneration(Model.Dispose);
+    /// <summary>
+    /// Releases the model's parameters, after waiting for a generation request that is running (see
+    /// <see cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>). A pipeline made by
+    /// <see cref="With(QuietStarOptions)"/> does not own its model: disposing it releases nothing.
+    /// </summary>
+    public void Dispose() => DisposeAfterGeneration(ownsModel ? Model.Dispose : static () => { });
 }

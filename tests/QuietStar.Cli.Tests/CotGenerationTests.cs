@@ -2,8 +2,7 @@ using FluentAssertions;
 using Xunit;
 using QuietStar.Cli.Commands.Eval;
 using QuietStar.Cli.Infrastructure;
-using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Evaluation.ZeroShotCot;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,7 +16,7 @@ public sealed class CotGenerationTests(TinyRun tiny)
     [Fact]
     public void Never_generates_START_or_END_even_when_the_model_prefers_them()
     {
-        using var loaded = LoadedModel.Checkpoint(QuietStarCheckpoint.Load(tiny.Checkpoint, CPU, ScalarType.Float32));
+        using var loaded = LoadedModel.Checkpoint(tiny.Checkpoint);
         var model = loaded.QuietStar!;
         PreferThoughtTokens(loaded);
         var greedy = new GenerationOptions { Greedy = true, MaxTokens = 4, StopAtEos = false };

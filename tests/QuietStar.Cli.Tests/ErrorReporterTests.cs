@@ -1,6 +1,6 @@
 using FluentAssertions;
 using QuietStar.Cli.Infrastructure;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Training;
 using Xunit;

@@ -1,3 +1,4 @@
+using QuietStar.Core.Training;
 using FluentAssertions;
 using Xunit;
 

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using QuietStar.Cli.Assets;
 using QuietStar.Cli.Commands.Train;
 using QuietStar.Cli.Infrastructure;
-using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Loading;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -64,7 +63,7 @@ internal class ModelSettings : CommonSettings
     }
 
     /// <summary>Whether <paramref name="folder"/> is a Quiet-STaR checkpoint (it holds the manifest).</summary>
-    protected static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
+    protected static bool IsCheckpoint(string folder) => Directory.Exists(folder) && ModelSource.FromPath(folder).IsCheckpoint;
 
     /// <inheritdoc />
     public override ValidationResult Validate() => Tokenizer switch
@@ -84,7 +83,7 @@ internal class ModelSettings : CommonSettings
     {
         if (ModelIsCheckpoint)
         {
-            return LoadedModel.Checkpoint(QuietStarCheckpoint.Load(ModelPath!, TargetDevice, TargetDType));
+            return LoadedModel.Checkpoint(ModelPath!, TargetDevice, TargetDType);
         }
 
         return LoadedModel.Plain(Model is null

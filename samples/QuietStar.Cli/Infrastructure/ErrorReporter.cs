@@ -1,3 +1,4 @@
+using QuietStar.Core.Training;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Spectre.Console;

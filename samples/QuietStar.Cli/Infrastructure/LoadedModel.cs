@@ -1,9 +1,7 @@
 using QuietStar.Core;
-using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -42,7 +40,7 @@ internal sealed class LoadedModel : IDisposable
     /// <exception cref="InvalidOperationException">The tokenizer has more tokens than the configuration's vocabulary.</exception>
     public static LoadedModel Initialise(string configPath, TextTokenizer tokenizer, ulong seed)
     {
-        return Plain(PretrainedModel.CreateRandom(HuggingFaceConfig.Read(configPath), tokenizer, CPU, ScalarType.Float32, seed));
+        return Plain(PretrainedModel.CreateRandom(PretrainedModel.ReadConfig(configPath), tokenizer, CPU, ScalarType.Float32, seed));
     }
 
     /// <summary>
@@ -75,9 +73,12 @@ internal sealed class LoadedModel : IDisposable
         PretrainedModel.Save(plain, Tokenizer, folder);
     }
 
-    /// <summary>Wraps a loaded Quiet-STaR checkpoint.</summary>
-    public static LoadedModel Checkpoint(LoadedCheckpoint checkpoint) =>
-        new(checkpoint.Model.LanguageModel, checkpoint.Tokenizer, checkpoint.Model);
+    /// <summary>A Quiet-STaR checkpoint, loaded through the library's builder (the model is this object's to dispose).</summary>
+    public static LoadedModel Checkpoint(string folder, Device? device = null, ScalarType dtype = ScalarType.Float32)
+    {
+        var pipeline = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(folder)).UseDevice(device ?? CPU).UseDType(dtype).Build();
+        return new(pipeline.Model.LanguageModel, pipeline.Tokenizer, pipeline.Model);
+    }
 
     /// <summary>
     /// Equips the plain model for Quiet-STaR as training starts it: vocabulary grown by START/END, their embeddings
@@ -91,9 +92,7 @@ internal sealed class LoadedModel : IDisposable
             throw new InvalidOperationException("The model is already a Quiet-STaR model.");
         }
 
-        var (startInit, endInit) = ThoughtInitToken.ChooseFor(Tokenizer, options);
-        using var generator = new Generator(seed);
-        QuietStar = QuietStarModel.Create(Model, startInit, endInit, options, generator);
+        QuietStar = QuietStarModel.Equip(Model, Tokenizer, options, unchecked((long)seed));
         return QuietStar;
     }
 

@@ -1,3 +1,5 @@
+using QuietStar.Core.Common;
+
 namespace QuietStar.Cli.Infrastructure;
 
 /// <summary>Order statistics for benchmark samples (medians with spread, never a lone mean).</summary>

@@ -13,7 +13,7 @@ namespace QuietStar.Core.Checkpoints;
 /// (for example <c>rms_norm_eps</c> 1e-6, Mistral's <c>sliding_window</c> 4096), so a file means the same here as in Python.
 /// Rotary scaling (<c>rope_scaling</c> other than the default) is rejected because the model does not implement it.
 /// </remarks>
-public static class HuggingFaceConfig
+internal static class HuggingFaceConfig
 {
     /// <summary>The conventional file name, <c>config.json</c>.</summary>
     public const string FileName = "config.json";

@@ -16,7 +16,7 @@ namespace QuietStar.Core.Checkpoints;
 /// float32 arrays <c>token_embedding, rms_att, wq, wk, wv, wo, rms_ffn, w1, w2, w3, rms_final, freq_cis_real,
 /// freq_cis_imag</c> and, when <c>vocab_size</c> is negative, a separate classifier <c>wcls</c>.
 /// </remarks>
-public static class Llama2cCheckpoint
+internal static class Llama2cCheckpoint
 {
     private const int ReadBufferBytes = 1 << 16;
 

@@ -10,7 +10,7 @@ namespace QuietStar.Core.Checkpoints;
 /// Reads and writes Hugging Face safetensors weights (<c>model.safetensors</c>, or shards listed in
 /// <c>model.safetensors.index.json</c>) and checks a state dict against a <see cref="TransformerConfig"/>.
 /// </summary>
-public static class SafetensorsWeights
+internal static class SafetensorsWeights
 {
     /// <summary>Name of the single-file checkpoint.</summary>
     public const string SingleFileName = "model.safetensors";

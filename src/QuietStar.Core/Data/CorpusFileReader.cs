@@ -59,49 +59,38 @@ internal sealed class CorpusFileReader(TextCorpusOptions options, JsonlRecordFor
         }
     }
 
-    private IEnumerable<string> ReadJsonl(TextReader reader, string source)
+    private IEnumerable<string> ReadJsonl(TextReader reader, string source) => JsonLines.Read(reader, Format, (lineNumber, e) =>
     {
-        int lineNumber = 0;
-        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        string problem = e is JsonException ? $"not valid JSON ({e.Message})" : e.Message;
+        var error = new CorpusFormatException(source, lineNumber, problem, e);
+        if (!options.SkipMalformedLines)
         {
-            lineNumber++;
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                continue;
-            }
-
-            string? text = FormatLine(line, source, lineNumber);
-            if (text is not null)
-            {
-                yield return text;
-            }
+            throw error;
         }
+
+        Skipped.Add(error);
+    });
+
+    /// <summary>The document of one JSON record; a record that is not an object is malformed.</summary>
+    private string Format(JsonElement record) => record.ValueKind == JsonValueKind.Object
+        ? formatter.Format(record)
+        : throw new FormatException($"expected a JSON object, found {record.ValueKind}");
+}
+
+/// <summary>A corpus file holds a line that cannot be read as a document; the message names the file and line.</summary>
+public sealed class CorpusFormatException : FormatException
+{
+    /// <summary>Creates the exception for line <paramref name="lineNumber"/> (1-based) of <paramref name="filePath"/>.</summary>
+    public CorpusFormatException(string filePath, int lineNumber, string problem, Exception? innerException = null)
+        : base($"'{filePath}' line {lineNumber}: {problem}", innerException)
+    {
+        FilePath = filePath;
+        LineNumber = lineNumber;
     }
 
-    /// <summary>The document of one JSON line, or null when the line is malformed and skipped.</summary>
-    private string? FormatLine(string line, string source, int lineNumber)
-    {
-        try
-        {
-            using var record = JsonDocument.Parse(line);
-            if (record.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new FormatException($"expected a JSON object, found {record.RootElement.ValueKind}");
-            }
+    /// <summary>The file (or source name) with the bad line.</summary>
+    public string FilePath { get; }
 
-            return formatter.Format(record.RootElement);
-        }
-        catch (Exception e) when (e is JsonException or FormatException)
-        {
-            string problem = e is JsonException ? $"not valid JSON ({e.Message})" : e.Message;
-            var error = new CorpusFormatException(source, lineNumber, problem, e);
-            if (!options.SkipMalformedLines)
-            {
-                throw error;
-            }
-
-            Skipped.Add(error);
-            return null;
-        }
-    }
+    /// <summary>The 1-based line number.</summary>
+    public int LineNumber { get; }
 }

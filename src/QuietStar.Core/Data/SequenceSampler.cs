@@ -7,7 +7,7 @@ namespace QuietStar.Core.Data;
 /// (a new shuffle each epoch), each cropped at a seeded random offset when longer than L, or padded (and masked)
 /// when shorter. Deterministic for a seed and resumable through <see cref="State"/> / <see cref="Restore"/>.
 /// </summary>
-public sealed class SequenceSampler
+internal sealed class SequenceSampler
 {
     private const ulong OrderStream = 0x0D0C_0DE5;
     private const ulong CropStream = 0xC20F_0FF5;
@@ -127,4 +127,32 @@ public sealed class SequenceSampler
         new SplitMix64(SplitMix64.Derive(Seed, OrderStream + (ulong)epoch)).Shuffle(indices);
         return indices;
     }
+}
+
+/// <summary>
+/// Where a <see cref="SequenceSampler"/> is in its stream of sequences: saved in training checkpoints so that a
+/// resumed run draws exactly the sequences an uninterrupted run would have drawn.
+/// </summary>
+internal sealed record SamplerState
+{
+    /// <summary>The sampler's seed.</summary>
+    public required long Seed { get; init; }
+
+    /// <summary>Tokens per sequence.</summary>
+    public required int SequenceLength { get; init; }
+
+    /// <summary>Completed passes over the documents.</summary>
+    public required int Epoch { get; init; }
+
+    /// <summary>Documents already used in the current epoch.</summary>
+    public required int Position { get; init; }
+
+    /// <summary>State of the generator that picks crop offsets.</summary>
+    public required ulong CropState { get; init; }
+
+    /// <summary>Documents in the corpus the state belongs to (a fingerprint checked on restore).</summary>
+    public required int DocumentCount { get; init; }
+
+    /// <summary>Tokens in the corpus the state belongs to (a fingerprint checked on restore).</summary>
+    public required long TokenCount { get; init; }
 }

@@ -16,6 +16,10 @@ internal sealed class SplitMix64
     /// <summary>A well-mixed 64-bit value derived from <paramref name="seed"/> and a <paramref name="stream"/> label.</summary>
     public static ulong Derive(long seed, ulong stream) => Mix(unchecked((ulong)seed + Mix(stream + Gamma)));
 
+    /// <summary>The first output of a stream started at <paramref name="state"/>: a well-mixed seed derived from a counter.</summary>
+    public static ulong First(ulong state) => Mix(unchecked(state + Gamma));
+
+    /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {
         State = unchecked(State + Gamma);

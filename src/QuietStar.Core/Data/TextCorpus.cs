@@ -117,7 +117,7 @@ public sealed class TextCorpus
     /// <param name="validationFraction">Fraction of documents held out, in [0, 1); 0 gives an empty validation part.</param>
     /// <param name="seed">The split's seed.</param>
     /// <exception cref="ArgumentException">The fraction is out of range, or leaves no training or no validation document.</exception>
-    public CorpusSplit Split(double validationFraction, long seed)
+    internal CorpusSplit Split(double validationFraction, long seed)
     {
         if (!(validationFraction >= 0 && validationFraction < 1))
         {
@@ -263,3 +263,8 @@ public sealed class TextCorpus
         public override int Read() => inner.Read();
     }
 }
+
+/// <summary>A corpus split by document into a training part and a held-out validation part.</summary>
+/// <param name="Train">Documents to train on.</param>
+/// <param name="Validation">Held-out documents (none when the validation fraction is 0).</param>
+internal sealed record CorpusSplit(TextCorpus Train, TextCorpus Validation);

@@ -51,3 +51,29 @@ public sealed record TextCorpusOptions
         _ = JsonlRecordFormatter.Create(this);
     }
 }
+
+/// <summary>How a corpus file is read.</summary>
+public enum CorpusFileFormat
+{
+    /// <summary>By extension: <c>.jsonl</c> and <c>.json</c> are JSON Lines, anything else is plain text.</summary>
+    Auto,
+
+    /// <summary>Plain UTF-8 text, split into documents by <see cref="TextCorpusOptions.DocumentBoundary"/>.</summary>
+    Text,
+
+    /// <summary>JSON Lines: one JSON object per line, one document per object (see <see cref="TextCorpusOptions.JsonlField"/>).</summary>
+    Jsonl,
+}
+
+/// <summary>Where one document of a plain-text corpus file ends and the next begins.</summary>
+public enum TextDocumentBoundary
+{
+    /// <summary>Documents are separated by one or more blank lines (the layout of the shipped math corpus). The default.</summary>
+    BlankLine,
+
+    /// <summary>Every non-empty line is a document.</summary>
+    Line,
+
+    /// <summary>The whole file is one document.</summary>
+    File,
+}

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Options;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 
 namespace QuietStar.Core.DependencyInjection;
 
 /// <summary>Validates <see cref="QuietStarOptions"/> through <see cref="QuietStarOptions.Validate"/>, so a host fails at start with the option's name.</summary>
-public sealed class QuietStarOptionsValidator : IValidateOptions<QuietStarOptions>
+internal sealed class QuietStarOptionsValidator : IValidateOptions<QuietStarOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, QuietStarOptions options)

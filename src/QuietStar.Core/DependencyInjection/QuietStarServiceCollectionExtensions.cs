@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using QuietStar.Core;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.DependencyInjection;
 
 // The conventional namespace of IServiceCollection extensions: `services.AddQuietStar(...)` needs no extra using.

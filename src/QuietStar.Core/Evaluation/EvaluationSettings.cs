@@ -14,3 +14,8 @@ public sealed record EvaluationSettings(
     [property: JsonPropertyName("seed")] int Seed,
     [property: JsonPropertyName("seq_len")] int SequenceLength,
     [property: JsonPropertyName("batch_size")] int BatchSize);
+
+/// <summary>How far an evaluation has come, reported after every batch (or question).</summary>
+/// <param name="Completed">Items (questions or text windows) done.</param>
+/// <param name="Total">Items in the evaluation.</param>
+public sealed record EvaluationProgress(int Completed, int Total);

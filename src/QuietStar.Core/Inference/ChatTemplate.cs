@@ -5,7 +5,7 @@ using Microsoft.Extensions.AI;
 namespace QuietStar.Core.Inference;
 
 /// <summary>
-/// How <see cref="QuietStarChatClient"/> turns a conversation into the prompt a base model continues: each message
+/// How the pipeline's chat client (<c>QuietStarPipeline.AsChatClient</c>) turns a conversation into the prompt a base model continues: each message
 /// as its role's prefix, its text and the turn suffix, then the assistant's prefix. The reply ends at the template's
 /// stop strings (the start of the next turn), at the model's end-of-text token, or at the token budget.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace QuietStar.Core.Inference;
 
 /// <summary>
-/// One generated token as <see cref="QuietStarPipeline.GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>
+/// One generated token as <c>QuietStarPipeline.GenerateAsync</c>
 /// streams it: the text it releases and, when the model thought, the thought it was predicted from and the mixing weight.
 /// </summary>
 /// <param name="Index">0 for the first generated token, then 1, 2, …</param>

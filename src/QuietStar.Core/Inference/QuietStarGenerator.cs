@@ -1,6 +1,5 @@
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -245,7 +244,7 @@ public sealed class QuietStarGenerator
 
     /// <summary>Logits <c>[B, V+2]</c> of a uniform choice among every token but START and END (whose logits the step set to −1e10).</summary>
     private Tensor Uniform(Tensor logits) =>
-        torch.zeros_like(logits).index_fill(-1, torch.tensor(new long[] { model!.StartThoughtId, model.EndThoughtId }, device: logits.device), -1e10);
+        torch.zeros_like(logits).index_fill(-1, torch.tensor(new long[] { model!.StartThoughtId, model.EndThoughtId }, device: logits.device), GumbelSampler.Unsampleable);
 
     private GeneratedThought Thought(QuietStepResult step, int row)
     {

@@ -1,6 +1,5 @@
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,8 +22,6 @@ namespace QuietStar.Core.Inference;
 /// </remarks>
 internal sealed class QuietStep : IDisposable
 {
-    private const double Unsampleable = -1e10;
-
     private readonly QuietStarModel model;
     private readonly CausalLanguageModel lm;
     private readonly int thoughtTokens;
@@ -137,7 +134,7 @@ internal sealed class QuietStep : IDisposable
         var ids = new Tensor[thoughtTokens];
         for (int k = 0; k < thoughtTokens; k++)
         {
-            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill(-1, unsampled, Unsampleable); // [B, V+2], −1e10 overflows Half
+            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill(-1, unsampled, GumbelSampler.Unsampleable); // [B, V+2], −1e10 overflows Half
             ids[k] = chooseThought(logits, k);                                                  // [B]
             if (k < thoughtTokens - 1)
             {
@@ -183,3 +180,10 @@ internal sealed class QuietStep : IDisposable
     private static int[][] PerRow(Tensor ids) =>
         ids.cpu().data<long>().Select(id => (int)id).Chunk((int)ids.shape[1]).ToArray();
 }
+
+/// <summary>What one quiet decoding step chose, and optionally the thoughts behind it.</summary>
+/// <param name="Next">Each row's next token.</param>
+/// <param name="ThoughtIds">Each row's sampled thought tokens (T each), when traced.</param>
+/// <param name="Weights">Each row's mixing weight w, when traced.</param>
+/// <param name="TalkStep">Which talk step of its thought the prediction was: 0 right after END, s after s spoken tokens.</param>
+internal sealed record QuietStepResult(int[] Next, int[][]? ThoughtIds, float[]? Weights, int TalkStep);

@@ -1,4 +1,5 @@
-using QuietStar.Core.Thinking;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,10 +15,13 @@ internal sealed class RowGumbelSampler : IDisposable
     private readonly Generator[] generators;
     private readonly double temperature;
 
-    /// <summary>Creates one generator per row on <paramref name="device"/>.</summary>
+    /// <summary>
+    /// Creates one generator per row on <paramref name="device"/>, seeded with SplitMix64 of <c>seed + r</c> so thought
+    /// noise never shares a stream with the text sampler seeded with the plain seed.
+    /// </summary>
     public RowGumbelSampler(int rows, ulong seed, Device device, double temperature)
     {
-        generators = Enumerable.Range(0, rows).Select(r => new Generator(RowSeed(seed + (ulong)r), device)).ToArray();
+        generators = Enumerable.Range(0, rows).Select(r => new Generator(SplitMix64.First(seed + (ulong)r), device)).ToArray();
         this.temperature = temperature;
     }
 
@@ -36,13 +40,10 @@ internal sealed class RowGumbelSampler : IDisposable
             generator.Dispose();
         }
     }
-
-    /// <summary>SplitMix64 of the seed, so thought noise never shares a stream with the text sampler seeded with the plain seed.</summary>
-    private static ulong RowSeed(ulong seed)
-    {
-        ulong z = seed + 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }
+
+/// <summary>Chooses the <paramref name="index"/>-th token of every row's thought from the LM head's logits.</summary>
+/// <param name="logits">Logits <c>[B, V]</c> over the model's whole vocabulary, START/END masked.</param>
+/// <param name="index">Which thought token, 0 … T − 1.</param>
+/// <returns>The chosen ids, int64 <c>[B]</c>.</returns>
+internal delegate Tensor ThoughtTokenChoice(Tensor logits, int index);

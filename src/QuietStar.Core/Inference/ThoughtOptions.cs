@@ -1,5 +1,4 @@
-using QuietStar.Core.Configuration;
-using QuietStar.Core.Thinking;
+using QuietStar.Core.Algorithm;
 
 namespace QuietStar.Core.Inference;
 

@@ -1,7 +1,7 @@
 namespace QuietStar.Core.Inference;
 
 /// <summary>
-/// One token of a text run through the model with a thought at every position (<see cref="QuietStarPipeline.InspectAsync"/>):
+/// One token of a text run through the model with a thought at every position (<c>QuietStarPipeline.InspectAsync</c>):
 /// the thought had right before it, the mixing weight, and how likely the token was with and without the thought.
 /// </summary>
 /// <param name="Position">The token's position in the encoded text (BOS, when the tokenizer has one, is position 0).</param>

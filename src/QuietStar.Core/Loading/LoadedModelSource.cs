@@ -1,4 +1,4 @@
-using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Training;
 
 namespace QuietStar.Core.Loading;
 

@@ -41,7 +41,7 @@ public sealed partial class ModelSource
     /// <summary>
     /// A fresh model of <paramref name="config"/>'s shapes with random weights from <paramref name="seed"/> (see
     /// <see cref="PretrainedModel.CreateRandom"/>), made on the builder's device and dtype each time the source is built:
-    /// pretraining from scratch, or a cheap model for tests (see <see cref="Testing.TestModels"/>).
+    /// pretraining from scratch, or a cheap model for tests (see <c>TestModels</c> in <c>QuietStar.Core.Testing</c>).
     /// </summary>
     /// <param name="config">The shapes; validated when built.</param>
     /// <param name="tokenizer">The tokenizer, e.g. <see cref="TextTokenizer.ByteLevel"/>; it must fit the configuration's vocabulary.</param>

@@ -1,11 +1,11 @@
-using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Thinking;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Training;
 using static TorchSharp.torch;
 
 namespace QuietStar.Core.Loading;
 
 /// <summary>
-/// Where a <see cref="QuietStarBuilder"/> gets its model: a base model to equip for Quiet-STaR (llama2.c file,
+/// Where a <c>QuietStarBuilder</c> gets its model: a base model to equip for Quiet-STaR (llama2.c file,
 /// Hugging Face folder, streams) or a Quiet-STaR checkpoint whose trained thought embeddings and mixing head are
 /// restored as they are. Nothing is read until the builder builds.
 /// </summary>
@@ -59,7 +59,7 @@ public sealed partial class ModelSource
             LoadedModelSource.Base(PretrainedModel.FromHuggingFaceFolder(folder, device, dtype, tokenizerPath)));
     }
 
-    /// <summary>A Quiet-STaR checkpoint folder written by <see cref="QuietStarPipeline.Save"/> or a trainer.</summary>
+    /// <summary>A Quiet-STaR checkpoint folder written by <c>QuietStarPipeline.Save</c> or a trainer.</summary>
     public static ModelSource Checkpoint(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);

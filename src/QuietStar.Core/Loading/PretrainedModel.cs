@@ -151,12 +151,19 @@ public sealed class PretrainedModel : IDisposable
         return Build(config, weights, tokenizer, device, dtype);
     }
 
+    /// <summary>Reads a model configuration from a Hugging Face <c>config.json</c> (Llama, Mistral, Qwen2), e.g. to <see cref="CreateRandom"/> a model of its shapes.</summary>
+    /// <param name="configJsonPath">The <c>config.json</c> file.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="NotSupportedException">The <c>model_type</c> or a feature is not supported; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not JSON, or a key is missing, mistyped or inconsistent; the message names it.</exception>
+    public static TransformerConfig ReadConfig(string configJsonPath) => HuggingFaceConfig.Read(configJsonPath);
+
     /// <summary>
     /// A fresh model of <paramref name="config"/>'s shapes with random weights, drawn as Hugging Face initialises a new
     /// model (Normal(0, 0.02), norms 1, biases 0) from <paramref name="seed"/>: the start of pretraining from scratch,
     /// and a tiny model for tests.
     /// </summary>
-    /// <param name="config">The shapes (e.g. from <see cref="HuggingFaceConfig.Read"/>).</param>
+    /// <param name="config">The shapes (e.g. from <see cref="ReadConfig"/>).</param>
     /// <param name="tokenizer">The tokenizer; it must fit the configuration's vocabulary.</param>
     /// <param name="device">Device for the parameters.</param>
     /// <param name="dtype">Parameter dtype: Float32, Float64, Float16 or BFloat16.</param>

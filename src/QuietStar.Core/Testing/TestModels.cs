@@ -1,4 +1,5 @@
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Inference;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Model;
 using QuietStar.Core.Tokenization;

@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
-using QuietStar.Core.Evaluation;
 using QuietStar.Core.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -46,9 +45,15 @@ public sealed class QuietStarTrainer : IDisposable
     /// <param name="tokenizer">Its tokenizer (saved with checkpoints); the thought tokens are registered if absent.</param>
     /// <param name="options">The training options.</param>
     /// <param name="logger">Receives a line per step and validation; none when null.</param>
-    /// <param name="components">Custom objective parts; the reference implementations when null.</param>
     /// <exception cref="ArgumentException">An option is invalid or does not fit the model (the message names it), or the tokenizer's ids collide with the thought tokens.</exception>
-    public QuietStarTrainer(QuietStarModel model, TextTokenizer tokenizer, TrainingOptions options, ILogger? logger = null, QuietStarComponents? components = null)
+    /// <remarks>A pipeline's <c>QuietStarPipeline.CreateTrainer</c> also passes its custom components.</remarks>
+    public QuietStarTrainer(QuietStarModel model, TextTokenizer tokenizer, TrainingOptions options, ILogger? logger = null)
+        : this(model, tokenizer, options, logger, components: null)
+    {
+    }
+
+    /// <summary>Prepares to train <paramref name="model"/> from step 0 with custom objective parts (the reference's when null).</summary>
+    internal QuietStarTrainer(QuietStarModel model, TextTokenizer tokenizer, TrainingOptions options, ILogger? logger, QuietStarComponents? components)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentNullException.ThrowIfNull(options);
@@ -74,6 +79,17 @@ public sealed class QuietStarTrainer : IDisposable
     public int CompletedSteps { get; private set; }
 
     /// <summary>
+    /// The progress a training checkpoint records, read from its manifest alone (no weights are loaded): the optimizer
+    /// steps it completed and the options it was trained with; null for a checkpoint saved for inference. Resume it with
+    /// <c>QuietStarPipeline.ResumeTrainer</c>.
+    /// </summary>
+    /// <param name="checkpointFolder">A checkpoint folder.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The folder has no checkpoint manifest.</exception>
+    public static (int Step, TrainingOptions Options)? ReadCheckpointProgress(string checkpointFolder) =>
+        QuietStarCheckpoint.ReadTrainingState(checkpointFolder) is { } state ? (state.Step, state.Options with { }) : null;
+
+    /// <summary>
     /// Continues the run saved in <paramref name="checkpoint"/>: restores the optimizer moments, the schedule position,
     /// the data sampler and the thought generator, so that training on to step N gives bitwise the same result as an
     /// uninterrupted run to N with the same options.
@@ -84,7 +100,7 @@ public sealed class QuietStarTrainer : IDisposable
     /// <param name="components">Custom objective parts; the reference implementations when null.</param>
     /// <exception cref="InvalidOperationException">The checkpoint was saved for inference and holds no training state.</exception>
     /// <exception cref="FileNotFoundException">The optimizer state file is missing.</exception>
-    public static QuietStarTrainer Resume(LoadedCheckpoint checkpoint, TrainingOptions options, ILogger? logger = null, QuietStarComponents? components = null)
+    internal static QuietStarTrainer Resume(LoadedCheckpoint checkpoint, TrainingOptions options, ILogger? logger = null, QuietStarComponents? components = null)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var state = checkpoint.Training ?? throw new InvalidOperationException(
@@ -120,8 +136,8 @@ public sealed class QuietStarTrainer : IDisposable
         int startStep = CompletedSteps;
         var clock = Stopwatch.StartNew();
         long tokens = 0;
-        LossComponents? last = null;
-        ValidationResult? validation = null;
+        StepMetrics? last = null;
+        ValidationMetrics? validation = null;
         string? checkpoint = null;
         logger.LogInformation("Training {Mode} from step {Start} to {Steps} on {Train} training / {Validation} validation documents.",
             options.NoThoughts ? "without thoughts"
@@ -132,7 +148,7 @@ public sealed class QuietStarTrainer : IDisposable
             var step = RunStep();
             CompletedSteps++;
             tokens += step.Tokens;
-            last = step.Components;
+            last = step.Metrics;
             var stepValidation = ShouldValidate(split.Validation) ? Validate(split.Validation) : null;
             validation = stepValidation ?? validation;
             checkpoint = ShouldCheckpoint() ? SaveCheckpoint(options.CheckpointFolder!) : checkpoint;
@@ -146,7 +162,7 @@ public sealed class QuietStarTrainer : IDisposable
             Seconds = clock.Elapsed.TotalSeconds,
             Tokens = tokens,
             NoThoughts = options.NoThoughts,
-            FinalComponents = last,
+            FinalMetrics = last,
             FinalValidation = validation,
             CheckpointPath = checkpoint,
         };
@@ -292,7 +308,7 @@ public sealed class QuietStarTrainer : IDisposable
             optimizer.zero_grad(); // TorchSharp 0.107 leaves one gradient handle per parameter undisposed outside a scope
         }
 
-        var parts = new List<LossComponents>(options.GradientAccumulation);
+        var parts = new List<StepMetrics>(options.GradientAccumulation);
         long tokens = 0;
         for (int micro = 0; micro < options.GradientAccumulation; micro++)
         {
@@ -308,11 +324,11 @@ public sealed class QuietStarTrainer : IDisposable
             optimizer.step();
         }
 
-        return new StepOutcome(LossComponentsMean.Of(parts), lr, norm, tokens, ThinksThisStep);
+        return new StepOutcome(StepMetrics.Mean(parts), lr, norm, tokens, ThinksThisStep);
     }
 
     /// <summary>Forward and backward of one micro-batch, in its own dispose scope; gradients are averaged over the step.</summary>
-    private (LossComponents Components, long Tokens) RunMicroStep()
+    private (StepMetrics Metrics, long Tokens) RunMicroStep()
     {
         using var scope = torch.NewDisposeScope();
         var batch = sampler!.NextBatch(options.BatchSize, Model.LanguageModel.Device);              // ids, isReal [B, L]
@@ -321,12 +337,12 @@ public sealed class QuietStarTrainer : IDisposable
             var nll = NextTokenLoss.TokenNll(Model.LanguageModel, batch.InputIds, batch.IsReal);   // [B, L−1]
             var loss = NextTokenLoss.Mean(nll, batch.IsReal);
             (loss / options.GradientAccumulation).backward();
-            return (LossComponentsMean.PlainLanguageModel(loss.to_type(ScalarType.Float64).item<double>()), batch.RealTokens);
+            return (StepMetrics.PlainLanguageModel(loss.to_type(ScalarType.Float64).item<double>()), batch.RealTokens);
         }
 
         var result = objective.Compute(batch.InputIds, batch.IsReal, thoughtGenerator, step: CompletedSteps - options.PlainLanguageModelSteps);
         (result.Loss / options.GradientAccumulation).backward();
-        return (result.Components(), batch.RealTokens);
+        return (result.Metrics(), batch.RealTokens);
     }
 
     /// <summary>Whether the step being taken trains with thoughts (not the baseline, not the plain-LM warm start).</summary>
@@ -335,7 +351,7 @@ public sealed class QuietStarTrainer : IDisposable
     private bool ShouldValidate(TextCorpus validation) =>
         options.EvalEvery > 0 && validation.DocumentCount > 0 && (CompletedSteps % options.EvalEvery == 0 || CompletedSteps == options.Steps);
 
-    private ValidationResult Validate(TextCorpus validation)
+    private ValidationMetrics Validate(TextCorpus validation)
     {
         var result = ValidationEvaluator.Evaluate(Model, validation, new ValidationOptions
         {
@@ -372,7 +388,7 @@ public sealed class QuietStarTrainer : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
     }
 
-    private void Report(IProgress<TrainingProgress>? progress, StepOutcome step, ValidationResult? validation, TimeSpan elapsed, long tokens, int startStep)
+    private void Report(IProgress<TrainingProgress>? progress, StepOutcome step, ValidationMetrics? validation, TimeSpan elapsed, long tokens, int startStep)
     {
         int done = CompletedSteps - startStep;
         var report = new TrainingProgress
@@ -380,7 +396,7 @@ public sealed class QuietStarTrainer : IDisposable
             Step = CompletedSteps,
             TotalSteps = options.Steps,
             WithThoughts = step.WithThoughts,
-            Components = step.Components,
+            Metrics = step.Metrics,
             LearningRate = step.LearningRate,
             GradientNorm = step.GradientNorm,
             Tokens = step.Tokens,
@@ -393,8 +409,8 @@ public sealed class QuietStarTrainer : IDisposable
         logger.LogInformation(
             "Step {Step}/{Total}: loss {Loss:F4}, base NLL {Base:F4}, talk−base {Delta:F4}, mixing weight {Weight:F4}, policy/LM {PolicyRatio:G3}, " +
             "thought entropy {Entropy:F3}, {Distinct} distinct thoughts, lr {Lr:G3}, grad norm {Norm:F3}, {TokensPerSecond:F0} tok/s, ETA {Eta:hh\\:mm\\:ss}.",
-            report.Step, report.TotalSteps, report.Components.Loss, report.Components.BaseNll, report.TalkMinusBase, report.MixingWeight,
-            report.PolicyToLanguageModelingRatio, report.Components.ThoughtEntropy, report.Components.DistinctThoughts,
+            report.Step, report.TotalSteps, report.Metrics.Loss, report.Metrics.BaseNll, report.TalkMinusBase, report.MixingWeight,
+            report.PolicyToLanguageModelingRatio, report.Metrics.ThoughtEntropy, report.Metrics.DistinctThoughts,
             report.LearningRate, report.GradientNorm, report.TokensPerSecond, report.EstimatedRemaining);
         progress?.Report(report);
     }
@@ -411,5 +427,27 @@ public sealed class QuietStarTrainer : IDisposable
         return state.data<byte>().ToArray();
     }
 
-    private sealed record StepOutcome(LossComponents Components, double LearningRate, double GradientNorm, long Tokens, bool WithThoughts);
+    private sealed record StepOutcome(StepMetrics Metrics, double LearningRate, double GradientNorm, long Tokens, bool WithThoughts);
+}
+
+/// <summary>The learning-rate factor of each optimizer step: linear warm-up, then constant or cosine (LambdaLR-style).</summary>
+internal static class LearningRateCurve
+{
+    /// <summary>The factor applied to the peak rate at optimizer step <paramref name="step"/> (1-based).</summary>
+    public static double Factor(int step, TrainingOptions options)
+    {
+        int index = step - 1;
+        if (index < options.WarmupSteps)
+        {
+            return (index + 1) / (double)options.WarmupSteps;
+        }
+
+        if (options.Schedule == LearningRateSchedule.Constant)
+        {
+            return 1.0;
+        }
+
+        double progress = (index - options.WarmupSteps) / (double)Math.Max(1, options.Steps - options.WarmupSteps);
+        return 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1.0, progress)));
+    }
 }

@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using QuietStar.Core.Evaluation;
+using QuietStar.Core.Algorithm;
 
 namespace QuietStar.Core.Training;
 
@@ -31,7 +31,7 @@ internal static class TrainingMetrics
 
     public static void RecordStep(TrainingProgress progress)
     {
-        var c = progress.Components;
+        var c = progress.Metrics;
         Steps.Add(1);
         Tokens.Add(progress.Tokens);
         RecordLoss(c.Loss, "total");
@@ -51,7 +51,7 @@ internal static class TrainingMetrics
         }
     }
 
-    private static void RecordThoughts(LossComponents c)
+    private static void RecordThoughts(StepMetrics c)
     {
         RecordSpread(c.MixingWeightStd, "std");
         RecordSpread(c.MixingWeightP10, "p10");
@@ -64,7 +64,7 @@ internal static class TrainingMetrics
         DistinctThoughts.Record(c.DistinctThoughts);
     }
 
-    public static void RecordValidation(ValidationResult result)
+    public static void RecordValidation(ValidationMetrics result)
     {
         RecordValidation(result.BaseNll, "base");
         RecordValidation(result.TalkNll, "talk");

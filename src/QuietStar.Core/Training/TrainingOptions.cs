@@ -1,3 +1,5 @@
+using QuietStar.Core.Common;
+
 namespace QuietStar.Core.Training;
 
 /// <summary>
@@ -86,36 +88,38 @@ public sealed record TrainingOptions
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
     {
-        Require(Steps >= 1, nameof(Steps), $"must be at least 1 (got {Steps}).");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number (got {LearningRate}).");
-        Require(MixingHeadLearningRateMultiplier > 0 && double.IsFinite(MixingHeadLearningRateMultiplier), nameof(MixingHeadLearningRateMultiplier),
+        OptionCheck.Require<TrainingOptions>(Steps >= 1, nameof(Steps), $"must be at least 1 (got {Steps}).");
+        OptionCheck.Require<TrainingOptions>(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), $"must be a positive number (got {LearningRate}).");
+        OptionCheck.Require<TrainingOptions>(MixingHeadLearningRateMultiplier > 0 && double.IsFinite(MixingHeadLearningRateMultiplier), nameof(MixingHeadLearningRateMultiplier),
             $"must be a positive number (got {MixingHeadLearningRateMultiplier}).");
-        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), $"must be ≥ 0 (got {WeightDecay}).");
-        Require(WarmupSteps >= 0, nameof(WarmupSteps), $"must be ≥ 0 (got {WarmupSteps}).");
-        Require(Enum.IsDefined(Schedule), nameof(Schedule), $"has an unknown value {Schedule}.");
-        Require(MaxGradNorm > 0, nameof(MaxGradNorm), $"must be positive (got {MaxGradNorm}); use double.PositiveInfinity to disable clipping.");
-        Require(Beta1 is >= 0 and < 1, nameof(Beta1), $"must be in [0, 1) (got {Beta1}).");
-        Require(Beta2 is >= 0 and < 1, nameof(Beta2), $"must be in [0, 1) (got {Beta2}).");
-        Require(Epsilon > 0 && double.IsFinite(Epsilon), nameof(Epsilon), $"must be a positive number (got {Epsilon}).");
-        Require(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
-        Require(GradientAccumulation >= 1, nameof(GradientAccumulation), $"must be at least 1 (got {GradientAccumulation}).");
-        Require(SequenceLength >= 2, nameof(SequenceLength), $"must be at least 2 tokens (got {SequenceLength}).");
-        Require(PlainLanguageModelSteps >= 0, nameof(PlainLanguageModelSteps), $"must be ≥ 0; 0 switches thoughts on from the first step (got {PlainLanguageModelSteps}).");
-        Require(PlainLanguageModelSteps == 0 || !NoThoughts, nameof(PlainLanguageModelSteps),
+        OptionCheck.Require<TrainingOptions>(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), $"must be ≥ 0 (got {WeightDecay}).");
+        OptionCheck.Require<TrainingOptions>(WarmupSteps >= 0, nameof(WarmupSteps), $"must be ≥ 0 (got {WarmupSteps}).");
+        OptionCheck.Require<TrainingOptions>(Enum.IsDefined(Schedule), nameof(Schedule), $"has an unknown value {Schedule}.");
+        OptionCheck.Require<TrainingOptions>(MaxGradNorm > 0, nameof(MaxGradNorm), $"must be positive (got {MaxGradNorm}); use double.PositiveInfinity to disable clipping.");
+        OptionCheck.Require<TrainingOptions>(Beta1 is >= 0 and < 1, nameof(Beta1), $"must be in [0, 1) (got {Beta1}).");
+        OptionCheck.Require<TrainingOptions>(Beta2 is >= 0 and < 1, nameof(Beta2), $"must be in [0, 1) (got {Beta2}).");
+        OptionCheck.Require<TrainingOptions>(Epsilon > 0 && double.IsFinite(Epsilon), nameof(Epsilon), $"must be a positive number (got {Epsilon}).");
+        OptionCheck.Require<TrainingOptions>(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
+        OptionCheck.Require<TrainingOptions>(GradientAccumulation >= 1, nameof(GradientAccumulation), $"must be at least 1 (got {GradientAccumulation}).");
+        OptionCheck.Require<TrainingOptions>(SequenceLength >= 2, nameof(SequenceLength), $"must be at least 2 tokens (got {SequenceLength}).");
+        OptionCheck.Require<TrainingOptions>(PlainLanguageModelSteps >= 0, nameof(PlainLanguageModelSteps), $"must be ≥ 0; 0 switches thoughts on from the first step (got {PlainLanguageModelSteps}).");
+        OptionCheck.Require<TrainingOptions>(PlainLanguageModelSteps == 0 || !NoThoughts, nameof(PlainLanguageModelSteps),
             $"is {PlainLanguageModelSteps}, but NoThoughts already trains the plain LM at every step; set one of them.");
-        Require(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), $"must be in [0, 1) (got {ValidationFraction}).");
-        Require(EvalEvery >= 0, nameof(EvalEvery), $"must be ≥ 0; 0 disables validation (got {EvalEvery}).");
-        Require(EvalBatches >= 1, nameof(EvalBatches), $"must be at least 1 (got {EvalBatches}).");
-        Require(CheckpointEvery >= 0, nameof(CheckpointEvery), $"must be ≥ 0; 0 saves only at the end (got {CheckpointEvery}).");
-        Require(CheckpointEvery == 0 || CheckpointFolder is not null, nameof(CheckpointEvery), "needs CheckpointFolder to be set.");
-        Require(CheckpointFolder is null || !string.IsNullOrWhiteSpace(CheckpointFolder), nameof(CheckpointFolder), "must not be blank (use null for no checkpoints).");
+        OptionCheck.Require<TrainingOptions>(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), $"must be in [0, 1) (got {ValidationFraction}).");
+        OptionCheck.Require<TrainingOptions>(EvalEvery >= 0, nameof(EvalEvery), $"must be ≥ 0; 0 disables validation (got {EvalEvery}).");
+        OptionCheck.Require<TrainingOptions>(EvalBatches >= 1, nameof(EvalBatches), $"must be at least 1 (got {EvalBatches}).");
+        OptionCheck.Require<TrainingOptions>(CheckpointEvery >= 0, nameof(CheckpointEvery), $"must be ≥ 0; 0 saves only at the end (got {CheckpointEvery}).");
+        OptionCheck.Require<TrainingOptions>(CheckpointEvery == 0 || CheckpointFolder is not null, nameof(CheckpointEvery), "needs CheckpointFolder to be set.");
+        OptionCheck.Require<TrainingOptions>(CheckpointFolder is null || !string.IsNullOrWhiteSpace(CheckpointFolder), nameof(CheckpointFolder), "must not be blank (use null for no checkpoints).");
     }
+}
 
-    private static void Require(bool ok, string option, string problem)
-    {
-        if (!ok)
-        {
-            throw new ArgumentException($"TrainingOptions.{option} {problem}", option);
-        }
-    }
+/// <summary>The learning-rate curve after the linear warm-up.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>Constant at the peak rate (the reference's linear decay over 100,000 steps is constant for its 100 steps). The default.</summary>
+    Constant,
+
+    /// <summary>Half a cosine from the peak rate down towards 0 at <see cref="TrainingOptions.Steps"/>.</summary>
+    Cosine,
 }

@@ -1,4 +1,4 @@
-using QuietStar.Core.Evaluation;
+using QuietStar.Core.Algorithm;
 
 namespace QuietStar.Core.Training;
 
@@ -18,7 +18,7 @@ public sealed record TrainingProgress
     public required bool WithThoughts { get; init; }
 
     /// <summary>Loss components averaged over the step's micro-batches.</summary>
-    public required LossComponents Components { get; init; }
+    public required StepMetrics Metrics { get; init; }
 
     /// <summary>The learning rate of this step.</summary>
     public required double LearningRate { get; init; }
@@ -39,14 +39,14 @@ public sealed record TrainingProgress
     public required TimeSpan EstimatedRemaining { get; init; }
 
     /// <summary>The validation result when this step validated, else null.</summary>
-    public ValidationResult? Validation { get; init; }
+    public ValidationMetrics? Validation { get; init; }
 
     /// <summary>Next-token talk NLL minus base NLL of the training batch (negative = thinking helps).</summary>
-    public double TalkMinusBase => Components.TalkMinusBase;
+    public double TalkMinusBase => Metrics.TalkMinusBase;
 
     /// <summary>Mean mixing weight of the training batch.</summary>
-    public double MixingWeight => Components.MixingWeightMean;
+    public double MixingWeight => Metrics.MixingWeightMean;
 
     /// <summary>Weighted policy term over the LM loss of the training batch.</summary>
-    public double PolicyToLanguageModelingRatio => Components.PolicyToLanguageModelingRatio;
+    public double PolicyToLanguageModelingRatio => Metrics.PolicyToLanguageModelingRatio;
 }

@@ -1,4 +1,4 @@
-using QuietStar.Core.Evaluation;
+using QuietStar.Core.Algorithm;
 
 namespace QuietStar.Core.Training;
 
@@ -21,10 +21,10 @@ public sealed record TrainingReport
     public required bool NoThoughts { get; init; }
 
     /// <summary>Loss components of the last step; null when this run took no step.</summary>
-    public LossComponents? FinalComponents { get; init; }
+    public StepMetrics? FinalMetrics { get; init; }
 
     /// <summary>The last validation result; null when none ran.</summary>
-    public ValidationResult? FinalValidation { get; init; }
+    public ValidationMetrics? FinalValidation { get; init; }
 
     /// <summary>The checkpoint written last; null when none was written.</summary>
     public string? CheckpointPath { get; init; }

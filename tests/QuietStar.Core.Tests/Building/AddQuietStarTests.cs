@@ -1,7 +1,7 @@
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;

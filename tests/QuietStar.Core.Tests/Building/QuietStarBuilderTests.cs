@@ -1,10 +1,8 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;
-using QuietStar.Core.Thinking;
-using QuietStar.Core.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using Xunit;

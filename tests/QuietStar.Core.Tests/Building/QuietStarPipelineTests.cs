@@ -1,9 +1,10 @@
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Data;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;

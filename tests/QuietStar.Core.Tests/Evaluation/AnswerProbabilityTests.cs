@@ -1,8 +1,6 @@
 using System.Text.Json;
 using FluentAssertions;
-using QuietStar.Core.Evaluation.AnswerProbability;
-using QuietStar.Core.Evaluation.Datasets;
-using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Model;
 using QuietStar.Core.Tokenization;
 using TorchSharp;

@@ -1,9 +1,5 @@
 using FluentAssertions;
-using QuietStar.Core.Evaluation.AnswerProbability;
-using QuietStar.Core.Evaluation.Datasets;
-using QuietStar.Core.Evaluation.Forward;
-using QuietStar.Core.Evaluation.TextNll;
-using QuietStar.Core.Evaluation.ZeroShotCot;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Tests.Checkpoints;
 using TorchSharp;
 using Xunit;

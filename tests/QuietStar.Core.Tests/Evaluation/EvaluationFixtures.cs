@@ -1,4 +1,4 @@
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Model;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Tokenization;

@@ -1,7 +1,6 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
-using QuietStar.Core.Evaluation.AnswerProbability;
-using QuietStar.Core.Evaluation.ExactMatch;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Tokenization;

@@ -1,9 +1,8 @@
 using FluentAssertions;
 using QuietStar.Core.Data;
 using QuietStar.Core.Evaluation;
-using QuietStar.Core.Evaluation.Forward;
-using QuietStar.Core.Evaluation.TextNll;
 using QuietStar.Core.Model;
+using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,5 +1,5 @@
 using FluentAssertions;
-using QuietStar.Core.Evaluation.Statistics;
+using QuietStar.Core.Evaluation;
 using Xunit;
 
 namespace QuietStar.Core.Tests.Evaluation;

@@ -1,10 +1,8 @@
 using System.Text.Json;
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Configuration;
-using QuietStar.Core.Evaluation.AnswerProbability;
-using QuietStar.Core.Evaluation.Forward;
-using QuietStar.Core.Evaluation.TextNll;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Model;
 using TorchSharp;
 using Xunit;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using FluentAssertions;
-using QuietStar.Core.Evaluation.AnswerProbability;
+using QuietStar.Core.Evaluation;
 using Xunit;
 
 namespace QuietStar.Core.Tests.Evaluation;

@@ -1,7 +1,6 @@
 using FluentAssertions;
+using QuietStar.Core.Common;
 using QuietStar.Core.Evaluation;
-using QuietStar.Core.Evaluation.Comparison;
-using QuietStar.Core.Evaluation.TextNll;
 using Xunit;
 
 namespace QuietStar.Core.Tests.Evaluation;
@@ -13,7 +12,7 @@ public sealed class TextNllComparisonTests
     {
         var random = new Random(1);
         var baseline = Enumerable.Range(0, 2000).Select(_ => random.NextDouble() * 4).ToArray();
-        var hard = TextNllComparison.HardestTokens(baseline, 0.1).ToHashSet();
+        var hard = HardTokens.Hardest(baseline, 0.1).ToHashSet();
         var candidate = baseline.Select((v, i) => hard.Contains(i) ? v - 0.2 : v).ToArray();   // 0.2 nats better where it is hard
 
         var result = TextNllComparison.Compare(Result(candidate), Result(baseline), resamples: 2000);
@@ -28,7 +27,17 @@ public sealed class TextNllComparisonTests
     public void The_hard_set_is_chosen_by_the_baseline_so_both_models_are_scored_on_the_same_tokens()
     {
         var baseline = new[] { 1.0, 9.0, 2.0, 3.0, 8.0, 0.5, 0.1, 0.2, 0.3, 0.4 };
-        TextNllComparison.HardestTokens(baseline, 0.2).Should().Equal(1, 4);
+        HardTokens.Hardest(baseline, 0.2).Should().Equal(1, 4);
+    }
+
+    [Fact]
+    public void The_comparison_takes_as_many_hard_tokens_as_the_text_nll_evaluation()
+    {
+        // One rule, ⌈fraction · n⌉: 11 tokens at 10 % are 2 hard tokens (rounding, as the comparison once did, gave 1).
+        var baseline = new[] { 1.0, 5.0, 5.0, 5.0, 0.0, 2.0, 3.0, 4.0, 0.0, 1.0, 2.0 };
+        TextNllComparison.Compare(Result(baseline), Result(baseline), hardFraction: 0.1, resamples: 10).NHardTokens.Should().Be(2);
+        HardTokens.Hardest(baseline, 0.1).Should().Equal(1, 2);
+        HardTokens.TopFraction(baseline, 0.1).Should().BeEquivalentTo(HardTokens.Hardest(baseline, 0.1));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using FluentAssertions;
-using QuietStar.Core.Evaluation.Forward;
-using QuietStar.Core.Evaluation.TextNll;
+using QuietStar.Core.Common;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Model;
 using QuietStar.Core.Tests.Checkpoints;
 using TorchSharp;

@@ -1,5 +1,5 @@
 using FluentAssertions;
-using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Tests.Fixtures;
 using TorchSharp;
 using Xunit;

@@ -1,4 +1,4 @@
-using QuietStar.Core.Thinking;
+using QuietStar.Core.Algorithm;
 
 namespace QuietStar.Core.Tests.Fixtures;
 

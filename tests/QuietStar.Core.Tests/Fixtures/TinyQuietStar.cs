@@ -1,4 +1,4 @@
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,9 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Tokenization;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
 using TorchSharp;

@@ -1,5 +1,5 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Tests.Fixtures;
 using Xunit;

@@ -1,8 +1,7 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Model;
 using QuietStar.Core.Tests.Fixtures;
-using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
@@ -62,7 +61,7 @@ public sealed class ObjectiveOracleTests(ITestOutputHelper output)
         var library = new QuietStarObjective(model).Compute(ids, isReal, new Generator(33));
         library.Loss.backward();
         var libraryGradients = Gradients(model);
-        var components = library.Components();
+        var components = library.Metrics();
         model.zero_grad();
 
         var oracle = ObjectiveOracle.Compute(model, options, ToArray(ids), Real, ToArray3(library.Rollout.ThoughtIds), PolicyWeight);

@@ -1,8 +1,7 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
-using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Model;
-using QuietStar.Core.Thinking;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

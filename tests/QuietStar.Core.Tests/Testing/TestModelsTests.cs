@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Loading;
 using QuietStar.Core.Testing;
@@ -71,7 +72,7 @@ public sealed class TestModelsTests(ITestOutputHelper output) : IDisposable
     public void A_tiny_model_saves_as_a_checkpoint_and_reloads_with_its_tokenizer_and_the_same_output()
     {
         string folder = temp.File("tiny");
-        var thoughts = new ThoughtOptions { Sampling = QuietStar.Core.Thinking.ThoughtSampling.Greedy };
+        var thoughts = new ThoughtOptions { Sampling = QuietStar.Core.Algorithm.ThoughtSampling.Greedy };
         string before;
         using (var pipeline = TestModels.TinyPipeline(seed: 6))
         {

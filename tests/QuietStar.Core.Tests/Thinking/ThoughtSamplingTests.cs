@@ -1,9 +1,8 @@
 using FluentAssertions;
-using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Tests.Evaluation;
 using QuietStar.Core.Tests.Fixtures;
-using QuietStar.Core.Thinking;
-using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

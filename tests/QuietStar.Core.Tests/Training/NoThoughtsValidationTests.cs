@@ -1,6 +1,6 @@
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
-using QuietStar.Core.Evaluation;
 using QuietStar.Core.Model;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Tokenization;

@@ -1,7 +1,6 @@
 using FluentAssertions;
-using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
-using QuietStar.Core.Evaluation;
 using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Tokenization;
@@ -40,8 +39,8 @@ public sealed class QuietStarTrainerTests
         loaded.Training!.Step.Should().Be(3);
         resumed.StartStep.Should().Be(3);
         resumed.Steps.Should().Be(6);
-        resumed.FinalComponents.Should().BeEquivalentTo(straight.FinalComponents, o => o.WithStrictOrdering());
-        resumed.FinalComponents!.Loss.Should().Be(straight.FinalComponents!.Loss);
+        resumed.FinalMetrics.Should().BeEquivalentTo(straight.FinalMetrics, o => o.WithStrictOrdering());
+        resumed.FinalMetrics!.Loss.Should().Be(straight.FinalMetrics!.Loss);
         resumed.FinalValidation.Should().Be(straight.FinalValidation);
         var expected = TinyTraining.Snapshot(straightModel);
         foreach (var (name, value) in TinyTraining.Snapshot(resumedModel))
@@ -112,7 +111,7 @@ public sealed class QuietStarTrainerTests
         reports.Select(r => r.LearningRate).Should().Equal(0.5e-3, 1e-3, 1e-3);
         reports.Should().AllSatisfy(r =>
         {
-            r.Components.TalkNll.Should().HaveCount(2);
+            r.Metrics.TalkNll.Should().HaveCount(2);
             r.GradientNorm.Should().BePositive();
             r.TokensPerSecond.Should().BePositive();
             r.Tokens.Should().BePositive();
@@ -122,13 +121,13 @@ public sealed class QuietStarTrainerTests
         // The meter carries the same numbers the progress reports give, step by step (there is no learning-rate instrument).
         meter.Values("quietstar.train.steps").Should().Equal(1, 1, 1);
         meter.Values("quietstar.train.tokens").Should().Equal(reports.Select(r => (double)r.Tokens));
-        meter.Values("quietstar.train.loss", "component", "total").Should().Equal(reports.Select(r => r.Components.Loss));
-        meter.Values("quietstar.train.loss", "component", "base_nll").Should().Equal(reports.Select(r => r.Components.BaseNll));
-        meter.Values("quietstar.train.loss", "component", "talk_nll").Should().Equal(reports.Select(r => r.Components.TalkNll[0]));
-        meter.Values("quietstar.train.loss", "component", "talk_minus_base").Should().Equal(reports.Select(r => r.Components.TalkMinusBase));
-        meter.Values("quietstar.train.loss", "component", "policy").Should().Equal(reports.Select(r => r.Components.WeightedPolicyLoss));
-        meter.Values("quietstar.train.mixing_weight").Should().Equal(reports.Select(r => r.Components.MixingWeightMean));
-        meter.Values("quietstar.train.reward").Should().Equal(reports.Select(r => r.Components.RewardMean));
+        meter.Values("quietstar.train.loss", "component", "total").Should().Equal(reports.Select(r => r.Metrics.Loss));
+        meter.Values("quietstar.train.loss", "component", "base_nll").Should().Equal(reports.Select(r => r.Metrics.BaseNll));
+        meter.Values("quietstar.train.loss", "component", "talk_nll").Should().Equal(reports.Select(r => r.Metrics.TalkNll[0]));
+        meter.Values("quietstar.train.loss", "component", "talk_minus_base").Should().Equal(reports.Select(r => r.Metrics.TalkMinusBase));
+        meter.Values("quietstar.train.loss", "component", "policy").Should().Equal(reports.Select(r => r.Metrics.WeightedPolicyLoss));
+        meter.Values("quietstar.train.mixing_weight").Should().Equal(reports.Select(r => r.Metrics.MixingWeightMean));
+        meter.Values("quietstar.train.reward").Should().Equal(reports.Select(r => r.Metrics.RewardMean));
         meter.Values("quietstar.train.gradient_norm").Should().Equal(reports.Select(r => r.GradientNorm));
         meter.Values("quietstar.train.tokens_per_second").Should().Equal(reports.Select(r => r.TokensPerSecond));
         var validations = reports.Where(r => r.Validation is not null).Select(r => r.Validation!).ToList();
@@ -172,8 +171,8 @@ public sealed class QuietStarTrainerTests
 
         continued.StartStep.Should().Be(2);
         continued.Steps.Should().Be(4);
-        continued.FinalComponents!.Loss.Should().Be(straight.FinalComponents!.Loss);
-        continued.FinalComponents.Should().BeEquivalentTo(straight.FinalComponents, o => o.WithStrictOrdering());
+        continued.FinalMetrics!.Loss.Should().Be(straight.FinalMetrics!.Loss);
+        continued.FinalMetrics.Should().BeEquivalentTo(straight.FinalMetrics, o => o.WithStrictOrdering());
         continued.FinalValidation.Should().Be(straight.FinalValidation);
         var expected = TinyTraining.Snapshot(straightModel);
         var actual = TinyTraining.Snapshot(resumedModel);

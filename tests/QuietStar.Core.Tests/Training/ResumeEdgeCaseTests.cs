@@ -1,6 +1,5 @@
 using FluentAssertions;
 using Microsoft.Extensions.Logging;
-using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;
@@ -99,7 +98,7 @@ public sealed class ResumeEdgeCaseTests
         straightRates.Skip(3).Select(r => r.Rate).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
         resumedRates.Should().Equal(straightRates.Skip(3), "the resumed run continues the warm-up at step 4 with the uninterrupted run's rates");
         resumed.StartStep.Should().Be(3);
-        BitConverter.DoubleToInt64Bits(resumed.FinalComponents!.Loss).Should().Be(BitConverter.DoubleToInt64Bits(straight.FinalComponents!.Loss));
+        BitConverter.DoubleToInt64Bits(resumed.FinalMetrics!.Loss).Should().Be(BitConverter.DoubleToInt64Bits(straight.FinalMetrics!.Loss));
         TinyTraining.Bits(resumedModel.LanguageModel.EmbeddingWeight).Should().Equal(TinyTraining.Bits(straightModel.LanguageModel.EmbeddingWeight));
     }
 

@@ -1,6 +1,5 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
-using QuietStar.Core.Training;
+using QuietStar.Core.Algorithm;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;

@@ -1,8 +1,7 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Fixtures;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
 using TorchSharp;
@@ -129,7 +128,7 @@ public sealed class TrainerNumericsTests
         double after = Loss();
         reports.Should().HaveCount(30);
         after.Should().BeLessThan(before - 1.0, "the held-out LM loss falls (it starts near ln 514 ≈ 6.2)");
-        reports.TakeLast(5).Average(r => r.Components.LanguageModelingLoss).Should().BeLessThan(reports.Take(5).Average(r => r.Components.LanguageModelingLoss) - 1.0);
+        reports.TakeLast(5).Average(r => r.Metrics.LanguageModelingLoss).Should().BeLessThan(reports.Take(5).Average(r => r.Metrics.LanguageModelingLoss) - 1.0);
     }
 
     /// <summary>A float64 vocab-512 model equipped for Quiet-STaR with a live mixing head.</summary>

@@ -1,5 +1,4 @@
 using FluentAssertions;
-using QuietStar.Core.Checkpoints;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Training;

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Training;
 using Xunit;
 
@@ -6,20 +7,20 @@ namespace QuietStar.Core.Tests.Training;
 
 public sealed class TrainingReportTests
 {
-    private static TrainingReport Report(LossComponents components) => new()
+    private static TrainingReport Report(StepMetrics components) => new()
     {
         StartStep = 0,
         Steps = 2,
         Seconds = 1.5,
         Tokens = 128,
         NoThoughts = false,
-        FinalComponents = components,
+        FinalMetrics = components,
     };
 
     [Fact]
     public void ToString_prints_the_talk_NLL_list_as_numbers()
     {
-        var components = LossComponentsMean.PlainLanguageModel(2.5) with { TalkNll = [2.25, 2.5] };
+        var components = StepMetrics.PlainLanguageModel(2.5) with { TalkNll = [2.25, 2.5] };
 
         string text = Report(components).ToString();
 
@@ -29,7 +30,7 @@ public sealed class TrainingReportTests
     [Fact]
     public void Components_with_equal_talk_NLLs_are_equal()
     {
-        var a = LossComponentsMean.PlainLanguageModel(2.5) with { TalkNll = [2.25, 2.5] };
+        var a = StepMetrics.PlainLanguageModel(2.5) with { TalkNll = [2.25, 2.5] };
         var b = a with { TalkNll = new List<double> { 2.25, 2.5 } };
 
         b.Should().Be(a);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Common;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Tokenization;
 using Spectre.Console;

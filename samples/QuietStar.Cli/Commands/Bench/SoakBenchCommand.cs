@@ -2,7 +2,6 @@ using System.Diagnostics;
 using QuietStar.Cli.Assets;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Data;
-using QuietStar.Core.Training;
 using Spectre.Console.Cli;
 
 namespace QuietStar.Cli.Commands.Bench;

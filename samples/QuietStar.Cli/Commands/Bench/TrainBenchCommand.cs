@@ -2,10 +2,9 @@ using System.Diagnostics;
 using QuietStar.Cli.Assets;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
-using QuietStar.Core.Configuration;
-using QuietStar.Core.Thinking;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Common;
 using QuietStar.Core.Tokenization;
-using QuietStar.Core.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -170,8 +169,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
             var pretrained = settings.LoadModel();
             var options = settings.ToOptions(attention, policyWeight);
             var tokenizer = pretrained.Tokenizer;
-            var (startInit, endInit) = ThoughtInitToken.ChooseFor(tokenizer, options);
-            var model = QuietStarModel.Create(pretrained.Model, startInit, endInit, options, new Generator(settings.Seed));
+            var model = QuietStarModel.Equip(pretrained.Model, tokenizer, options, unchecked((long)settings.Seed));
             model.train();
             return new Variant(attention, policyWeight, named, pretrained, model, settings.Seed + 1);
         }

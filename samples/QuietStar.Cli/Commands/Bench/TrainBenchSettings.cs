@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

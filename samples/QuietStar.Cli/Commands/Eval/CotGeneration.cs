@@ -1,5 +1,5 @@
 using QuietStar.Cli.Infrastructure;
-using QuietStar.Core.Evaluation.ZeroShotCot;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
 
 namespace QuietStar.Cli.Commands.Eval;

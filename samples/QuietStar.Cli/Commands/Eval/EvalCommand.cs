@@ -1,14 +1,6 @@
 using System.Diagnostics;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Evaluation;
-using QuietStar.Core.Evaluation.AnswerProbability;
-using QuietStar.Core.Evaluation.Comparison;
-using QuietStar.Core.Evaluation.Datasets;
-using QuietStar.Core.Evaluation.ExactMatch;
-using QuietStar.Core.Evaluation.Forward;
-using QuietStar.Core.Evaluation.Statistics;
-using QuietStar.Core.Evaluation.TextNll;
-using QuietStar.Core.Evaluation.ZeroShotCot;
 using QuietStar.Core.Inference;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -92,7 +84,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
             AnswerAfter = settings.AnswerAfter,
         };
         var problems = settings.Data is { } path
-            ? JsonlFile.Read(path, Gsm8kTask.Parse, settings.SkipMalformed).Items
+            ? Gsm8kTask.LoadProblems(path, settings.SkipMalformed).Items
             : EvalTask.Gsm8k.DefaultData!.Read(Gsm8kTask.Parse);
         problems = settings.Limit is { } limit ? problems.Take(limit).ToArray() : problems;
         var evaluator = new ExactMatchEvaluator(generator, loaded.Tokenizer);

@@ -1,3 +1,4 @@
+using QuietStar.Core.Algorithm;
 using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -43,8 +44,8 @@ internal sealed class EvalSettings : ModelSettings
     public string? ThoughtSampling { get; init; }
 
     /// <summary>The chosen thought sampling (valid after validation).</summary>
-    public Core.Thinking.ThoughtSampling ChosenThoughtSampling =>
-        ThoughtSampling is null ? Core.Thinking.ThoughtSampling.Model : ParseSampling(ThoughtSampling) ?? throw new InvalidOperationException("unreachable: validated");
+    public Core.Algorithm.ThoughtSampling ChosenThoughtSampling =>
+        ThoughtSampling is null ? Core.Algorithm.ThoughtSampling.Model : ParseSampling(ThoughtSampling) ?? throw new InvalidOperationException("unreachable: validated");
 
     /// <summary>Seed of the thought sampler and of CoT sampling.</summary>
     [CommandOption("--seed <S>")]
@@ -110,7 +111,7 @@ internal sealed class EvalSettings : ModelSettings
     public string? AnswerAfter { get; init; }
 
     /// <summary>The chosen decoding mode, or null for the model's own.</summary>
-    public Core.Configuration.ThoughtDecoding? ChosenDecoding => DecodingFlag.Parse(Decoding);
+    public Core.Algorithm.ThoughtDecoding? ChosenDecoding => DecodingFlag.Parse(Decoding);
 
     /// <summary>The chosen task (valid after validation).</summary>
     public EvalTask ChosenTask => EvalTask.Find(Task) ?? throw new InvalidOperationException("unreachable: validated");
@@ -161,8 +162,8 @@ internal sealed class EvalSettings : ModelSettings
         (Batch < 1, $"--batch must be at least 1 (got {Batch})."),
     }.FirstOrDefault(check => check.Bad).Problem;
 
-    private static Core.Thinking.ThoughtSampling? ParseSampling(string text) =>
-        Enum.TryParse<Core.Thinking.ThoughtSampling>(text, ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !int.TryParse(text, out _) ? mode : null;
+    private static Core.Algorithm.ThoughtSampling? ParseSampling(string text) =>
+        Enum.TryParse<Core.Algorithm.ThoughtSampling>(text, ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !int.TryParse(text, out _) ? mode : null;
 
     private string? CheckThoughts() =>
         Thoughts && NoThoughts ? "--thoughts and --no-thoughts contradict each other."

@@ -1,5 +1,5 @@
 using QuietStar.Cli.Assets;
-using QuietStar.Core.Evaluation.AnswerProbability;
+using QuietStar.Core.Evaluation;
 
 namespace QuietStar.Cli.Commands.Eval;
 

@@ -1,7 +1,7 @@
 using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
-using QuietStar.Core.Evaluation.Forward;
-using QuietStar.Core.Thinking;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Evaluation;
 
 namespace QuietStar.Cli.Commands.Eval;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using QuietStar.Cli.Infrastructure;
-using QuietStar.Core.Inference;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

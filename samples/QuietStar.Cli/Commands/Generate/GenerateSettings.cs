@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Inference;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -98,7 +99,7 @@ internal sealed class GenerateSettings : ModelSettings
             return ValidationResult.Error("--thought-sampling and --decoding shape thoughts: add --thoughts (or give a Quiet-STaR checkpoint).");
         }
 
-        if (ThoughtSampling is not null && !(Enum.TryParse<Core.Thinking.ThoughtSampling>(ThoughtSampling, ignoreCase: true, out var sampling)
+        if (ThoughtSampling is not null && !(Enum.TryParse<Core.Algorithm.ThoughtSampling>(ThoughtSampling, ignoreCase: true, out var sampling)
             && Enum.IsDefined(sampling) && !int.TryParse(ThoughtSampling, out _)))
         {
             return ValidationResult.Error($"--thought-sampling must be model, greedy or uniform (got '{ThoughtSampling}').");
@@ -142,7 +143,7 @@ internal sealed class GenerateSettings : ModelSettings
     {
         Think = Think,
         IncludeThoughts = ShowThoughts,
-        Sampling = ThoughtSampling is null ? Core.Thinking.ThoughtSampling.Model : Enum.Parse<Core.Thinking.ThoughtSampling>(ThoughtSampling, ignoreCase: true),
+        Sampling = ThoughtSampling is null ? Core.Algorithm.ThoughtSampling.Model : Enum.Parse<Core.Algorithm.ThoughtSampling>(ThoughtSampling, ignoreCase: true),
         Decoding = DecodingFlag.Parse(Decoding),
     };
 

@@ -1,6 +1,6 @@
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 
 namespace QuietStar.Cli.Commands.Generate;
 

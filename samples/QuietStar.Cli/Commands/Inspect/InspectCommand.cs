@@ -1,9 +1,10 @@
 using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
-using QuietStar.Core.Evaluation.Forward;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Evaluation;
+using QuietStar.Core.Inference;
 using QuietStar.Core.Tokenization;
-using QuietStar.Core.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -53,24 +54,22 @@ internal sealed class InspectCommand(CliConsole console) : Command<InspectSettin
     private static List<InspectedToken> Inspect(QuietStarModel model, TextTokenizer tokenizer, string text, int thoughtTokens, ulong seed)
     {
         int[] ids = tokenizer.Encode(text, addBos: tokenizer.BosId is not null);
-        int longest = ThinkingForward.For(model, thoughtTokens).MaxInputLength(withThoughts: true);
+        var forward = ThinkingForward.For(model, thoughtTokens);
+        int longest = forward.MaxInputLength(withThoughts: true);
         if (ids.Length < 3 || ids.Length > longest)
         {
             throw new ArgumentException($"The text has {ids.Length} tokens; inspect needs 3 to {longest} (the context less the START, thought and END positions).");
         }
 
-        var options = model.Options with { ThoughtTokens = thoughtTokens, Passes = 1, TalkTokens = 1, MeanBaseline = false, IncludePolicyLoss = false };
-        var evaluated = QuietStarModel.Restore(model.LanguageModel, model.ThoughtEmbeddings, model.MixingHead, options, model.StartThoughtId, model.EndThoughtId);
         using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        using var generator = new Generator(seed, model.LanguageModel.Device);
-        var input = torch.tensor(ids.Select(id => (long)id).ToArray(), [1, ids.Length], device: model.LanguageModel.Device); // [1, L]
-        var result = new QuietStarObjective(evaluated).Compute(input, null, generator);
-        int vocabulary = Math.Min(model.BaseVocabularySize, tokenizer.VocabularySize);
-        float[] baseNll = Nll(result.BaseLogits[0], input[0], vocabulary);                      // L−1
-        float[] talkNll = Nll(result.TalkLogits[0][0], input[0], vocabulary);                   // L−1
-        float[] weights = result.MixingWeights[0][0].squeeze(-1).to_type(ScalarType.Float32).cpu().data<float>().ToArray(); // L
-        long[] thoughts = result.Rollout.ThoughtIds[0].cpu().data<long>().ToArray();            // L × T, row-major
+        using var generator = new Generator(seed, forward.Device);
+        var input = torch.tensor(ids.Select(id => (long)id).ToArray(), [1, ids.Length], device: forward.Device); // [1, L]
+        var predictions = forward.RunWithThoughts(input, null, generator);                     // the evaluation's pass: P = 1, M = 1
+        int vocabulary = Math.Min(forward.VocabularySize, tokenizer.VocabularySize);
+        float[] baseNll = Nll(predictions.BaseLogits[0], input[0], vocabulary);                 // L−1
+        float[] talkNll = Nll(predictions.ThoughtLogits![0], input[0], vocabulary);            // L−1
+        float[] weights = predictions.MixingWeights![0].to_type(ScalarType.Float32).cpu().data<float>().ToArray(); // L
+        long[] thoughts = predictions.ThoughtIds![0].cpu().data<long>().ToArray();              // L × T, row-major
         string[] pieces = Pieces(tokenizer, ids);
         return Enumerable.Range(0, ids.Length - 1).Select(t => new InspectedToken(
             t + 1,

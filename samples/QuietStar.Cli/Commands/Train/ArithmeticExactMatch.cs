@@ -1,9 +1,8 @@
 using QuietStar.Core;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
-using QuietStar.Core.Evaluation.AnswerProbability;
-using QuietStar.Core.Evaluation.ExactMatch;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
-using QuietStar.Core.Thinking;
 using QuietStar.Core.Tokenization;
 
 namespace QuietStar.Cli.Commands.Train;

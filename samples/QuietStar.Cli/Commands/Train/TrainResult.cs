@@ -1,5 +1,6 @@
 using QuietStar.Cli.Assets;
 using QuietStar.Cli.Infrastructure;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Training;
 
 namespace QuietStar.Cli.Commands.Train;
@@ -19,8 +20,8 @@ internal static class TrainResult
             ["seconds"] = report.Seconds,
             ["tokens"] = report.Tokens,
             ["tokens_per_second"] = report.Tokens / Math.Max(report.Seconds, 1e-9),
-            ["final_loss"] = report.FinalComponents?.Loss,
-            ["final"] = report.FinalComponents,
+            ["final_loss"] = report.FinalMetrics?.Loss,
+            ["final"] = report.FinalMetrics,
             ["validation"] = report.FinalValidation,
             ["exact_match"] = exactMatch,
             ["checkpoint"] = report.CheckpointPath,

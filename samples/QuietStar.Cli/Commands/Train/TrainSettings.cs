@@ -1,6 +1,6 @@
 using System.ComponentModel;
-using QuietStar.Core.Checkpoints;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Data;
 using QuietStar.Core.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -349,7 +349,7 @@ internal sealed class TrainSettings : ModelSettings
         string? fixedByCheckpoint = Model is not null ? "--model" : Preset is not null && ChosenPreset.ArithmeticDigits is null ? "--preset" : null;
         return fixedByCheckpoint is not null ? $"{fixedByCheckpoint} cannot be combined with --resume: the checkpoint holds the model and its options."
             : !Directory.Exists(Resume) ? $"--resume folder '{Resume}' does not exist."
-            : !IsCheckpoint(ResumeCheckpoint!) ? $"--resume '{Resume}' holds no checkpoint (no {QuietStarCheckpoint.ManifestFileName} in it or in its {TrainCommand.CheckpointFolderName}/ folder)."
+            : !IsCheckpoint(ResumeCheckpoint!) ? $"--resume '{Resume}' holds no checkpoint (no quietstar.json in it or in its {TrainCommand.CheckpointFolderName}/ folder)."
             : null;
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Cli.Infrastructure.Charts;
-using QuietStar.Core.Evaluation;
 using QuietStar.Core.Training;
 
 namespace QuietStar.Cli.Commands.Train;
@@ -18,7 +17,7 @@ internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) 
     /// <inheritdoc />
     public void Report(TrainingProgress value)
     {
-        var c = value.Components;
+        var c = value.Metrics;
         loss.Add((value.Step, c.Loss));
         baseNll.Add((value.Step, c.BaseNll));
         talkNll.Add((value.Step, c.TalkNll[0]));
@@ -61,7 +60,7 @@ internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) 
         SvgLineChart.Write(path, title, "optimizer step", panels);
     }
 
-    private void Record(int step, ValidationResult validation)
+    private void Record(int step, ValidationMetrics validation)
     {
         validationBase.Add((step, validation.BaseNll));
         validationTalk.Add((step, validation.TalkNll));
@@ -78,9 +77,9 @@ internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) 
     private string Status(TrainingProgress p)
     {
         string thoughts = noThoughts ? "" : string.Create(CultureInfo.InvariantCulture,
-            $"  talk−base {Signed(p.TalkMinusBase)}  w {p.MixingWeight:F4}  distinct thoughts {p.Components.DistinctThoughts}");
+            $"  talk−base {Signed(p.TalkMinusBase)}  w {p.MixingWeight:F4}  distinct thoughts {p.Metrics.DistinctThoughts}");
         return string.Create(CultureInfo.InvariantCulture,
-            $"step {p.Step}/{p.TotalSteps}  loss {p.Components.Loss:F4}  base NLL {p.Components.BaseNll:F4}{thoughts}  {p.TokensPerSecond:F0} tok/s  ETA {p.EstimatedRemaining:hh\\:mm\\:ss}");
+            $"step {p.Step}/{p.TotalSteps}  loss {p.Metrics.Loss:F4}  base NLL {p.Metrics.BaseNll:F4}{thoughts}  {p.TokensPerSecond:F0} tok/s  ETA {p.EstimatedRemaining:hh\\:mm\\:ss}");
     }
 
     /// <summary>A difference with its sign, to 4 decimals; one that rounds to zero is "0.0000", never "-0.0000".</summary>

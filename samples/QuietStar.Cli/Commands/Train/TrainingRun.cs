@@ -1,7 +1,8 @@
 using QuietStar.Cli.Assets;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
-using QuietStar.Core.Checkpoints;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Loading;
 using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
 using static TorchSharp.torch;
@@ -58,8 +59,7 @@ internal sealed class TrainingRun : IDisposable
             }
 
             var model = loaded.QuietStar is { } trained
-                ? QuietStarModel.Restore(trained.LanguageModel, trained.ThoughtEmbeddings, trained.MixingHead, settings.ToQuietStarOptions(trained.Options),
-                    trained.StartThoughtId, trained.EndThoughtId)
+                ? trained.With(settings.ToQuietStarOptions(trained.Options))
                 : loaded.Equip(settings.ToQuietStarOptions(null), (ulong)options.Seed);
             return new TrainingRun(new QuietStarTrainer(model, loaded.Tokenizer, options, logger), options, loaded, settings.Init is { } config ? $"random init from {config}" : settings.Model is null && settings.ArithmeticDigits is not null ? EmbeddedArithmeticModel.Name : settings.ModelName, null);
         }
@@ -73,33 +73,33 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>Continues the run saved in <paramref name="resumeFolder"/> with its own options, overridden by those given.</summary>
     public static TrainingRun Resume(TrainSettings settings, string resumeFolder, string checkpointFolder, DiagnosticsLogger logger)
     {
-        var checkpoint = QuietStarCheckpoint.Load(resumeFolder, settings.TargetDevice, settings.TargetDType);
+        var (step, saved) = QuietStarTrainer.ReadCheckpointProgress(resumeFolder) ?? throw new InvalidOperationException(
+            $"--resume '{resumeFolder}' was saved for inference and holds no training state; train from it with --model instead.");
+        var pipeline = QuietStarBuilder.Create().UseModel(ModelSource.Checkpoint(resumeFolder)).UseDevice(settings.TargetDevice)
+            .UseDType(settings.TargetDType).UseLoggerFactory(logger).Build();
         try
         {
-            var state = checkpoint.Training ?? throw new InvalidOperationException(
-                $"--resume '{resumeFolder}' was saved for inference and holds no training state; train from it with --model instead.");
-            if (settings.ChangedThoughtOption(checkpoint.Model.Options) is { } changed)
+            if (settings.ChangedThoughtOption(pipeline.Options) is { } changed)
             {
                 throw new ArgumentException($"{changed}: a resumed run keeps the checkpoint's thought options; train from it with --model to change them.");
             }
 
-            var options = settings.ToTrainingOptions(state.Options, checkpointFolder);
-            if (options.Steps <= state.Step)
+            var options = settings.ToTrainingOptions(saved, checkpointFolder);
+            if (options.Steps <= step)
             {
-                throw new ArgumentException($"--steps {options.Steps} must be more than the {state.Step} steps the checkpoint has completed.");
+                throw new ArgumentException($"--steps {options.Steps} must be more than the {step} steps the checkpoint has completed.");
             }
 
-            var trainer = QuietStarTrainer.Resume(checkpoint, options, logger);
-            return new TrainingRun(trainer, options, checkpoint.Model, $"{resumeFolder} (step {state.Step})", checkpoint.Folder);
+            var trainer = pipeline.ResumeTrainer(resumeFolder, options);
+            return new TrainingRun(trainer, options, pipeline, $"{resumeFolder} (step {step})", Path.GetFullPath(resumeFolder));
         }
         catch
         {
-            checkpoint.Model.Dispose();
+            pipeline.Dispose();
             throw;
         }
     }
 
-    /// <inheritdoc />
     public void Dispose()
     {
         Trainer.Dispose();

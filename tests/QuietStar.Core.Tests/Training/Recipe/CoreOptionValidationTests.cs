@@ -1,5 +1,5 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using Xunit;
 
 namespace QuietStar.Core.Tests.Training.Recipe;

@@ -1,7 +1,6 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Tests.Fixtures;
-using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -42,6 +41,6 @@ public sealed class PolicyWeightWarmupTests
         middle.Policy.PolicyLoss.item<double>().Should().BeGreaterThan(1e-6, "the policy term is live, so its weight matters");
         first.Loss.item<double>().Should().Be(first.LanguageModeling.Loss.item<double>());
         middle.Loss.item<double>().Should().BeApproximately(middle.LanguageModeling.Loss.item<double>() + (500 * middle.Policy.PolicyLoss.item<double>()), 1e-9);
-        middle.Components().PolicyWeight.Should().Be(500);
+        middle.Metrics().PolicyWeight.Should().Be(500);
     }
 }

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Tokenization;
@@ -31,9 +32,9 @@ public sealed class RecipeTrainerTests
         }));
 
         reports.Select(r => r.WithThoughts).Should().Equal(false, false, true, true, true);
-        reports.Select(r => r.Components.PolicyWeight).Should().Equal(0, 0, 0, 50, 100);
-        reports.Take(2).Should().AllSatisfy(r => r.Components.DistinctThoughts.Should().Be(0));
-        reports.Skip(2).Should().AllSatisfy(r => r.Components.DistinctThoughts.Should().BePositive());
+        reports.Select(r => r.Metrics.PolicyWeight).Should().Equal(0, 0, 0, 50, 100);
+        reports.Take(2).Should().AllSatisfy(r => r.Metrics.DistinctThoughts.Should().Be(0));
+        reports.Skip(2).Should().AllSatisfy(r => r.Metrics.DistinctThoughts.Should().BePositive());
         var final = TinyTraining.Snapshot(model);
         foreach (var (name, value) in afterWarmStart!)
         {
@@ -45,7 +46,7 @@ public sealed class RecipeTrainerTests
         var plainReports = new List<TrainingProgress>();
         using var plain = TinyTraining.Model(tokenizer, options: thoughts);
         Train(plain, options with { PlainLanguageModelSteps = 0, NoThoughts = true }, new SynchronousProgress<TrainingProgress>(plainReports.Add));
-        reports.Take(2).Select(r => r.Components.Loss).Should().Equal(plainReports.Take(2).Select(r => r.Components.Loss),
+        reports.Take(2).Select(r => r.Metrics.Loss).Should().Equal(plainReports.Take(2).Select(r => r.Metrics.Loss),
             "the warm-start steps are the no-thought baseline's steps");
     }
 
@@ -59,7 +60,7 @@ public sealed class RecipeTrainerTests
         Train(model, TinyTraining.Options with { Steps = 2, EvalEvery = 0 }, new SynchronousProgress<TrainingProgress>(reports.Add));
 
         reports.Should().HaveCount(2).And.OnlyContain(r => r.WithThoughts);
-        var c = reports.Select(r => r.Components).ToList();
+        var c = reports.Select(r => r.Metrics).ToList();
         meter.Values("quietstar.train.thought_entropy").Should().Equal(c.Select(x => x.ThoughtEntropy));
         meter.Values("quietstar.train.thought_kl").Should().Equal(c.Select(x => x.ThoughtKl));
         meter.Values("quietstar.train.distinct_thoughts").Should().Equal(c.Select(x => (double)x.DistinctThoughts));

@@ -1,5 +1,5 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Tests.Oracle;
 using QuietStar.Core.Training;
 using TorchSharp;

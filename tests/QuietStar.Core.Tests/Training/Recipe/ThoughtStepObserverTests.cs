@@ -1,8 +1,6 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Tests.Fixtures;
-using QuietStar.Core.Thinking;
-using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -70,8 +68,8 @@ public sealed class ThoughtStepObserverTests
         silent.Regularization.ThoughtSteps.Should().Be(0);
         silent.Regularization.Entropy.item<float>().Should().Be(0);
         silent.Regularization.KlToBase.item<float>().Should().Be(0);
-        silent.Components().ThoughtEntropy.Should().Be(0);
-        reference.Components().ThoughtEntropy.Should().BePositive();
+        silent.Metrics().ThoughtEntropy.Should().Be(0);
+        reference.Metrics().ThoughtEntropy.Should().BePositive();
         silent.Loss.item<float>().Should().Be(reference.Loss.item<float>(), "with both weights 0 the terms never enter the loss");
         silent.Loss.backward();
     }

@@ -1,7 +1,6 @@
 using FluentAssertions;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Tests.Fixtures;
-using QuietStar.Core.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -18,9 +17,9 @@ public sealed class TrainingMetricTests
         var ids = torch.tensor(new long[] { 4, 5, 4, 5, 5, 4, 4, 6, 4, 5, 7, 7 }).view(2, 3, 2);
         var real = torch.tensor(new[] { true, true, true, true, true, false }).view(2, 3);
 
-        LossComponents.CountDistinct(ids).Should().Be(4);
-        LossComponents.CountDistinct(ids, real).Should().Be(3, "the padded position's thought (7,7) is not counted");
-        LossComponents.CountDistinct(torch.full(2, 3, 2, 9L)).Should().Be(1, "a collapsed batch has one thought");
+        StepMetrics.CountDistinct(ids).Should().Be(4);
+        StepMetrics.CountDistinct(ids, real).Should().Be(3, "the padded position's thought (7,7) is not counted");
+        StepMetrics.CountDistinct(torch.full(2, 3, 2, 9L)).Should().Be(1, "a collapsed batch has one thought");
     }
 
     [Fact]
@@ -29,7 +28,7 @@ public sealed class TrainingMetricTests
         using var scope = torch.NewDisposeScope();
         var values = torch.tensor(new[] { 0.5, -1.0, 3.0, 2.0, 0.0 }).view(1, 5, 1); // sorted: −1, 0, 0.5, 2, 3
 
-        var quantiles = LossComponents.Quantiles(values, 0.1, 0.5, 0.9, 1.0);
+        var quantiles = StepMetrics.Quantiles(values, 0.1, 0.5, 0.9, 1.0);
 
         quantiles.Should().Equal([-0.6, 0.5, 2.6, 3.0], (a, e) => Math.Abs(a - e) < 1e-12);
     }
@@ -46,7 +45,7 @@ public sealed class TrainingMetricTests
         isReal[1, 9] = false;
 
         var result = new QuietStarObjective(model).Compute(ids, isReal, new Generator(43));
-        var c = result.Components();
+        var c = result.Metrics();
 
         c.MixingWeightMin.Should().BeLessThanOrEqualTo(c.MixingWeightP10);
         c.MixingWeightP10.Should().BeLessThan(c.MixingWeightP50);
@@ -84,7 +83,7 @@ public sealed class TrainingMetricTests
         c.WeightedEntropyBonus.Should().BeApproximately(-0.5 * c.ThoughtEntropy, 1e-6);
         c.WeightedThoughtKl.Should().BeApproximately(0.25 * c.ThoughtKl, 1e-6);
         c.AdvantageStd.Should().BePositive();
-        c.DistinctThoughts.Should().Be(LossComponents.CountDistinct(result.Rollout.ThoughtIds, result.IsReal));
+        c.DistinctThoughts.Should().Be(StepMetrics.CountDistinct(result.Rollout.ThoughtIds, result.IsReal));
         c.DistinctThoughts.Should().BeLessThanOrEqualTo(4 * 10 - 2 * 2, "only real positions count (2 padded positions × 2 passes)");
     }
 

@@ -1,0 +1,154 @@
+using QuietStar.Core.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Algorithm;
+
+/// <summary>
+/// The reference's parallel thought generation (<c>MistralForCausalLM.forward</c>): one forward pass per thought
+/// step over all L positions, thought step k at position t+k, each position attending to its causal prefix and to
+/// its own earlier thought tokens only. Thought tokens are drawn by hard Gumbel sampling from the LM head with
+/// START/END masked; no gradient flows through the sample, while the sampled tokens' embedding rows do get one.
+/// Each step's logits <c>[R, L, V]</c> go to <see cref="ThoughtRequest.StepObserver"/> and are released when the step
+/// ends, so only what the autograd graph needs of them outlives it.
+/// </summary>
+/// <remarks>
+/// <see cref="ThoughtSampling.Greedy"/> and <see cref="ThoughtSampling.Uniform"/> replace the sample and nothing else
+/// (same schedule, positions, attention, log-probabilities and observer); they are controls for evaluation.
+/// </remarks>
+internal sealed class ParallelThoughtGenerator : IThoughtGenerator
+{
+    /// <summary>Creates the generator.</summary>
+    /// <param name="sampling">How thought tokens are picked; the reference's <see cref="ThoughtSampling.Model"/> by default.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampling"/> is not a defined value.</exception>
+    public ParallelThoughtGenerator(ThoughtSampling sampling = ThoughtSampling.Model)
+    {
+        if (!Enum.IsDefined(sampling))
+        {
+            throw new ArgumentOutOfRangeException(nameof(sampling), sampling,
+                $"Unknown thought sampling {sampling}. Use {string.Join(", ", Enum.GetNames<ThoughtSampling>())}.");
+        }
+
+        Sampling = sampling;
+    }
+
+    /// <summary>How thought tokens are picked.</summary>
+    public ThoughtSampling Sampling { get; }
+
+    /// <inheritdoc />
+    public ThoughtRollout Generate(ThoughtRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var options = request.Options;
+        var model = request.Model;
+        long rows = request.InputIds.shape[0], length = request.InputIds.shape[1];
+        long hiddenSize = model.Config.HiddenSize;
+        var steps = new StepRunner(request, length);
+        var unsampled = torch.tensor(request.UnsampledTokenIds.Select(i => (long)i).ToArray(), device: model.Device);
+
+        var thoughtHidden = new List<Tensor>(options.ThoughtTokens);
+        var ids = new List<Tensor>(options.ThoughtTokens);
+        var logProbs = new List<Tensor>(options.ThoughtTokens);
+
+        var hidden = steps.Run(request.Embeddings.Start.expand(rows, length, hiddenSize));          // [R, L, H] after START
+        for (int k = 1; k <= options.ThoughtTokens; k++)
+        {
+            thoughtHidden.Add(hidden);
+            var (token, logProb) = Sample(request, hidden, unsampled, k, Sampling);                // [R, L], [R, L]
+            ids.Add(token);
+            logProbs.Add(logProb);
+            hidden = steps.Run(model.Embed(token));                                             // [R, L, H] after c_k
+        }
+
+        var talkHidden = new List<Tensor>(options.TalkTokens) { steps.Run(request.Embeddings.End.expand(rows, length, hiddenSize)) };
+        for (int s = 1; s < options.TalkTokens; s++)
+        {
+            talkHidden.Add(steps.Run(model.Embed(ShiftLeft(request.InputIds, s, request.PadTokenId)))); // after x_{t+s}
+        }
+
+        return new ThoughtRollout(
+            torch.stack(ids, dim: -1),       // [R, L, T]
+            torch.stack(logProbs, dim: -1),  // [R, L, T]
+            thoughtHidden,
+            talkHidden);
+    }
+
+    /// <summary>
+    /// Samples thought token <paramref name="step"/> from the hidden states before it and reports its logits to the
+    /// request's observer. Everything of size <c>[R, L, V]</c> made here (logits, Gumbel noise, scaled log-probs) is
+    /// disposed when the step ends; the autograd graph keeps only what backward needs (the log-softmax output, and
+    /// not even that when <see cref="ThoughtRequest.LogProbGradients"/> is off).
+    /// </summary>
+    /// <returns>The sampled ids <c>[R, L]</c> (int64) and their log-probabilities at the REINFORCE temperature <c>[R, L]</c>.</returns>
+    private static (Tensor Token, Tensor LogProb) Sample(ThoughtRequest request, Tensor hidden, Tensor unsampled, int step, ThoughtSampling sampling)
+    {
+        var options = request.Options;
+        using var scope = torch.NewDisposeScope();
+        // In at least float32: −1e10 overflows Half, and the REINFORCE log-softmax must not run in a 16-bit dtype.
+        var logits = Precision.AtLeastFloat32(request.Model.ComputeLogits(hidden)).index_fill(-1, unsampled, GumbelSampler.Unsampleable); // [R, L, V]
+        var token = sampling switch
+        {
+            ThoughtSampling.Greedy => logits.detach().argmax(-1),                                   // [R, L]
+            ThoughtSampling.Uniform => GumbelSampler.Sample(                                       // [R, L]: Gumbel-max of equal logits
+                torch.zeros_like(logits, dtype: ScalarType.Float32).index_fill(-1, unsampled, GumbelSampler.Unsampleable),
+                GumbelSampler.Noise(logits, request.Generator), 1.0),
+            _ => GumbelSampler.Sample(logits, GumbelSampler.Noise(logits, request.Generator), options.GumbelTemperature), // [R, L]
+        };
+        Tensor logProb;
+        using (request.LogProbGradients ? null : torch.no_grad())
+        {
+            var scaled = (logits / options.ReinforceTemperature).log_softmax(-1);                 // [R, L, V]
+            logProb = scaled.gather(-1, token.unsqueeze(-1)).squeeze(-1);                          // [R, L]
+        }
+
+        request.StepObserver?.OnThoughtStep(step, logits);
+        return scope.MoveToOuter(token, logProb);
+    }
+
+    /// <summary>ids[:, s:] padded on the right with <paramref name="pad"/>: the true token s ahead of each position.</summary>
+    private static Tensor ShiftLeft(Tensor ids, int s, int pad)
+    {
+        long rows = ids.shape[0], length = ids.shape[1];
+        if (s >= length)
+        {
+            return torch.full(rows, length, pad, dtype: ScalarType.Int64, device: ids.device);
+        }
+
+        var padding = torch.full(rows, s, pad, dtype: ScalarType.Int64, device: ids.device);
+        return torch.cat([ids.narrow(1, s, length - s), padding], dim: 1);                        // [R, L]
+    }
+
+    /// <summary>Runs thought steps 1, 2, … with positions t+k and the configured attention strategy.</summary>
+    private sealed class StepRunner(ThoughtRequest request, long length)
+    {
+        private readonly bool masked = request.Options.Attention == ThoughtAttention.Masked;
+        private readonly Tensor ownKey = torch.eye(length, dtype: ScalarType.Bool, device: request.Model.Device)
+            .unsqueeze(0).unsqueeze(0).expand(request.PrefixMask.shape[0], 1, length, length);  // [R|1, 1, L, L]
+        private Tensor mask = request.PrefixMask;
+        private int step;
+
+        public Tensor Run(Tensor embeddings)
+        {
+            step++;
+            AttentionSpec spec;
+            if (masked)
+            {
+                mask = torch.cat([mask, ownKey], dim: -1);                                        // [R|1, 1, L, (k+1)L]
+                spec = AttentionSpec.Explicit(mask);
+            }
+            else
+            {
+                spec = AttentionSpec.Branches(request.PrefixMask);
+            }
+
+            return request.Model.call(new ModelInput
+            {
+                InputEmbeddings = embeddings,
+                PositionIds = request.PositionIds + step,
+                Attention = spec,
+                Cache = request.Cache,
+                ComputeLogits = false,
+            }).Hidden;
+        }
+    }
+}
