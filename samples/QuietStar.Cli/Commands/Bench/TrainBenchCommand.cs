@@ -143,10 +143,12 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         private readonly Generator generator;
         private readonly List<double> seconds = [];
         private readonly List<double> peaks = [];
+        private readonly StepBreakdown? breakdown;
         private double lastLoss;
 
-        private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarModel model, ulong seed)
+        private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarModel model, ulong seed, bool breakdown)
         {
+            this.breakdown = breakdown ? new StepBreakdown(model.LanguageModel, model.Options) : null;
             Attention = attention.ToString().ToLowerInvariant();
             PolicyWeight = policyWeight;
             Name = named ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Attention} w={policyWeight:G3}") : Attention;
@@ -173,7 +175,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
             var (startInit, endInit) = ThoughtInitToken.ChooseFor(tokenizer, options);
             var model = QuietStarModel.Create(pretrained.Model, startInit, endInit, options, new Generator(settings.Seed));
             model.train();
-            return new Variant(attention, policyWeight, named, pretrained, model, settings.Seed + 1);
+            return new Variant(attention, policyWeight, named, pretrained, model, settings.Seed + 1, settings.Breakdown);
         }
 
         public (double Seconds, double PeakMb, double Loss) Step(Tensor batch)
@@ -182,11 +184,16 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
             var clock = Stopwatch.StartNew();
             using (var scope = torch.NewDisposeScope())
             {
+                breakdown?.BeginStep();
                 optimizer.zero_grad();
                 var result = objective.Compute(batch, null, generator);
+                breakdown?.Mark(StepBreakdown.Part.Objective);
                 result.Loss.backward();
+                breakdown?.Mark(StepBreakdown.Part.Backward);
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                breakdown?.Mark(StepBreakdown.Part.Clip);
                 optimizer.step();
+                breakdown?.Mark(StepBreakdown.Part.Optimizer);
                 lastLoss = result.Loss.item<float>();
             }
 
@@ -195,6 +202,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
 
         public void Record(double stepSeconds, double peakMb, double loss)
         {
+            breakdown?.Keep();
             seconds.Add(stepSeconds);
             peaks.Add(peakMb);
             lastLoss = loss;
@@ -216,6 +224,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
                 ["tokens_per_second"] = settings.Batch * settings.SequenceLength / median,
                 ["peak_rss_mb"] = peaks.Max(),
                 ["final_loss"] = lastLoss,
+                ["breakdown"] = breakdown?.Summary(),
             };
         }
 
