@@ -50,12 +50,15 @@ internal class ModelSettings : CommonSettings
     /// <summary>Whether <paramref name="folder"/> is a Quiet-STaR checkpoint (it holds the manifest).</summary>
     protected static bool IsCheckpoint(string folder) => File.Exists(Path.Combine(folder, QuietStarCheckpoint.ManifestFileName));
 
+    /// <summary>Tokens per forward call of the verb's main work, for <see cref="ThreadPolicy"/>: 1 for decoding one row.</summary>
+    protected virtual long TokensPerForwardCall => 1;
+
     /// <inheritdoc />
     public override ValidationResult Validate() => Tokenizer switch
     {
         not null when Model is null => ValidationResult.Error("--tokenizer needs --model: the embedded model comes with its own tokenizer."),
         not null when ModelIsCheckpoint => ValidationResult.Error($"--tokenizer cannot be combined with a Quiet-STaR checkpoint: '{ModelPath}' holds its own tokenizer."),
-        _ => ValidationResult.Success(),
+        _ => base.Validate(),
     };
 
     /// <summary>
@@ -64,13 +67,12 @@ internal class ModelSettings : CommonSettings
     /// </summary>
     public LoadedModel LoadModel()
     {
-        if (ModelIsCheckpoint)
-        {
-            return LoadedModel.Checkpoint(QuietStarCheckpoint.Load(ModelPath!, CPU, ScalarType.Float32));
-        }
-
-        return LoadedModel.Plain(Model is null
-            ? EmbeddedModel.Load(CPU, ScalarType.Float32)
-            : PretrainedModel.Load(ModelPath!, Tokenizer, CPU, ScalarType.Float32));
+        var loaded = ModelIsCheckpoint
+            ? LoadedModel.Checkpoint(QuietStarCheckpoint.Load(ModelPath!, CPU, ScalarType.Float32))
+            : LoadedModel.Plain(Model is null
+                ? EmbeddedModel.Load(CPU, ScalarType.Float32)
+                : PretrainedModel.Load(ModelPath!, Tokenizer, CPU, ScalarType.Float32));
+        ThreadPolicy.Apply(Threads, loaded.Model.Config, TokensPerForwardCall);
+        return loaded;
     }
 }

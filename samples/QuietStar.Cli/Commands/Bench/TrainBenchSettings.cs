@@ -82,6 +82,9 @@ internal sealed class TrainBenchSettings : ModelSettings
     };
 
     /// <inheritdoc />
+    protected override long TokensPerForwardCall => (long)Batch * Passes * SequenceLength;
+
+    /// <inheritdoc />
     public override ValidationResult Validate()
     {
         if (Attention.ToLowerInvariant() is not ("diagonal" or "masked" or "both"))

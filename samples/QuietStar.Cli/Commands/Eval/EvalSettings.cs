@@ -124,6 +124,9 @@ internal sealed class EvalSettings : ModelSettings
         : new ModelSettings { Model = Baseline, Tokenizer = Tokenizer };
 
     /// <inheritdoc />
+    protected override long TokensPerForwardCall => (long)Batch * SequenceLength;
+
+    /// <inheritdoc />
     public override ValidationResult Validate()
     {
         string? problem = CheckTask() ?? CheckRanges() ?? CheckThoughts();
