@@ -356,25 +356,21 @@ internal sealed class SelfAttention : nn.Module
     /// </summary>
     private Tensor BranchAttention(Tensor query, Tensor key, Tensor value, AttentionPlan plan, KeyValueCache cache, int layer)
     {
-        var (prefixKeys, prefixValues, branches) = cache.AppendBranch(layer, key, value, SinkAugmented);  // [B, nKV, Sp+1, D+1] each
+        // Contiguous blocks, so that the batched products below read them as views (no copy per block and step).
+        var (prefixKeys, prefixValues, branches) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), SinkAugmented); // [B, nKV, Sp+1, D+1] each
         long b = query.shape[0], l = query.shape[2];
         if (key.shape[2] != l || prefixKeys.shape[0] != b)
         {
             throw new ArgumentException("Branch attention expects one new token per prefix position of the same batch.");
         }
 
-        var computeType = Precision.AtLeastFloat32(query.dtype);
         var q5 = query.reshape(b, numKvHeads, groups, l, headDim);                                     // [B, nKV, g, L, D]
-        // The branch part as batched products per (row, kv head, position): the g queries against that position's n keys.
-        var branchKeys = torch.stack(branches.Select(bk => bk.Key), dim: 3);                           // [B, nKV, L, n, D]
-        var branchValues = torch.stack(branches.Select(bk => bk.Value), dim: 3);                       // [B, nKV, L, n, D]
-        var byPosition = q5.transpose(2, 3);                                                           // [B, nKV, L, g, D]
-        var ownScores = torch.matmul(byPosition, branchKeys.transpose(-1, -2)).to_type(computeType) * scale; // [B, nKV, L, g, n]
-        var ownLse = ownScores.logsumexp(-1, keepdim: true);                                          // [B, nKV, L, g, 1]
-        var ownProbs = (ownScores - ownLse).exp().to_type(query.dtype);                              // [B, nKV, L, g, n]: softmax within the branch keys
-        var fromBranches = torch.matmul(ownProbs, branchValues).transpose(2, 3);                       // [B, nKV, g, L, D]
+        // The branch part per (row, kv head, position): the g queries against that position's n branch keys.
+        var own = BranchKeysAttention.apply([q5.transpose(2, 3), scale, .. branches.Select(bk => bk.Key), .. branches.Select(bk => bk.Value)]);
+        var ownLse = own[0];                                                                           // [B, nKV, L, g, 1]: log-sum-exp of the branch scores
+        var fromBranches = own[1].transpose(2, 3);                                                     // [B, nKV, g, L, D]: softmax within the branch keys · values
 
-        var augmented = torch.cat([q5, ownLse.to_type(query.dtype).transpose(2, 3)], dim: -1)
+        var augmented = torch.cat([q5, ownLse.transpose(2, 3)], dim: -1)
             .view(b, numKvHeads, groups * l, headDim + 1);                                            // [B, nKV, g·L, D+1]
         var joint = nn.functional.scaled_dot_product_attention(augmented, prefixKeys, prefixValues, attn_mask: plan.Mask)
             .view(b, numKvHeads, groups, l, headDim + 1);                                            // [B, nKV, g, L, D+1]
@@ -403,7 +399,77 @@ internal sealed class SelfAttention : nn.Module
     }
 }
 
-/// <summary>SwiGLU feed-forward block: <c>down(silu(gate(x)) * up(x))</c>.</summary>
+/// <summary>
+/// Attention of each position's g queries over that position's own n branch keys (one per branch block), returning
+/// the log-sum-exp of the scores <c>[.., g, 1]</c> and the softmax-weighted values <c>[.., g, D]</c>. As a custom
+/// autograd function it keeps only the queries and the cached blocks for backward: letting autograd see the stacked
+/// <c>[.., n, D]</c> keys and values would keep a new copy of all earlier blocks at every step (memory growing with n²).
+/// Inputs: queries <c>[B, nKV, L, g, D]</c>, the scale, then n keys and n values <c>[B, nKV, L, D]</c>.
+/// </summary>
+internal sealed class BranchKeysAttention : torch.autograd.MultiTensorFunction<BranchKeysAttention>
+{
+    public override string Name => nameof(BranchKeysAttention);
+
+    public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (q, scale, keys, values) = Unpack(vars);
+        ctx.save_for_backward([q, .. keys, .. values]);
+        ctx.save_data("scale", scale);
+        var (lse, probs, kStack, vStack) = Probabilities(q, keys, values, scale);
+        return [lse.to_type(q.dtype), torch.matmul(probs, vStack)];                                   // [.., g, 1], [.., g, D]
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> gradOutputs)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var saved = ctx.get_saved_variables();
+        int n = (saved.Count - 1) / 2;
+        var (q, keys, values) = (saved[0], saved.GetRange(1, n), saved.GetRange(1 + n, n));
+        double scale = (double)ctx.get_data("scale");
+        var (_, probs, kStack, vStack) = Probabilities(q, keys, values, scale);                         // [.., g, n]
+        var (dLse, dOut) = (gradOutputs[0].to_type(probs.dtype), gradOutputs[1]);                      // [.., g, 1], [.., g, D]
+        var outFull = torch.matmul(probs, vStack.to_type(probs.dtype));                                // [.., g, D]
+        // d(scores) = p ⊙ (dOut·vᵀ − Σ dOut ⊙ out + dLse): the softmax's and the log-sum-exp's parts together.
+        var dScores = probs * (torch.matmul(dOut.to_type(probs.dtype), vStack.to_type(probs.dtype).transpose(-1, -2))
+            - (dOut.to_type(probs.dtype) * outFull).sum(-1, keepdim: true) + dLse);                    // [.., g, n]
+        var dScaled = (dScores * scale).to_type(q.dtype);
+        var dq = torch.matmul(dScaled, kStack);                                                        // [.., g, D]
+        var dKeys = torch.matmul(dScaled.transpose(-1, -2), q).unbind(3);                              // n × [B, nKV, L, D]
+        var dValues = torch.matmul(probs.to_type(q.dtype).transpose(-1, -2), dOut).unbind(3);          // n × [B, nKV, L, D]
+        // One gradient per input of forward: the scale (not a tensor) gets none.
+        List<Tensor> grads = [dq, null!, .. dKeys, .. dValues];
+        foreach (var grad in grads.Where(g => g is not null))
+        {
+            grad.MoveToOuterDisposeScope();
+        }
+
+        return grads;
+    }
+
+    private static (Tensor Q, double Scale, List<Tensor> Keys, List<Tensor> Values) Unpack(object[] vars)
+    {
+        int n = (vars.Length - 2) / 2;
+        var tensors = vars.Skip(2).Cast<Tensor>().ToList();
+        return ((Tensor)vars[0], (double)vars[1], tensors.GetRange(0, n), tensors.GetRange(n, n));
+    }
+
+    /// <summary>Log-sum-exp <c>[.., g, 1]</c> and softmax <c>[.., g, n]</c> of the scores (in at least float32), and the stacked keys and values <c>[.., n, D]</c>.</summary>
+    private static (Tensor Lse, Tensor Probs, Tensor Keys, Tensor Values) Probabilities(Tensor q, List<Tensor> keys, List<Tensor> values, double scale)
+    {
+        var kStack = torch.stack(keys, dim: 3);                                                        // [B, nKV, L, n, D]
+        var vStack = torch.stack(values, dim: 3);                                                      // [B, nKV, L, n, D]
+        var scores = torch.matmul(q, kStack.transpose(-1, -2)).to_type(Precision.AtLeastFloat32(q.dtype)) * scale; // [.., g, n]
+        var lse = scores.logsumexp(-1, keepdim: true);                                                 // [.., g, 1]
+        var probs = (scores - lse).exp();                                                              // [.., g, n]
+        return (lse, probs.to_type(q.dtype), kStack, vStack);
+    }
+}
+
+/// <summary>
+/// SwiGLU feed-forward block: <c>down(silu(gate(x)) * up(x))</c>. When gradients are recorded it runs as
+/// <see cref="RecomputedSwiGlu"/>, which keeps only its input for backward instead of four <c>[.., I]</c> activations.
+/// </summary>
 internal sealed class FeedForward : nn.Module<Tensor, Tensor>
 {
     [ComponentName(Name = "gate_proj")]
@@ -423,8 +489,53 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) =>
-        down.forward(nn.functional.silu(gate.forward(x)) * up.forward(x));                              // [B, L, I] → [B, L, H]
+    public override Tensor forward(Tensor x)
+    {
+        var (wGate, wUp, wDown) = (gate.weight!, up.weight!, down.weight!);
+        bool recording = torch.is_grad_enabled() && (x.requires_grad || wGate.requires_grad || wUp.requires_grad || wDown.requires_grad);
+        return recording
+            ? RecomputedSwiGlu.apply(x, wGate, wUp, wDown)                                              // [B, L, H]
+            : nn.functional.linear(nn.functional.silu(nn.functional.linear(x, wGate)) * nn.functional.linear(x, wUp), wDown);
+    }
+}
+
+/// <summary>
+/// SwiGLU with activation recomputation: forward keeps x and the three weights; backward recomputes the gate and up
+/// products (two matrix products) and applies the chain rule by hand. Per layer call this saves the four <c>[.., I]</c>
+/// tensors autograd would keep (gate, silu, up, product), most of a training step's activation memory.
+/// </summary>
+internal sealed class RecomputedSwiGlu : torch.autograd.SingleTensorFunction<RecomputedSwiGlu>
+{
+    public override string Name => nameof(RecomputedSwiGlu);
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (x, wGate, wUp, wDown) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3]);
+        ctx.save_for_backward([x, wGate, wUp, wDown]);
+        return nn.functional.linear(nn.functional.silu(nn.functional.linear(x, wGate)) * nn.functional.linear(x, wUp), wDown); // [.., H]
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var saved = ctx.get_saved_variables();
+        var (x, wGate, wUp, wDown) = (saved[0], saved[1], saved[2], saved[3]);
+        var rows = x.flatten(0, -2);                                         // [N, H]
+        var g = nn.functional.linear(x, wGate);                              // [.., I]
+        var u = nn.functional.linear(x, wUp);                                // [.., I]
+        var sigmoid = g.sigmoid();
+        var silu = g * sigmoid;                                              // [.., I]
+        var dy = gradOutput.flatten(0, -2);                                  // [N, H]
+        var dh = gradOutput.matmul(wDown);                                   // [.., I]: d/d(silu·u)
+        var dDown = dy.t().matmul((silu * u).flatten(0, -2));                // [H, I]
+        var dUp = dh * silu;                                                 // [.., I]: d/du
+        var dGate = dh * u * (sigmoid * (1 + (g * (1 - sigmoid))));          // [.., I]: d/dg, silu'(g) = σ(g)(1 + g(1 − σ(g)))
+        var dx = dGate.matmul(wGate) + dUp.matmul(wUp);                     // [.., H]
+        var dWGate = dGate.flatten(0, -2).t().matmul(rows);                  // [I, H]
+        var dWUp = dUp.flatten(0, -2).t().matmul(rows);                      // [I, H]
+        return [dx.MoveToOuterDisposeScope(), dWGate.MoveToOuterDisposeScope(), dWUp.MoveToOuterDisposeScope(), dDown.MoveToOuterDisposeScope()];
+    }
 }
 
 /// <summary>One pre-norm Llama decoder layer: attention then SwiGLU, each with a residual connection.</summary>
