@@ -140,7 +140,7 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var x32 = Precision.AtLeastFloat32(x);                                        // [..., H]
-        var normed = x32 * torch.rsqrt(x32.pow(2).mean([-1L], keepdim: true) + eps);  // [..., H]
+        var normed = x32 * x32.square().mean([-1L], keepdim: true).add_(eps).rsqrt_(); // [..., H]: in place on the [..., 1] statistics
         return weight * (normed.dtype == x.dtype ? normed : normed.to_type(x.dtype));
     }
 }
@@ -328,10 +328,9 @@ internal sealed class SelfAttention : nn.Module
         var weight = torch.cat([q.weight!, k.weight!, v.weight!], dim: 0);                             // [(nH+2nKV)·D, H]
         var bias = q.bias is null ? null : torch.cat([q.bias, k.bias!, v.bias!], dim: 0);
         var heads = nn.functional.linear(x, weight, bias).view(b, l, numHeads + (2 * numKvHeads), headDim).transpose(1, 2); // [B, nH+2nKV, L, D]
-        var rotated = RotaryEmbedding.Apply(heads.narrow(1, 0, numHeads + numKvHeads), cos, signedSin);  // [B, nH+nKV, L, D]
-        var query = rotated.narrow(1, 0, numHeads);                                                     // [B, nH, L, D]
-        var key = rotated.narrow(1, numHeads, numKvHeads);                                              // [B, nKV, L, D]
-        var value = heads.narrow(1, numHeads + numKvHeads, numKvHeads);                                 // [B, nKV, L, D]
+        var qkAndV = heads.split([numHeads + numKvHeads, numKvHeads], dim: 1);
+        var qk = RotaryEmbedding.Apply(qkAndV[0], cos, signedSin).split([numHeads, numKvHeads], dim: 1); // rotary once for q and k
+        var (query, key, value) = (qk[0], qk[1], qkAndV[1]);                                           // [B, nH, L, D], [B, nKV, L, D] ×2
 
         var attended = plan.Kind == AttentionKind.Branches
             ? BranchAttention(query, key, value, plan, cache ?? throw new ArgumentException("Branch attention needs a KV cache.", nameof(cache)), layer)
