@@ -291,6 +291,7 @@ internal sealed class SelfAttention : nn.Module
     private readonly int numKvHeads;
     private readonly int groups;
     private readonly int headDim;
+    private readonly int augmentedDim; // D' of branch attention: D + 1 (the sink lane) rounded up to a multiple of 8
     private readonly double scale;
 
     [ComponentName(Name = "q_proj")]
@@ -311,6 +312,7 @@ internal sealed class SelfAttention : nn.Module
         numKvHeads = config.NumKeyValueHeads;
         groups = numHeads / numKvHeads;
         headDim = config.EffectiveHeadDim;
+        augmentedDim = (headDim + 1 + 7) / 8 * 8;
         scale = 1.0 / Math.Sqrt(headDim);
         int h = config.HiddenSize;
         q = nn.Linear(h, numHeads * headDim, hasBias: config.AttentionBias, device: device, dtype: dtype);
@@ -379,31 +381,36 @@ internal sealed class SelfAttention : nn.Module
         var ownLse = own[0];                                                                           // [B, nKV, L, g, 1]: log-sum-exp of the branch scores
         var fromBranches = own[1].transpose(2, 3);                                                     // [B, nKV, g, L, D]: softmax within the branch keys · values
 
-        var augmented = torch.cat([q5, ownLse.transpose(2, 3)], dim: -1)
-            .view(b, numKvHeads, groups * l, headDim + 1);                                            // [B, nKV, g·L, D+1]
+        var lanes = new List<Tensor> { q5, ownLse.transpose(2, 3) };
+        if (augmentedDim > headDim + 1)
+        {
+            lanes.Add(torch.zeros([b, numKvHeads, groups, l, augmentedDim - headDim - 1], dtype: q5.dtype, device: q5.device)); // [B, nKV, g, L, D'−D−1]
+        }
+
+        var augmented = torch.cat(lanes, dim: -1).view(b, numKvHeads, groups * l, augmentedDim);      // [B, nKV, g·L, D']
         var joint = nn.functional.scaled_dot_product_attention(augmented, prefixKeys, prefixValues, attn_mask: plan.Mask)
-            .view(b, numKvHeads, groups, l, headDim + 1);                                            // [B, nKV, g, L, D+1]
+            .view(b, numKvHeads, groups, l, augmentedDim);                                           // [B, nKV, g, L, D']
         var fromPrefix = joint.narrow(-1, 0, headDim);                                                 // [B, nKV, g, L, D]
         var branchShare = joint.narrow(-1, headDim, 1);                                                // [B, nKV, g, L, 1]
         return (fromPrefix + (branchShare * fromBranches)).reshape(b, numHeads, l, headDim);           // [B, nH, L, D]
     }
 
     /// <summary>
-    /// The prefix keys and values with one extra dimension and one extra "sink" key: keys [k·c, 0] and the sink
-    /// [0, √(D+1)], values [v, 0] and the sink [0, 1]. SDPA scales by 1/√(D+1), so c = √((D+1)/D) keeps the prefix
-    /// scores q·k/√D, and a query [q, λ] scores λ on the sink. Built once per layer and training step.
+    /// The prefix keys and values widened to D' = D + 1 rounded up to a multiple of 8 (SDPA's CPU kernel ran 2–3×
+    /// slower in backward at a head width of 9 than at 8 or 16; measured), plus one "sink" key: keys [k·c, 0, …] and
+    /// the sink [0, √D', 0, …], values [v, 0, …] and the sink [0, 1, 0, …]. SDPA scales by 1/√D', so c = √(D'/D)
+    /// keeps the prefix scores q·k/√D, and a query [q, λ, 0, …] scores λ on the sink. Built once per layer and step.
     /// </summary>
     private (Tensor Keys, Tensor Values) SinkAugmented(Tensor keys, Tensor values)
     {
-        long b = keys.shape[0], s = keys.shape[2];
-        var opts = (dtype: keys.dtype, device: keys.device);
-        var zero = torch.zeros(b, numKvHeads, s, 1, dtype: opts.dtype, device: opts.device);          // [B, nKV, Sp, 1]
-        var sinkKey = torch.zeros(b, numKvHeads, 1, headDim + 1, dtype: opts.dtype, device: opts.device);
-        sinkKey.narrow(-1, headDim, 1).fill_(Math.Sqrt(headDim + 1));                                 // [B, nKV, 1, D+1]
-        var sinkValue = torch.zeros(b, numKvHeads, 1, headDim + 1, dtype: opts.dtype, device: opts.device);
+        long b = keys.shape[0], s = keys.shape[2], extra = augmentedDim - headDim;
+        var zero = torch.zeros(b, numKvHeads, s, extra, dtype: keys.dtype, device: keys.device);          // [B, nKV, Sp, D'−D]
+        var sinkKey = torch.zeros(b, numKvHeads, 1, augmentedDim, dtype: keys.dtype, device: keys.device);
+        sinkKey.narrow(-1, headDim, 1).fill_(Math.Sqrt(augmentedDim));                                 // [B, nKV, 1, D']
+        var sinkValue = torch.zeros(b, numKvHeads, 1, augmentedDim, dtype: keys.dtype, device: keys.device);
         sinkValue.narrow(-1, headDim, 1).fill_(1.0);
-        var augmentedKeys = torch.cat([torch.cat([keys * Math.Sqrt((headDim + 1.0) / headDim), zero], dim: -1), sinkKey], dim: 2); // [B, nKV, Sp+1, D+1]
-        var augmentedValues = torch.cat([torch.cat([values, zero], dim: -1), sinkValue], dim: 2);                                  // [B, nKV, Sp+1, D+1]
+        var augmentedKeys = torch.cat([torch.cat([keys * Math.Sqrt((double)augmentedDim / headDim), zero], dim: -1), sinkKey], dim: 2); // [B, nKV, Sp+1, D']
+        var augmentedValues = torch.cat([torch.cat([values, zero], dim: -1), sinkValue], dim: 2);                                     // [B, nKV, Sp+1, D']
         return (augmentedKeys, augmentedValues);
     }
 }
