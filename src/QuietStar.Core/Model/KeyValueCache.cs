@@ -73,6 +73,27 @@ public sealed class KeyValueCache : IDisposable
     }
 
     /// <summary>
+    /// Repeats every cached row <paramref name="times"/> times in place of it (row b becomes rows b·times … b·times +
+    /// times − 1, as <c>repeat_interleave</c> does): a prefix computed once per sequence serves several passes over it.
+    /// The copies keep autograd history, so the passes' gradients add up in the one computation.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Branch blocks are cached.</exception>
+    internal void RepeatRows(int times)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(times);
+        if (BranchCount > 0)
+        {
+            throw new InvalidOperationException("Cannot repeat the rows of a cache that holds branch blocks; call Truncate first.");
+        }
+
+        for (int layer = 0; layer < keys.Length && times > 1; layer++)
+        {
+            keys[layer] = Replace(keys[layer], keys[layer]?.repeat_interleave(times, dim: 0));
+            values[layer] = Replace(values[layer], values[layer]?.repeat_interleave(times, dim: 0));
+        }
+    }
+
+    /// <summary>
     /// A second cache that starts with this one's sequential keys and values (shared, not copied: appends to either
     /// make new tensors) and then grows on its own: a branch such as a thought, whose slots the text never sees.
     /// </summary>
