@@ -105,6 +105,8 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
 
         public List<double> MsPerToken { get; } = [];
 
+        public List<double> CpuMsPerToken { get; } = [];
+
         public IReadOnlyList<int> TokenIds { get; private set; } = [];
 
         public static Decoder Base(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings)
@@ -124,12 +126,14 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
         /// <summary>Generates once (every row); records ms per generated token (all rows' tokens) when <paramref name="timed"/>.</summary>
         public double Run(bool timed)
         {
+            var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             TokenIds = generate();
             double ms = clock.Elapsed.TotalMilliseconds / TokenIds.Count;
             if (timed)
             {
                 MsPerToken.Add(ms);
+                CpuMsPerToken.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalMilliseconds / TokenIds.Count);
             }
 
             return ms;
@@ -143,6 +147,8 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
             [$"{prefix}_ms_per_token_min"] = MsPerToken.Min(),
             [$"{prefix}_ms_per_token_max"] = MsPerToken.Max(),
             [$"{prefix}_runs_ms_per_token"] = MsPerToken.Select(ms => Math.Round(ms, 3)).ToArray(),
+            [$"{prefix}_cpu_ms_per_token"] = Statistics.Median(CpuMsPerToken),
+            [$"{prefix}_runs_cpu_ms_per_token"] = CpuMsPerToken.Select(ms => Math.Round(ms, 3)).ToArray(),
         };
 
         private static GenerationOptions Options(DecodeBenchSettings settings) =>

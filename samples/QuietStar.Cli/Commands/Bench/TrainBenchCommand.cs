@@ -143,7 +143,9 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         private readonly Generator generator;
         private readonly List<double> seconds = [];
         private readonly List<double> peaks = [];
+        private readonly List<double> cpuSeconds = [];
         private readonly StepBreakdown? breakdown;
+        private double lastCpu;
         private double lastLoss;
 
         private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarModel model, ulong seed, bool breakdown)
@@ -181,6 +183,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         public (double Seconds, double PeakMb, double Loss) Step(Tensor batch)
         {
             ProcessMemory.ResetPeak();
+            var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             using (var scope = torch.NewDisposeScope())
             {
@@ -197,12 +200,15 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
                 lastLoss = result.Loss.item<float>();
             }
 
-            return (clock.Elapsed.TotalSeconds, ProcessMemory.PeakRssMb() ?? double.NaN, lastLoss);
+            double wall = clock.Elapsed.TotalSeconds;
+            lastCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+            return (wall, ProcessMemory.PeakRssMb() ?? double.NaN, lastLoss);
         }
 
         public void Record(double stepSeconds, double peakMb, double loss)
         {
             breakdown?.Keep();
+            cpuSeconds.Add(lastCpu);
             seconds.Add(stepSeconds);
             peaks.Add(peakMb);
             lastLoss = loss;
@@ -221,6 +227,9 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
                 ["seconds_per_step_min"] = seconds.Min(),
                 ["seconds_per_step_max"] = seconds.Max(),
                 ["step_seconds"] = seconds.Select(s => Math.Round(s, 3)).ToArray(),
+                // CPU time of the whole process per step (all threads): less sensitive than wall time to other jobs on a shared machine.
+                ["cpu_seconds_per_step_median"] = Statistics.Median(cpuSeconds),
+                ["step_cpu_seconds"] = cpuSeconds.Select(s => Math.Round(s, 3)).ToArray(),
                 ["tokens_per_second"] = settings.Batch * settings.SequenceLength / median,
                 ["peak_rss_mb"] = peaks.Max(),
                 ["final_loss"] = lastLoss,
