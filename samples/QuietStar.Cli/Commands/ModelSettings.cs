@@ -65,6 +65,9 @@ internal class ModelSettings : CommonSettings
     /// <summary>Whether <paramref name="folder"/> is a Quiet-STaR checkpoint (it holds the manifest).</summary>
     protected static bool IsCheckpoint(string folder) => Directory.Exists(folder) && ModelSource.FromPath(folder).IsCheckpoint;
 
+    /// <summary>Tokens per forward call of the verb's main work, for <see cref="ThreadPolicy"/>: 1 for decoding one row.</summary>
+    protected virtual long TokensPerForwardCall => 1;
+
     /// <inheritdoc />
     public override ValidationResult Validate() => Tokenizer switch
     {
@@ -72,7 +75,7 @@ internal class ModelSettings : CommonSettings
         _ when TorchTarget.DTypeError(DTypeName) is { } dtype => ValidationResult.Error(dtype),
         not null when Model is null => ValidationResult.Error("--tokenizer needs --model: the embedded model comes with its own tokenizer."),
         not null when ModelIsCheckpoint => ValidationResult.Error($"--tokenizer cannot be combined with a Quiet-STaR checkpoint: '{ModelPath}' holds its own tokenizer."),
-        _ => ValidationResult.Success(),
+        _ => base.Validate(),
     };
 
     /// <summary>
@@ -81,13 +84,12 @@ internal class ModelSettings : CommonSettings
     /// </summary>
     public LoadedModel LoadModel()
     {
-        if (ModelIsCheckpoint)
-        {
-            return LoadedModel.Checkpoint(ModelPath!, TargetDevice, TargetDType);
-        }
-
-        return LoadedModel.Plain(Model is null
-            ? EmbeddedModel.Load(TargetDevice, TargetDType)
-            : PretrainedModel.Load(ModelPath!, Tokenizer, TargetDevice, TargetDType));
+        var loaded = ModelIsCheckpoint
+            ? LoadedModel.Checkpoint(ModelPath!, TargetDevice, TargetDType)
+            : LoadedModel.Plain(Model is null
+                ? EmbeddedModel.Load(TargetDevice, TargetDType)
+                : PretrainedModel.Load(ModelPath!, Tokenizer, TargetDevice, TargetDType));
+        ThreadPolicy.Apply(Threads, loaded.Model.Config, TokensPerForwardCall);
+        return loaded;
     }
 }

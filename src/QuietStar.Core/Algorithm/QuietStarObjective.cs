@@ -69,15 +69,20 @@ public sealed class QuietStarObjective
         var positions = torch.arange(length, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(0).expand(rows, length); // [R, L]
         int[] unsampled = [model.StartThoughtId, model.EndThoughtId];
 
-        // 1. Base pass, once per row, keeping its keys and values for the thoughts.
+        // 1. Base pass once per sequence (its P copies are identical), keeping its keys and values for the thoughts;
+        // then expanded to the P passes, cache included.
         using var cache = new KeyValueCache(lm.Config.NumLayers);
-        var baseOut = lm.call(new ModelInput
+        var baseOnce = lm.call(new ModelInput
         {
-            InputIds = ids,
-            PositionIds = positions,
-            Attention = isReal is null ? AttentionSpec.Causal() : AttentionSpec.CausalWithPadding(real),
+            InputIds = inputIds,
+            PositionIds = positions.narrow(0, 0, inputIds.shape[0]),
+            Attention = isReal is null ? AttentionSpec.Causal() : AttentionSpec.CausalWithPadding(isReal),
             Cache = cache,
-        });                                                                                                  // hidden [R, L, H], logits [R, L, V]
+        });                                                                                                  // hidden [B, L, H], logits [B, L, V]
+        cache.RepeatRows(options.Passes);
+        var baseOut = new ModelOutput(baseOnce.Hidden.repeat_interleave(options.Passes, dim: 0), baseOnce.Logits!.repeat_interleave(options.Passes, dim: 0)); // [R, L, H], [R, L, V]
+        baseOnce.Hidden.Dispose();
+        baseOnce.Logits.Dispose();                                                                           // the expanded copies are what the step uses
 
         // 2. Thoughts in parallel at every position. Entropy and KL of the thought distributions are accumulated as each
         // thought step is generated, so a step's logits [R, L, V] need not outlive it (under no_grad when β_H = β_KL = 0;

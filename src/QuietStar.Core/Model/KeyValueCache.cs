@@ -5,7 +5,8 @@ namespace QuietStar.Core.Model;
 
 /// <summary>
 /// Per-layer key/value cache. Holds a sequential part (the ordinary prefix, grown by causal or masked calls) and an
-/// ordered list of branch blocks (grown by <see cref="AttentionKind.Branches"/> calls, each <c>[B, Hkv, L, D]</c>).
+/// ordered list of branch blocks (grown by <see cref="AttentionKind.Branches"/> calls, each <c>[B, Hkv, L, D]</c>)
+/// with the prefix in the form branch attention reads it.
 /// The cache owns its tensors: they live outside dispose scopes until replaced, truncated or disposed. Appends keep
 /// autograd history, so a training step can back-propagate through every cached key.
 /// </summary>
@@ -14,6 +15,7 @@ public sealed class KeyValueCache : IDisposable
     private readonly Tensor?[] keys;
     private readonly Tensor?[] values;
     private readonly List<(Tensor Key, Tensor Value)>[] branches;
+    private readonly (Tensor Keys, Tensor Values)?[] branchPrefix;
 
     /// <summary>Creates an empty cache for a model with <paramref name="numLayers"/> layers.</summary>
     public KeyValueCache(int numLayers)
@@ -22,6 +24,7 @@ public sealed class KeyValueCache : IDisposable
         keys = new Tensor?[numLayers];
         values = new Tensor?[numLayers];
         branches = Enumerable.Range(0, numLayers).Select(_ => new List<(Tensor, Tensor)>()).ToArray();
+        branchPrefix = new (Tensor, Tensor)?[numLayers];
     }
 
     /// <summary>Number of sequential (prefix) positions cached.</summary>
@@ -45,21 +48,50 @@ public sealed class KeyValueCache : IDisposable
         return (keys[layer]!, values[layer]!);
     }
 
-    /// <summary>Appends a branch block to a layer and returns the sequential prefix and all branch blocks.</summary>
-    internal (Tensor Keys, Tensor Values, IReadOnlyList<(Tensor Key, Tensor Value)> Branches) AppendBranch(int layer, Tensor key, Tensor value)
+    /// <summary>
+    /// Appends a branch block to a layer and returns the layer's sequential prefix in the form
+    /// <paramref name="prefixForm"/> makes of it (built on the first branch block and kept until the prefix changes,
+    /// e.g. augmented with extra keys once for every thought step) and all branch blocks.
+    /// </summary>
+    internal (Tensor Keys, Tensor Values, IReadOnlyList<(Tensor Key, Tensor Value)> Branches) AppendBranch(
+        int layer, Tensor key, Tensor value, Func<Tensor, Tensor, (Tensor Keys, Tensor Values)> prefixForm)
     {
         if (keys[layer] is null)
         {
             throw new InvalidOperationException("Branch attention needs a cached prefix; run a causal pass first.");
         }
 
+        if (branchPrefix[layer] is null)
+        {
+            var (k, v) = prefixForm(keys[layer]!, values[layer]!);
+            branchPrefix[layer] = (Own(k), Own(v));
+        }
+
         branches[layer].Add((Own(key.alias()), Own(value.alias())));
-        return (keys[layer]!, values[layer]!, branches[layer]);
+        var (prefixKeys, prefixValues) = branchPrefix[layer]!.Value;
+        return (prefixKeys, prefixValues, branches[layer]);
     }
 
-    /// <summary>The sequential keys and values cached for a layer, if any.</summary>
-    internal (Tensor Keys, Tensor Values)? Sequential(int layer) =>
-        keys[layer] is null ? null : (keys[layer]!, values[layer]!);
+    /// <summary>
+    /// Repeats every cached row <paramref name="times"/> times in place of it (row b becomes rows b·times … b·times +
+    /// times − 1, as <c>repeat_interleave</c> does): a prefix computed once per sequence serves several passes over it.
+    /// The copies keep autograd history, so the passes' gradients add up in the one computation.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Branch blocks are cached.</exception>
+    internal void RepeatRows(int times)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(times);
+        if (BranchCount > 0)
+        {
+            throw new InvalidOperationException("Cannot repeat the rows of a cache that holds branch blocks; call Truncate first.");
+        }
+
+        for (int layer = 0; layer < keys.Length && times > 1; layer++)
+        {
+            keys[layer] = Replace(keys[layer], keys[layer]?.repeat_interleave(times, dim: 0));
+            values[layer] = Replace(values[layer], values[layer]?.repeat_interleave(times, dim: 0));
+        }
+    }
 
     /// <summary>
     /// A second cache that starts with this one's sequential keys and values (shared, not copied: appends to either
@@ -102,15 +134,6 @@ public sealed class KeyValueCache : IDisposable
         }
     }
 
-    /// <summary>Drops every branch block, keeping the sequential prefix.</summary>
-    public void ClearBranches()
-    {
-        for (int layer = 0; layer < keys.Length; layer++)
-        {
-            ClearBranches(layer);
-        }
-    }
-
     /// <inheritdoc />
     public void Dispose()
     {
@@ -125,6 +148,13 @@ public sealed class KeyValueCache : IDisposable
 
     private void ClearBranches(int layer)
     {
+        if (branchPrefix[layer] is { } prefix)
+        {
+            prefix.Keys.Dispose();
+            prefix.Values.Dispose();
+            branchPrefix[layer] = null;
+        }
+
         foreach (var (k, v) in branches[layer])
         {
             k.Dispose();

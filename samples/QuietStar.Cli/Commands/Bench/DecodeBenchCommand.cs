@@ -31,7 +31,7 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
         var tokenizer = loaded.Tokenizer;
         var (model, _) = ThinkingModels.Think(loaded, settings.ThoughtTokens); // fresh: w ≡ 0; the vocabulary grows by START/END in place
         Decoder[] decoders = [Decoder.Base(model, tokenizer, settings), Decoder.Quiet(model, tokenizer, settings)];
-        int promptTokens = tokenizer.Encode(settings.Prompt, addBos: tokenizer.BosId is not null).Length;
+        int promptTokens = tokenizer.Encode(settings.Prompt, addBos: tokenizer.BosId is not null).Length; // the first row's
 
         for (int run = 0; run < settings.Warmup + settings.Repeats; run++)
         {
@@ -71,7 +71,7 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
                 warmup = settings.Warmup,
                 seed = settings.Seed,
                 greedy = true,
-                batch = 1,
+                batch = settings.Batch,
                 dtype = "float32",
                 device = "cpu",
             },
@@ -107,31 +107,35 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
 
         public List<double> MsPerToken { get; } = [];
 
+        public List<double> CpuMsPerToken { get; } = [];
+
         public IReadOnlyList<int> TokenIds { get; private set; } = [];
 
         public static Decoder Base(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings)
         {
             var generator = QuietStarGenerator.For(model, tokenizer); // without thoughts: the base model's KV-cached decoding, START/END never emitted
             var options = Options(settings);
-            return new Decoder("base", () => generator.Generate(settings.Prompt, options, ThoughtOptions.None).TokenIds);
+            return new Decoder("base", () => [.. generator.GenerateBatch(settings.Prompts, options, ThoughtOptions.None).SelectMany(t => t.TokenIds)]);
         }
 
         public static Decoder Quiet(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings)
         {
             var generator = QuietStarGenerator.For(model, tokenizer);
             var options = Options(settings);
-            return new Decoder("quiet", () => generator.Generate(settings.Prompt, options, new ThoughtOptions()).TokenIds);
+            return new Decoder("quiet", () => [.. generator.GenerateBatch(settings.Prompts, options, new ThoughtOptions()).SelectMany(t => t.TokenIds)]);
         }
 
-        /// <summary>Generates once; records ms per token when <paramref name="timed"/>.</summary>
+        /// <summary>Generates once (every row); records ms per generated token (all rows' tokens) when <paramref name="timed"/>.</summary>
         public double Run(bool timed)
         {
+            var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             TokenIds = generate();
             double ms = clock.Elapsed.TotalMilliseconds / TokenIds.Count;
             if (timed)
             {
                 MsPerToken.Add(ms);
+                CpuMsPerToken.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalMilliseconds / TokenIds.Count);
             }
 
             return ms;
@@ -145,6 +149,8 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
             [$"{prefix}_ms_per_token_min"] = MsPerToken.Min(),
             [$"{prefix}_ms_per_token_max"] = MsPerToken.Max(),
             [$"{prefix}_runs_ms_per_token"] = MsPerToken.Select(ms => Math.Round(ms, 3)).ToArray(),
+            [$"{prefix}_cpu_ms_per_token"] = Statistics.Median(CpuMsPerToken),
+            [$"{prefix}_runs_cpu_ms_per_token"] = CpuMsPerToken.Select(ms => Math.Round(ms, 3)).ToArray(),
         };
 
         private static GenerationOptions Options(DecodeBenchSettings settings) =>

@@ -27,6 +27,12 @@ internal sealed class DecodeBenchSettings : ModelSettings
     [DefaultValue(1)]
     public int Warmup { get; init; }
 
+    /// <summary>Prompts decoded together (left-padded); the first is <see cref="Prompt"/>, the others fixed story openings.</summary>
+    [CommandOption("--batch <N>")]
+    [Description("Prompts decoded together in one batch (left-padded): --prompt, then fixed story openings of other lengths. ms/token counts every row's tokens.")]
+    [DefaultValue(1)]
+    public int Batch { get; init; }
+
     /// <summary>The prompt every run continues.</summary>
     [CommandOption("--prompt <TEXT>")]
     [DefaultValue("Once upon a time")]
@@ -37,11 +43,24 @@ internal sealed class DecodeBenchSettings : ModelSettings
     [DefaultValue(0UL)]
     public ulong Seed { get; init; }
 
+    /// <summary>The prompts of one batch: <see cref="Prompt"/>, then fixed openings of other lengths.</summary>
+    public IReadOnlyList<string> Prompts =>
+        [.. new[] { Prompt }.Concat(Enumerable.Range(0, Batch - 1).Select(i => Openings[i % Openings.Length])).Take(Batch)];
+
+    /// <inheritdoc />
+    protected override long TokensPerForwardCall => Batch;
+
+    private static readonly string[] Openings =
+    [
+        "The little dog", "One day, a girl named Lily went to the park", "Tom had a red ball", "There was a big tree",
+        "The sun was", "A cat sat on the mat and looked at the bird", "Once there was a boy who liked to",
+    ];
+
     /// <inheritdoc />
     public override ValidationResult Validate()
     {
-        return MaxTokens < 1 || ThoughtTokens < 1 || Repeats < 1 || Warmup < 0
-            ? ValidationResult.Error("--max-tokens, --thought-tokens and --repeats must be ≥ 1, --warmup ≥ 0.")
+        return MaxTokens < 1 || ThoughtTokens < 1 || Repeats < 1 || Warmup < 0 || Batch < 1
+            ? ValidationResult.Error("--max-tokens, --thought-tokens, --repeats and --batch must be ≥ 1, --warmup ≥ 0.")
             : base.Validate();
     }
 }

@@ -55,6 +55,9 @@ internal sealed class SoakBenchSettings : ModelSettings
     public long Seed { get; init; }
 
     /// <inheritdoc />
+    protected override long TokensPerForwardCall => (long)Batch * Passes * SequenceLength;
+
+    /// <inheritdoc />
     public override ValidationResult Validate()
     {
         if (Steps < 1 || SampleEvery < 1 || SequenceLength < 2 || Batch < 1 || Passes < 2 || ThoughtTokens < 1 || TalkTokens < 1)

@@ -142,10 +142,14 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         private readonly Generator generator;
         private readonly List<double> seconds = [];
         private readonly List<double> peaks = [];
+        private readonly List<double> cpuSeconds = [];
+        private readonly StepBreakdown? breakdown;
+        private double lastCpu;
         private double lastLoss;
 
-        private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarModel model, ulong seed)
+        private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarModel model, ulong seed, bool breakdown)
         {
+            this.breakdown = breakdown ? new StepBreakdown(model.LanguageModel, model.Options) : null;
             Attention = attention.ToString().ToLowerInvariant();
             PolicyWeight = policyWeight;
             Name = named ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Attention} w={policyWeight:G3}") : Attention;
@@ -171,28 +175,38 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
             var tokenizer = pretrained.Tokenizer;
             var model = QuietStarModel.Equip(pretrained.Model, tokenizer, options, unchecked((long)settings.Seed));
             model.train();
-            return new Variant(attention, policyWeight, named, pretrained, model, settings.Seed + 1);
+            return new Variant(attention, policyWeight, named, pretrained, model, settings.Seed + 1, settings.Breakdown);
         }
 
         public (double Seconds, double PeakMb, double Loss) Step(Tensor batch)
         {
             ProcessMemory.ResetPeak();
+            var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             using (var scope = torch.NewDisposeScope())
             {
+                breakdown?.BeginStep();
                 optimizer.zero_grad();
                 var result = objective.Compute(batch, null, generator);
+                breakdown?.Mark(StepBreakdown.Part.Objective);
                 result.Loss.backward();
+                breakdown?.Mark(StepBreakdown.Part.Backward);
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+                breakdown?.Mark(StepBreakdown.Part.Clip);
                 optimizer.step();
+                breakdown?.Mark(StepBreakdown.Part.Optimizer);
                 lastLoss = result.Loss.item<float>();
             }
 
-            return (clock.Elapsed.TotalSeconds, ProcessMemory.PeakRssMb() ?? double.NaN, lastLoss);
+            double wall = clock.Elapsed.TotalSeconds;
+            lastCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
+            return (wall, ProcessMemory.PeakRssMb() ?? double.NaN, lastLoss);
         }
 
         public void Record(double stepSeconds, double peakMb, double loss)
         {
+            breakdown?.Keep();
+            cpuSeconds.Add(lastCpu);
             seconds.Add(stepSeconds);
             peaks.Add(peakMb);
             lastLoss = loss;
@@ -211,9 +225,13 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
                 ["seconds_per_step_min"] = seconds.Min(),
                 ["seconds_per_step_max"] = seconds.Max(),
                 ["step_seconds"] = seconds.Select(s => Math.Round(s, 3)).ToArray(),
+                // CPU time of the whole process per step (all threads): less sensitive than wall time to other jobs on a shared machine.
+                ["cpu_seconds_per_step_median"] = Statistics.Median(cpuSeconds),
+                ["step_cpu_seconds"] = cpuSeconds.Select(s => Math.Round(s, 3)).ToArray(),
                 ["tokens_per_second"] = settings.Batch * settings.SequenceLength / median,
                 ["peak_rss_mb"] = peaks.Max(),
                 ["final_loss"] = lastLoss,
+                ["breakdown"] = breakdown?.Summary(),
             };
         }
 

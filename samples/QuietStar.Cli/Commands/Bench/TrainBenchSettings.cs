@@ -62,6 +62,11 @@ internal sealed class TrainBenchSettings : ModelSettings
     [CommandOption("--data <FILE>")]
     public string? Data { get; init; }
 
+    /// <summary>Time the parts of each step (forward calls by kind, MLP and norms, backward, optimizer).</summary>
+    [CommandOption("--breakdown")]
+    [Description("Also time the parts of each step: the base pass, the thought and talk forward calls (and the MLP and RMSNorm inside them), the rest of the objective (LM head, sampling, mixing, losses), backward, clipping and AdamW. Adds a 'breakdown' object (median seconds per step) to each variant.")]
+    public bool Breakdown { get; init; }
+
     /// <summary>Seed for crops and thought sampling.</summary>
     [CommandOption("--seed <S>")]
     [DefaultValue(0UL)]
@@ -75,6 +80,9 @@ internal sealed class TrainBenchSettings : ModelSettings
         "both" => [ThoughtAttention.Diagonal, ThoughtAttention.Masked],
         _ => throw new InvalidOperationException("unreachable: validated"),
     };
+
+    /// <inheritdoc />
+    protected override long TokensPerForwardCall => (long)Batch * Passes * SequenceLength;
 
     /// <inheritdoc />
     public override ValidationResult Validate()

@@ -125,6 +125,9 @@ internal sealed class EvalSettings : ModelSettings
         : new ModelSettings { Model = Baseline, Tokenizer = Tokenizer, DeviceName = DeviceName, DTypeName = DTypeName };
 
     /// <inheritdoc />
+    protected override long TokensPerForwardCall => (long)Batch * SequenceLength;
+
+    /// <inheritdoc />
     public override ValidationResult Validate()
     {
         string? problem = CheckTask() ?? CheckRanges() ?? CheckThoughts();

@@ -192,6 +192,9 @@ internal sealed class TrainSettings : ModelSettings
         : Path.Combine(Resume, TrainCommand.CheckpointFolderName);
 
     /// <inheritdoc />
+    protected override long TokensPerForwardCall => (long)(Batch ?? 1) * (Passes ?? 1) * (SequenceLength ?? 32);
+
+    /// <inheritdoc />
     public override ValidationResult Validate()
     {
         string? problem = CheckRanges() ?? CheckFiles() ?? CheckResume() ?? CheckInit();

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using QuietStar.Core.Configuration;
+using QuietStar.Core.Model;
+using QuietStar.Cli.Infrastructure;
+using TorchSharp;
+
+namespace QuietStar.Cli.Commands.Bench;
+
+/// <summary>
+/// Where a training step's time goes, from a stopwatch and module hooks (torch on the CPU runs synchronously, so a
+/// hook's clock reading is the op's end): each forward call of the language model by kind (call 0 the base pass,
+/// calls 1 … T+1 START and the T thought tokens, the rest the M talk steps), the MLP and RMSNorm modules inside them,
+/// the rest of the objective (LM head, sampling, mixing, losses), backward, gradient clipping and AdamW.
+/// </summary>
+internal sealed class StepBreakdown
+{
+    private readonly int thoughtCalls;
+    private readonly Stopwatch clock = new();
+    private readonly Dictionary<string, double> current = [];
+    private readonly List<Dictionary<string, double>> kept = [];
+    private double callStart;
+    private double mlpStart;
+    private double normStart;
+    private double lastMark;
+    private int call;
+
+    /// <summary>The step parts timed by <see cref="Mark"/>.</summary>
+    public enum Part
+    {
+        /// <summary>The objective's forward (every model call and the work between them).</summary>
+        Objective,
+
+        /// <summary>loss.backward().</summary>
+        Backward,
+
+        /// <summary>Gradient clipping.</summary>
+        Clip,
+
+        /// <summary>AdamW's step.</summary>
+        Optimizer,
+    }
+
+    /// <summary>Hooks the model's forward calls and its MLP and norm modules.</summary>
+    public StepBreakdown(CausalLanguageModel model, QuietStarOptions options)
+    {
+        thoughtCalls = options.ThoughtTokens + 1;
+        model.register_forward_pre_hook((_, input) =>
+        {
+            callStart = Now;
+            return input;
+        });
+        model.register_forward_hook((_, _, output) =>
+        {
+            string kind = call == 0 ? "base_forward" : call <= thoughtCalls ? "thought_forward" : "talk_forward";
+            Add(kind, Now - callStart);
+            call++;
+            return output;
+        });
+        foreach (var (_, module) in model.named_modules())
+        {
+            switch (module)
+            {
+                case FeedForward mlp:
+                    mlp.register_forward_pre_hook((_, x) => { mlpStart = Now; return x; });
+                    mlp.register_forward_hook((_, _, y) => { Add(call == 0 ? "base_mlp" : "thought_and_talk_mlp", Now - mlpStart); return y; });
+                    break;
+                case RmsNorm norm:
+                    norm.register_forward_pre_hook((_, x) => { normStart = Now; return x; });
+                    norm.register_forward_hook((_, _, y) => { Add(call == 0 ? "base_rmsnorm" : "thought_and_talk_rmsnorm", Now - normStart); return y; });
+                    break;
+            }
+        }
+    }
+
+    private double Now => clock.Elapsed.TotalSeconds;
+
+    /// <summary>Starts timing a step.</summary>
+    public void BeginStep()
+    {
+        current.Clear();
+        call = 0;
+        clock.Restart();
+        lastMark = 0;
+    }
+
+    /// <summary>Ends <paramref name="part"/>, which began at the previous mark.</summary>
+    public void Mark(Part part)
+    {
+        double now = Now;
+        Add(part switch
+        {
+            Part.Objective => "objective_forward_total",
+            Part.Backward => "backward",
+            Part.Clip => "clip_grad_norm",
+            _ => "adamw",
+        }, now - lastMark);
+        lastMark = now;
+    }
+
+    /// <summary>Keeps the step just timed (a timed, not a warm-up, step).</summary>
+    public void Keep() => kept.Add(new Dictionary<string, double>(current));
+
+    /// <summary>Median seconds per step of each part, plus the objective's work outside the model calls.</summary>
+    public Dictionary<string, double> Summary()
+    {
+        var summary = new Dictionary<string, double>();
+        foreach (string key in kept.SelectMany(k => k.Keys).Distinct())
+        {
+            summary[key] = Math.Round(Statistics.Median(kept.Select(k => k.GetValueOrDefault(key)).ToList()), 4);
+        }
+
+        var outside = kept.Select(k => k.GetValueOrDefault("objective_forward_total")
+            - k.GetValueOrDefault("base_forward") - k.GetValueOrDefault("thought_forward") - k.GetValueOrDefault("talk_forward")).ToList();
+        summary["objective_outside_model_calls"] = Math.Round(Statistics.Median(outside), 4);
+        return summary;
+    }
+
+    private void Add(string key, double seconds) => current[key] = current.GetValueOrDefault(key) + seconds;
+}
