@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using QuietStar.Core.Configuration;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Model;
 using QuietStar.Cli.Infrastructure;
 using TorchSharp;
@@ -56,18 +56,25 @@ internal sealed class StepBreakdown
             call++;
             return output;
         });
-        foreach (var (_, module) in model.named_modules())
+        // The backbone's submodules are internal: found by their Hugging Face names (model.layers.N.mlp,
+        // model.layers.N.input_layernorm / post_attention_layernorm, model.norm).
+        foreach (var (name, module) in model.named_modules())
         {
-            switch (module)
+            string last = name[(name.LastIndexOf('.') + 1)..];
+            if (module is not torch.nn.Module<torch.Tensor, torch.Tensor> unary)
             {
-                case FeedForward mlp:
-                    mlp.register_forward_pre_hook((_, x) => { mlpStart = Now; return x; });
-                    mlp.register_forward_hook((_, _, y) => { Add(call == 0 ? "base_mlp" : "thought_and_talk_mlp", Now - mlpStart); return y; });
-                    break;
-                case RmsNorm norm:
-                    norm.register_forward_pre_hook((_, x) => { normStart = Now; return x; });
-                    norm.register_forward_hook((_, _, y) => { Add(call == 0 ? "base_rmsnorm" : "thought_and_talk_rmsnorm", Now - normStart); return y; });
-                    break;
+                continue;
+            }
+
+            if (last == "mlp")
+            {
+                unary.register_forward_pre_hook((_, x) => { mlpStart = Now; return x; });
+                unary.register_forward_hook((_, _, y) => { Add(call == 0 ? "base_mlp" : "thought_and_talk_mlp", Now - mlpStart); return y; });
+            }
+            else if (last is "norm" or "input_layernorm" or "post_attention_layernorm")
+            {
+                unary.register_forward_pre_hook((_, x) => { normStart = Now; return x; });
+                unary.register_forward_hook((_, _, y) => { Add(call == 0 ? "base_rmsnorm" : "thought_and_talk_rmsnorm", Now - normStart); return y; });
             }
         }
     }
