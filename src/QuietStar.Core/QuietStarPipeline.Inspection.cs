@@ -54,7 +54,7 @@ public sealed partial class QuietStarPipeline
     private List<TokenInspection> Inspect(int[] ids, ulong seed)
     {
         int thoughtTokens = Model.Options.ThoughtTokens;
-        var options = Model.Options with { Passes = 1, TalkTokens = 1, MeanBaseline = false, IncludePolicyLoss = false };
+        var options = Model.Options.ForEvaluation();
         // A view over the same modules with the evaluation options (not disposed: it owns nothing of its own).
         var evaluated = QuietStarModel.Restore(Model.LanguageModel, Model.ThoughtEmbeddings, Model.MixingHead, options, Model.StartThoughtId, Model.EndThoughtId);
         using var scope = torch.NewDisposeScope();
