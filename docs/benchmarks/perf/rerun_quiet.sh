@@ -12,3 +12,7 @@ TRAIN="bench train --steps 3 --warmup 1"
 THREADS=1 $alt "$out/train_ref_t1" 3 base "$BASE" new "$NEW" -- $TRAIN
 THREADS=1 $alt "$out/train_ref_t1_base_once" 3 base "$BASE" new_base_once "$NEW2" -- $TRAIN
 THREADS=2 $alt "$out/train_ref_t2" 3 base "$BASE" new_base_once "$NEW2" -- $TRAIN
+HYB=${HYB:-/work/bench/hyb/quietstar.dll}
+DECODE="bench decode --repeats 7 --warmup 1"
+THREADS=1 $alt "$out/decode_b1_t1" 3 base "$BASE" new "$NEW2" -- $DECODE
+THREADS=1 $alt "$out/decode_b8_t1" 2 old_backbone "$HYB" new "$NEW2" -- $DECODE --batch 8
