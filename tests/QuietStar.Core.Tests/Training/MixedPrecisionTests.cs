@@ -90,6 +90,14 @@ public sealed class MixedPrecisionTests
         var options = Options(MixedPrecision.BFloat16, steps: 3, lr: lr) with { WeightDecay = 0 };
 
         using var mixed = TinyTraining.Model(tokenizer, seed: 13);
+        using (torch.no_grad())
+        {
+            foreach (var p in mixed.parameters())
+            {
+                p.copy_(p.to_type(ScalarType.BFloat16));                  // start on the bf16 grid: only updates can move a weight off it
+            }
+        }
+
         var before = Matrices(mixed).Select(p => p.detach().clone()).ToList();
         using (var trainer = new QuietStarTrainer(mixed, tokenizer, options))
         {
