@@ -1,6 +1,7 @@
 using FluentAssertions;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
+using QuietStar.Core.Tests.Checkpoints;
 using QuietStar.Core.Tests.Fixtures;
 using QuietStar.Core.Tokenization;
 using QuietStar.Core.Training;
@@ -152,5 +153,39 @@ public sealed class MixedPrecisionTests
 
         create.Should().Throw<ArgumentException>()
             .Which.Message.Should().Contain("TrainingOptions.MixedPrecision").And.Contain(dtype.ToString()).And.Contain("float32").And.Contain("set MixedPrecision to None");
+    }
+
+    [Fact]
+    public void A_checkpoint_holds_the_float32_masters_and_a_resume_continues_bit_for_bit()
+    {
+        var options = Options(MixedPrecision.BFloat16, steps: 4, lr: 1e-3);
+        using var folder = new TempFolder();
+        string checkpoint = Path.Combine(folder.Path, "run");
+
+        using var straightModel = TinyTraining.Model(tokenizer, seed: 15);
+        TrainingReport straight;
+        using (var trainer = new QuietStarTrainer(straightModel, tokenizer, options))
+        {
+            straight = trainer.Train(corpus);
+        }
+
+        using (var firstModel = TinyTraining.Model(tokenizer, seed: 15))
+        {
+            using var trainer = new QuietStarTrainer(firstModel, tokenizer, options with { Steps = 2, CheckpointFolder = checkpoint });
+            trainer.Train(corpus);
+        }
+
+        var loaded = QuietStarCheckpoint.Load(checkpoint);
+        using var resumedModel = loaded.Model;
+        resumedModel.parameters().Should().OnlyContain(p => p.dtype == ScalarType.Float32, "the checkpoint holds the float32 masters");
+        using var resumedTrainer = QuietStarTrainer.Resume(loaded, options);
+        var resumed = resumedTrainer.Train(corpus);
+
+        resumed.FinalMetrics!.Loss.Should().Be(straight.FinalMetrics!.Loss);
+        var expected = TinyTraining.Snapshot(straightModel);
+        foreach (var (name, value) in TinyTraining.Snapshot(resumedModel))
+        {
+            TinyTraining.Bits(value).Should().Equal(TinyTraining.Bits(expected[name]), name);
+        }
     }
 }
