@@ -9,7 +9,7 @@ namespace QuietStar.Core.Training;
 /// <summary>
 /// The bfloat16 compute copy of a float32 model for <see cref="MixedPrecision.BFloat16"/> training: the model's own
 /// float32 parameters stay the master weights that AdamW updates (moments in float32); each step copies them into this
-/// copy, runs forward and backward here, and hands the gradients back to the masters in float32. Every tensor lives
+/// copy, runs forward and backward here, and adds each micro-batch's gradients to the masters' in float32. Every tensor lives
 /// on the model's device, so the same code serves CPU and CUDA; no global torch state is touched.
 /// </summary>
 internal sealed class MixedPrecisionCopy : IDisposable
@@ -92,19 +92,31 @@ internal sealed class MixedPrecisionCopy : IDisposable
     }
 
     /// <summary>
-    /// Hands the compute copy's gradients to the masters in float32 (a parameter the step did not reach keeps the
-    /// master's own gradient, as in a float32 step).
+    /// Adds the compute copy's gradients of one micro-batch to the masters' float32 gradients and clears them, so that
+    /// gradient accumulation sums in float32, not in bfloat16. A parameter the micro-batch did not reach keeps the
+    /// master's own gradient, as in a float32 step.
     /// </summary>
-    public void StoreGradients()
+    public void AccumulateGradients()
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         foreach (var (master, compute) in masters.Zip(this.compute))
         {
-            if (compute.grad is { } grad)
+            if (compute.grad is not { } grad)
+            {
+                continue;
+            }
+
+            if (master.grad is { } sum)
+            {
+                sum.add_(grad);                                            // float32 += bfloat16, same shape
+            }
+            else
             {
                 master.grad = grad.to_type(ScalarType.Float32);            // same shape as the master
             }
+
+            grad.zero_();
         }
     }
 

@@ -332,11 +332,11 @@ public sealed class QuietStarTrainer : IDisposable
         for (int micro = 0; micro < options.GradientAccumulation; micro++)
         {
             var (components, realTokens) = RunMicroStep();
+            mixedPrecision?.AccumulateGradients();                         // bfloat16 gradients → summed into float32 master gradients
             parts.Add(components);
             tokens += realTokens;
         }
 
-        mixedPrecision?.StoreGradients();                                  // bfloat16 gradients → float32 master gradients
         double norm;
         using (torch.NewDisposeScope())
         {
