@@ -84,6 +84,7 @@ public sealed class TrainTests(TinyRun tiny)
     [InlineData("--lr", "0")]
     [InlineData("--seq-len", "1")]
     [InlineData("--preset", "huge")]
+    [InlineData("--mixed-precision", "fp8")]
     public void A_bad_value_is_an_error_naming_the_flag(string flag, string value)
     {
         var run = CliRun.Of([.. tiny.TrainArguments(tiny.NewPath("bad")), flag, value]);
@@ -91,5 +92,18 @@ public sealed class TrainTests(TinyRun tiny)
         run.ExitCode.Should().Be(2, run.ToString());
         run.Errors.Should().Contain($"{flag} ").And.NotContain("TrainingOptions");
         run.Stdout.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Mixed_precision_bf16_trains_and_is_recorded_and_needs_float32()
+    {
+        var run = CliRun.Of([.. tiny.TrainArguments(tiny.NewPath("mixed")), "--mixed-precision", "bf16"]);
+        var refused = CliRun.Of([.. tiny.TrainArguments(tiny.NewPath("mixed-bf16")), "--mixed-precision", "bf16", "--dtype", "bfloat16"]);
+
+        run.ExitCode.Should().Be(0, run.ToString());
+        run.Json.GetProperty("config").GetProperty("mixed_precision").GetString().Should().Be("bf16");
+        run.Json.GetProperty("config").GetProperty("dtype").GetString().Should().Be("float32", "the checkpoint holds the float32 masters");
+        refused.ExitCode.Should().Be(2, refused.ToString());
+        refused.Errors.Should().Contain("--mixed-precision bf16").And.Contain("--dtype float32");
     }
 }

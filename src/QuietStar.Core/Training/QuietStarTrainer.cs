@@ -36,6 +36,7 @@ public sealed class QuietStarTrainer : IDisposable
     private readonly AdamW optimizer;
     private readonly double[] groupScales;
     private readonly Generator thoughtGenerator;
+    private readonly MixedPrecisionCopy? mixedPrecision;
     private SequenceSampler? sampler;
     private SamplerState? pendingSamplerState;
     private int lastCheckpointStep;
@@ -63,7 +64,8 @@ public sealed class QuietStarTrainer : IDisposable
         this.options = options with { };
         this.logger = logger ?? NullLogger.Instance;
         this.components = components ?? QuietStarComponents.Reference;
-        objective = this.components.CreateObjective(model);
+        mixedPrecision = options.MixedPrecision == MixedPrecision.None ? null : MixedPrecisionCopy.Create(model, options.MixedPrecision);
+        objective = this.components.CreateObjective(ComputeModel);
         parameters = [.. model.parameters()];
         (optimizer, groupScales) = CreateOptimizer(parameters, ((nn.Module)model.MixingHead).parameters().Select(p => p.Handle).ToHashSet(), options);
         thoughtGenerator = new Generator((ulong)options.Seed, model.LanguageModel.Device);
@@ -71,6 +73,15 @@ public sealed class QuietStarTrainer : IDisposable
 
     /// <summary>The model being trained.</summary>
     public QuietStarModel Model { get; }
+
+    /// <summary>
+    /// The model the steps run forward and backward on: <see cref="Model"/> itself, or with
+    /// <see cref="TrainingOptions.MixedPrecision"/> its bfloat16 copy (reloaded from the float32 masters at each step).
+    /// </summary>
+    internal QuietStarModel ComputeModel => mixedPrecision?.Model ?? Model;
+
+    /// <summary>The optimizer (for tests of its state).</summary>
+    internal AdamW Optimizer => optimizer;
 
     /// <summary>The tokenizer, with the thought tokens registered.</summary>
     public TextTokenizer Tokenizer { get; }
@@ -192,6 +203,7 @@ public sealed class QuietStarTrainer : IDisposable
     {
         optimizer.Dispose();
         thoughtGenerator.Dispose();
+        mixedPrecision?.Dispose();
     }
 
     private static void CheckFits(QuietStarModel model, TrainingOptions options)
@@ -203,6 +215,11 @@ public sealed class QuietStarTrainer : IDisposable
             throw new ArgumentException(
                 $"TrainingOptions.SequenceLength {options.SequenceLength}" + (extra > 0 ? $" plus {extra} thought/talk positions" : "") +
                 $" exceeds the model's context of {context}; shorten the sequences" + (extra > 0 ? " or the thoughts." : "."), nameof(options));
+        }
+
+        if (options.MixedPrecision != MixedPrecision.None)
+        {
+            MixedPrecisionCopy.CheckFits(model, options.MixedPrecision);
         }
 
         if (!options.NoThoughts && options.SequenceLength < model.Options.TalkTokens + 2)
@@ -308,11 +325,14 @@ public sealed class QuietStarTrainer : IDisposable
             optimizer.zero_grad(); // TorchSharp 0.107 leaves one gradient handle per parameter undisposed outside a scope
         }
 
+        mixedPrecision?.LoadMasters();                                     // float32 masters → bfloat16 compute copy
+
         var parts = new List<StepMetrics>(options.GradientAccumulation);
         long tokens = 0;
         for (int micro = 0; micro < options.GradientAccumulation; micro++)
         {
             var (components, realTokens) = RunMicroStep();
+            mixedPrecision?.AccumulateGradients();                         // bfloat16 gradients → summed into float32 master gradients
             parts.Add(components);
             tokens += realTokens;
         }
@@ -334,7 +354,7 @@ public sealed class QuietStarTrainer : IDisposable
         var batch = sampler!.NextBatch(options.BatchSize, Model.LanguageModel.Device);              // ids, isReal [B, L]
         if (!ThinksThisStep)
         {
-            var nll = NextTokenLoss.TokenNll(Model.LanguageModel, batch.InputIds, batch.IsReal);   // [B, L−1]
+            var nll = NextTokenLoss.TokenNll(ComputeModel.LanguageModel, batch.InputIds, batch.IsReal);   // [B, L−1]
             var loss = NextTokenLoss.Mean(nll, batch.IsReal);
             (loss / options.GradientAccumulation).backward();
             return (StepMetrics.PlainLanguageModel(loss.to_type(ScalarType.Float64).item<double>()), batch.RealTokens);

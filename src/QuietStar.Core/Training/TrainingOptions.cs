@@ -84,6 +84,15 @@ public sealed record TrainingOptions
     /// </summary>
     public double MixingHeadLearningRateMultiplier { get; set; } = 1.0;
 
+    /// <summary>
+    /// Beyond the reference (off by default): <see cref="MixedPrecision.BFloat16"/> runs forward and backward on a
+    /// bfloat16 copy of the model while the model's own float32 parameters stay the master weights that AdamW updates
+    /// (with float32 moments); checkpoints hold the float32 masters. Needs a float32 model and the reference mixing
+    /// head. Pays off on accelerators with bf16 matrix units (CUDA tensor cores); see docs/performance.md for this CPU.
+    /// Default <see cref="MixedPrecision.None"/>.
+    /// </summary>
+    public MixedPrecision MixedPrecision { get; set; }
+
     /// <summary>Checks every option on its own; the exception names the option.</summary>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public void Validate()
@@ -94,6 +103,7 @@ public sealed record TrainingOptions
             $"must be a positive number (got {MixingHeadLearningRateMultiplier}).");
         OptionCheck.Require<TrainingOptions>(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), $"must be ≥ 0 (got {WeightDecay}).");
         OptionCheck.Require<TrainingOptions>(WarmupSteps >= 0, nameof(WarmupSteps), $"must be ≥ 0 (got {WarmupSteps}).");
+        OptionCheck.Require<TrainingOptions>(Enum.IsDefined(MixedPrecision), nameof(MixedPrecision), $"has an unknown value {MixedPrecision}.");
         OptionCheck.Require<TrainingOptions>(Enum.IsDefined(Schedule), nameof(Schedule), $"has an unknown value {Schedule}.");
         OptionCheck.Require<TrainingOptions>(MaxGradNorm > 0, nameof(MaxGradNorm), $"must be positive (got {MaxGradNorm}); use double.PositiveInfinity to disable clipping.");
         OptionCheck.Require<TrainingOptions>(Beta1 is >= 0 and < 1, nameof(Beta1), $"must be in [0, 1) (got {Beta1}).");
@@ -122,4 +132,14 @@ public enum LearningRateSchedule
 
     /// <summary>Half a cosine from the peak rate down towards 0 at <see cref="TrainingOptions.Steps"/>.</summary>
     Cosine,
+}
+
+/// <summary>The compute precision of training steps (<see cref="TrainingOptions.MixedPrecision"/>).</summary>
+public enum MixedPrecision
+{
+    /// <summary>Forward, backward and update in the model's own dtype. The default.</summary>
+    None,
+
+    /// <summary>Forward and backward on a bfloat16 copy; float32 master weights, gradients and AdamW state.</summary>
+    BFloat16,
 }

@@ -52,6 +52,7 @@ internal static class TrainResult
                 ["end_init"] = q.EndThoughtInitText ?? q.ThoughtInitText,
                 ["embedding_grad_scale"] = q.ThoughtEmbeddingGradientScale,
                 ["head_lr_mult"] = o.MixingHeadLearningRateMultiplier,
+                ["mixed_precision"] = o.MixedPrecision == MixedPrecision.BFloat16 ? "bf16" : "none",
                 ["decoding"] = DecodingFlag.Name(q.Decoding),
                 ["entropy_weight"] = q.ThoughtEntropyWeight,
                 ["kl_weight"] = q.ThoughtKlWeight,

@@ -138,6 +138,20 @@ internal sealed class TrainSettings : ModelSettings
     [Description("The mixing head's learning rate as a multiple of --lr (beyond the reference). Default: the preset's (1; arithmetic: 30).")]
     public double? HeadLrMult { get; init; }
 
+    /// <summary>Mixed-precision training.</summary>
+    [CommandOption("--mixed-precision <MODE>")]
+    [Description("none, or bf16: forward and backward on a bfloat16 copy of the model, float32 master weights and AdamW state (needs --dtype float32; checkpoints stay float32). On this CPU it is slower than float32 (docs/performance.md); it pays on GPUs with bf16 tensor cores. Default: the resumed run's, else none.")]
+    public string? MixedPrecision { get; init; }
+
+    /// <summary>The chosen mixed precision, or null when not given.</summary>
+    public MixedPrecision? ChosenMixedPrecision => MixedPrecision?.ToLowerInvariant() switch
+    {
+        null => null,
+        "none" or "off" => Core.Training.MixedPrecision.None,
+        "bf16" or "bfloat16" => Core.Training.MixedPrecision.BFloat16,
+        _ => null,
+    };
+
     /// <summary>How the trained model thinks when it generates.</summary>
     [CommandOption("--decoding <MODE>")]
     [Description("every-token (a fresh thought before every token, the reference) or think-then-speak (think once, speak --talk-tokens tokens along the thought), recorded in the checkpoint. Default: the preset's (every-token; arithmetic: think-then-speak).")]
@@ -273,6 +287,7 @@ internal sealed class TrainSettings : ModelSettings
             NoThoughts = NoThoughts || start.NoThoughts,
             PlainLanguageModelSteps = LmSteps ?? start.PlainLanguageModelSteps,
             MixingHeadLearningRateMultiplier = HeadLrMult ?? start.MixingHeadLearningRateMultiplier,
+            MixedPrecision = ChosenMixedPrecision ?? start.MixedPrecision,
             CheckpointFolder = checkpointFolder,
         };
     }
@@ -320,6 +335,9 @@ internal sealed class TrainSettings : ModelSettings
         (EmbeddingGradScale is { } scale && !(scale > 0 && double.IsFinite(scale)), $"--embedding-grad-scale must be a positive number (got {EmbeddingGradScale})."),
         (HeadLrMult is { } mult && !(mult > 0 && double.IsFinite(mult)), $"--head-lr-mult must be a positive number (got {HeadLrMult})."),
         (DecodingFlag.Problem(Decoding) is not null, DecodingFlag.Problem(Decoding)!),
+        (MixedPrecision is not null && ChosenMixedPrecision is null, $"--mixed-precision must be none or bf16 (got '{MixedPrecision}')."),
+        (ChosenMixedPrecision is Core.Training.MixedPrecision.BFloat16 && TorchTarget.DTypeError(DTypeName) is null && TorchTarget.DType(DTypeName) != TorchSharp.torch.ScalarType.Float32,
+            $"--mixed-precision bf16 keeps float32 master weights and computes on a bfloat16 copy, so it needs --dtype float32 (got {DTypeName}); drop --dtype, or drop --mixed-precision to train in {DTypeName} as it is."),
         (StartInit is "" || EndInit is "", "--start-init and --end-init must not be empty."),
         (Digits is < 1 or > Core.Data.ArithmeticProblems.MaxDigits, $"--digits must be from 1 to {Core.Data.ArithmeticProblems.MaxDigits} (got {Digits})."),
         (ExactMatch < 0, $"--exact-match must be 0 or more (got {ExactMatch})."),
