@@ -26,6 +26,7 @@ public sealed partial class QuietStarPipeline
 
     private readonly SemaphoreSlim generationGate = new(1, 1);
     private volatile bool disposed;
+    private int disposeStarted;
 
     /// <summary>
     /// This pipeline as a Microsoft.Extensions.AI chat client (see <see cref="QuietStarChatClient"/>): replies stream
@@ -224,9 +225,9 @@ public sealed partial class QuietStarPipeline
     /// <summary>Runs <paramref name="release"/> once, after the running request (if any) has finished; later requests are refused.</summary>
     private void DisposeAfterGeneration(Action release)
     {
-        if (disposed)
+        if (Interlocked.Exchange(ref disposeStarted, 1) == 1)
         {
-            return;
+            return;                    // another Dispose got here first (two concurrent calls must not release twice)
         }
 
         disposed = true;

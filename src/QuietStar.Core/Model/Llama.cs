@@ -355,7 +355,7 @@ internal sealed class SelfAttention : nn.Module
         long b = query.shape[0], l = query.shape[2];
         var grouped = groups == 1 ? query : query.reshape(b, numKvHeads, groups * l, headDim);           // [B, nKV, g·L, D]
         var attended = nn.functional.scaled_dot_product_attention(grouped, keys, values, attn_mask: plan.Mask); // [B, nKV, g·L, D]
-        return groups == 1 ? attended : attended.view(b, numHeads, l, headDim);                          // [B, nH, L, D]
+        return groups == 1 ? attended : attended.reshape(b, numHeads, l, headDim);                       // [B, nH, L, D]: reshape, as fused kernels may return a transposed layout
     }
 
     /// <summary>
