@@ -322,14 +322,29 @@ internal sealed class SelfAttention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>
+    /// q, k and v of <paramref name="x"/> <c>[B, L, H]</c> side by side, <c>[B, L, (nH+2nKV)·D]</c>. Without autograd, one
+    /// matmul over the three weights concatenated on the fly (the checkpoint keeps its three). With autograd, three
+    /// matmuls whose outputs are concatenated: a fused weight would be a fresh copy that backward keeps alive for every
+    /// layer of every forward call of the step (T + M + 2 of them), gigabytes at 7B parameters.
+    /// </summary>
+    private Tensor Project(Tensor x)
+    {
+        if (torch.is_grad_enabled() && q.weight!.requires_grad)
+        {
+            return torch.cat([q.forward(x), k.forward(x), v.forward(x)], dim: -1);                    // [B, L, (nH+2nKV)·D]
+        }
+
+        var weight = torch.cat([q.weight!, k.weight!, v.weight!], dim: 0);                             // [(nH+2nKV)·D, H]
+        var bias = q.bias is null ? null : torch.cat([q.bias, k.bias!, v.bias!], dim: 0);
+        return nn.functional.linear(x, weight, bias);                                                   // [B, L, (nH+2nKV)·D]
+    }
+
     /// <summary>Runs attention for new tokens <paramref name="x"/> <c>[B, L, H]</c>; returns <c>[B, L, H]</c>.</summary>
     public Tensor Forward(Tensor x, Tensor cos, Tensor signedSin, AttentionPlan plan, KeyValueCache? cache, int layer)
     {
         long b = x.shape[0], l = x.shape[1];
-        // One projection for q, k and v (the weights are concatenated on the fly, so the checkpoint keeps its three).
-        var weight = torch.cat([q.weight!, k.weight!, v.weight!], dim: 0);                             // [(nH+2nKV)·D, H]
-        var bias = q.bias is null ? null : torch.cat([q.bias, k.bias!, v.bias!], dim: 0);
-        var heads = nn.functional.linear(x, weight, bias).view(b, l, numHeads + (2 * numKvHeads), headDim).transpose(1, 2); // [B, nH+2nKV, L, D]
+        var heads = Project(x).view(b, l, numHeads + (2 * numKvHeads), headDim).transpose(1, 2);       // [B, nH+2nKV, L, D]
         var qkAndV = heads.split([numHeads + numKvHeads, numKvHeads], dim: 1);
         var qk = RotaryEmbedding.Apply(qkAndV[0], cos, signedSin).split([numHeads, numKvHeads], dim: 1); // rotary once for q and k
         var (query, key, value) = (qk[0], qk[1], qkAndV[1]);                                           // [B, nH, L, D], [B, nKV, L, D] ×2

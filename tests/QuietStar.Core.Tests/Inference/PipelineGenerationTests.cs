@@ -124,8 +124,10 @@ public sealed class PipelineGenerationTests : IDisposable
     {
         using var cts = new CancellationTokenSource();
         var thoughts = think ? new ThoughtOptions() : ThoughtOptions.None;
-        var batch = pipeline.GenerateBatchAsync(["a", "b"], Greedy(tokens: 400), thoughts, cts.Token);
-        await Task.Delay(50);
+        // As many tokens as the 512-token context allows and an early cancel, so the batch is still running when the
+        // cancellation lands even when a loaded machine delays this thread (it once finished 400 tokens first).
+        var batch = pipeline.GenerateBatchAsync(["a", "b"], Greedy(tokens: 500), thoughts, cts.Token);
+        await Task.Delay(10);
         await cts.CancelAsync();
 
         var wait = () => batch.WaitAsync(TimeSpan.FromMinutes(1));
