@@ -25,8 +25,9 @@ public sealed partial class QuietStarPipeline
     private const int PiecesAhead = 64;
 
     private readonly SemaphoreSlim generationGate = new(1, 1);
-    private volatile bool disposed;
-    private int disposeStarted;
+    private int disposeState;                                  // 0 live, 1 disposing or disposed (set once, atomically)
+
+    private bool IsDisposed => Volatile.Read(ref disposeState) == 1;
 
     /// <summary>
     /// This pipeline as a Microsoft.Extensions.AI chat client (see <see cref="QuietStarChatClient"/>): replies stream
@@ -76,7 +77,7 @@ public sealed partial class QuietStarPipeline
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
-        ObjectDisposedException.ThrowIf(disposed, this);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         var decoding = options ?? new GenerationOptions();
         var thinking = thoughts ?? new ThoughtOptions { IncludeThoughts = true };
         decoding.Validate();
@@ -104,7 +105,7 @@ public sealed partial class QuietStarPipeline
         ThoughtOptions? thoughts = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        ObjectDisposedException.ThrowIf(disposed, this);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (prompts.Count == 0)
         {
             throw new ArgumentException("No prompts: give at least one.", nameof(prompts));
@@ -215,7 +216,7 @@ public sealed partial class QuietStarPipeline
     private async Task EnterAsync(CancellationToken cancellationToken)
     {
         await generationGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (disposed)
+        if (IsDisposed)
         {
             generationGate.Release();
             throw new ObjectDisposedException(nameof(QuietStarPipeline), "The pipeline was disposed while this request waited for its turn.");
@@ -225,12 +226,11 @@ public sealed partial class QuietStarPipeline
     /// <summary>Runs <paramref name="release"/> once, after the running request (if any) has finished; later requests are refused.</summary>
     private void DisposeAfterGeneration(Action release)
     {
-        if (Interlocked.Exchange(ref disposeStarted, 1) == 1)
+        if (Interlocked.Exchange(ref disposeState, 1) == 1)
         {
             return;                    // another Dispose got here first (two concurrent calls must not release twice)
         }
 
-        disposed = true;
         generationGate.Wait();
         try
         {

@@ -23,7 +23,7 @@ public sealed partial class QuietStarPipeline
     public Task<IReadOnlyList<TokenInspection>> InspectAsync(string text, ulong seed = 1, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
-        ObjectDisposedException.ThrowIf(disposed, this);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
         int[] ids = Tokenizer.Encode(text, addBos: Tokenizer.BosId is not null);
         int longest = ThinkingForward.For(Model).MaxInputLength(withThoughts: true);
         if (ids.Length < 3 || ids.Length > longest)
