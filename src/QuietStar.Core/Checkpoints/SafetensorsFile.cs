@@ -4,14 +4,13 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
-using PyBridgeSafetensors = TorchSharp.PyBridge.Safetensors;
 
 namespace QuietStar.Core.Checkpoints;
 
 /// <summary>
-/// Writes one <c>.safetensors</c> file: an 8-byte little-endian header length, a JSON header padded with spaces to a
+/// Writes and reads one <c>.safetensors</c> file: an 8-byte little-endian header length, a JSON header padded with spaces to a
 /// multiple of 8 bytes, then the tensors' bytes back to back. The header carries <c>__metadata__ {"format": "pt"}</c>,
-/// which <c>transformers</c> checks when loading. Reading goes through TorchSharp.PyBridge after a check of the header length.
+/// which <c>transformers</c> checks when loading. Reads such files too (any writer's), checking the header against the file.
 /// </summary>
 internal static class SafetensorsFile
 {
@@ -35,24 +34,47 @@ internal static class SafetensorsFile
     public static long StoredBytes(Tensor tensor, ScalarType dtype) => tensor.NumberOfElements * ElementBytes(dtype);
 
     /// <summary>
-    /// Loads the tensors of <paramref name="path"/> through TorchSharp.PyBridge, after checking that the header length
-    /// fits the file (PyBridge would report a longer one as a JSON error).
+    /// Reads the tensors of <paramref name="path"/> into CPU tensors. Every tensor is allocated on the CPU explicitly, not
+    /// on TorchSharp's default device (an application that sets a CUDA default would otherwise get tensors it cannot copy
+    /// bytes into), and the header is checked against the file before a byte of data is read.
     /// </summary>
     /// <param name="path">The <c>.safetensors</c> file.</param>
     /// <param name="keys">Tensors to keep, or null for all.</param>
     /// <returns>The tensors by name, in their stored dtype on the CPU. The caller owns them.</returns>
     /// <exception cref="InvalidDataException">The file is too short, its header length exceeds the file, or it is malformed.</exception>
-    public static Dictionary<string, Tensor> Load(string path, List<string>? keys = null)
+    public static Dictionary<string, Tensor> Load(string path, IReadOnlyCollection<string>? keys = null)
     {
-        CheckHeaderLength(path);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, CopyBufferBytes);
+        long dataStart = sizeof(ulong) + ReadHeaderLength(path, stream);
+        var entries = ReadEntries(path, stream, dataStart);
+        var wanted = keys is null ? null : keys as IReadOnlySet<string> ?? keys.ToHashSet(StringComparer.Ordinal);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            return PyBridgeSafetensors.LoadStateDict(path, keys);
+            foreach (var entry in entries.Where(e => wanted is null || wanted.Contains(e.Name)).OrderBy(e => e.Begin))
+            {
+                var tensor = empty(entry.Shape, dtype: entry.DType, device: CPU);
+                tensors.Add(entry.Name, tensor);
+                stream.Position = dataStart + entry.Begin;
+                tensor.ReadBytesFromStream(stream, CopyBufferBytes);
+            }
         }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or NotImplementedException or ArgumentException)
+        catch (Exception e)
         {
-            throw new InvalidDataException($"'{path}' is not a readable safetensors file: {e.Message}", e);
+            foreach (var tensor in tensors.Values)
+            {
+                tensor.Dispose();
+            }
+
+            if (e is EndOfStreamException)
+            {
+                throw new InvalidDataException($"'{path}' is not a readable safetensors file: it ends inside a tensor's data.", e);
+            }
+
+            throw;
         }
+
+        return tensors;
     }
 
     /// <summary>Writes the tensors, in order, converted to <paramref name="dtype"/> one at a time on the CPU.</summary>
@@ -70,9 +92,9 @@ internal static class SafetensorsFile
         }
     }
 
-    private static void CheckHeaderLength(string path)
+    /// <summary>Reads the 8-byte header length and checks that the header fits the file.</summary>
+    private static long ReadHeaderLength(string path, Stream stream)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         long size = stream.Length;
         if (size < sizeof(ulong))
         {
@@ -89,7 +111,82 @@ internal static class SafetensorsFile
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
                 $"'{path}' is not a readable safetensors file: its header length ({headerBytes:N0} bytes) exceeds the {following:N0} bytes that follow it. The file is truncated or not a safetensors file."));
         }
+
+        return (long)headerBytes;
     }
+
+    /// <summary>One tensor's header entry: name, dtype, shape and its byte range within the data section.</summary>
+    private sealed record Entry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
+
+    /// <summary>Parses the JSON header that follows the length field and checks every entry against the data section.</summary>
+    private static List<Entry> ReadEntries(string path, Stream stream, long dataStart)
+    {
+        var json = new byte[dataStart - sizeof(ulong)];
+        stream.ReadExactly(json);
+        long dataBytes = stream.Length - dataStart;
+        var entries = new List<Entry>();
+        try
+        {
+            using var header = JsonDocument.Parse(json);
+            if (header.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"'{path}' is not a readable safetensors file: its header is not a JSON object.");
+            }
+
+            foreach (var property in header.RootElement.EnumerateObject())
+            {
+                if (property.Name == MetadataKey)
+                {
+                    continue;
+                }
+
+                var value = property.Value;
+                string dtypeName = value.GetProperty("dtype").GetString() ?? "";
+                var dtype = ParseDtype(dtypeName) ?? throw new InvalidDataException(
+                    $"'{path}': tensor '{property.Name}' has dtype '{dtypeName}', which this reader does not know (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL).");
+                long[] shape = value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+                long[] offsets = value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+                long elements = shape.Aggregate(1L, (n, d) => d < 0 ? -1 : checked(n * d));
+                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataBytes || elements < 0
+                    || offsets[1] - offsets[0] != checked(elements * ElementSize(dtype)))
+                {
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                        $"'{path}': tensor '{property.Name}' ({dtypeName} [{string.Join(", ", shape)}]) has data_offsets [{string.Join(", ", offsets)}], which do not fit its size or the {dataBytes:N0} data bytes of the file."));
+                }
+
+                entries.Add(new Entry(property.Name, dtype, shape, offsets[0], offsets[1]));
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new InvalidDataException($"'{path}' is not a readable safetensors file: its header is malformed ({e.Message}).", e);
+        }
+
+        return entries;
+    }
+
+    private static ScalarType? ParseDtype(string name) => name switch
+    {
+        "F64" => ScalarType.Float64,
+        "F32" => ScalarType.Float32,
+        "F16" => ScalarType.Float16,
+        "BF16" => ScalarType.BFloat16,
+        "I64" => ScalarType.Int64,
+        "I32" => ScalarType.Int32,
+        "I16" => ScalarType.Int16,
+        "I8" => ScalarType.Int8,
+        "U8" => ScalarType.Byte,
+        "BOOL" => ScalarType.Bool,
+        _ => null,
+    };
+
+    private static int ElementSize(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
 
     private static byte[] BuildHeader(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, ScalarType dtype)
     {

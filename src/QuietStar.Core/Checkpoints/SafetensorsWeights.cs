@@ -219,7 +219,7 @@ internal static class SafetensorsWeights
         return map;
     }
 
-    /// <summary>Loads one file through TorchSharp.PyBridge and converts its tensors to <paramref name="dtype"/>.</summary>
+    /// <summary>Loads one file and converts its tensors to <paramref name="dtype"/>.</summary>
     /// <param name="path">The <c>.safetensors</c> file.</param>
     /// <param name="keys">Tensors to keep, or null for all.</param>
     /// <param name="dtype">Target dtype.</param>

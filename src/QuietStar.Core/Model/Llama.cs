@@ -157,8 +157,10 @@ internal sealed class RotaryEmbedding : nn.Module
     public RotaryEmbedding(int headDim, double theta, Device device) : base(nameof(RotaryEmbedding))
     {
         var exponents = torch.arange(0, headDim, 2, dtype: ScalarType.Float64, device: device) / headDim;
-        invFreq = torch.pow(theta, exponents).reciprocal().to_type(ScalarType.Float32).DetachFromDisposeScope();
-        invFreq64 = torch.pow(theta, exponents).reciprocal().DetachFromDisposeScope();
+        // θ as a tensor on the model's device: torch.pow(Scalar, Tensor) would wrap θ on TorchSharp's default device.
+        var powers = torch.tensor(theta, dtype: ScalarType.Float64, device: device).pow(exponents);   // [D/2]
+        invFreq = powers.reciprocal().to_type(ScalarType.Float32).DetachFromDisposeScope();
+        invFreq64 = powers.reciprocal().DetachFromDisposeScope();
         register_buffer("inv_freq", invFreq, persistent: false);
         register_buffer("inv_freq64", invFreq64, persistent: false);
     }

@@ -275,7 +275,7 @@ public sealed class QuietStarTrainer : IDisposable
             optimizer.load_state_dict(reader);
         }
 
-        using (var generatorState = torch.tensor(state.GeneratorState))
+        using (var generatorState = torch.tensor(state.GeneratorState, device: torch.CPU))  // a generator state is a CPU byte tensor on every device
         {
             thoughtGenerator.set_state(generatorState);
         }
