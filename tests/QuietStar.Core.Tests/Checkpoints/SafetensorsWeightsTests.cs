@@ -196,6 +196,60 @@ public sealed class SafetensorsWeightsTests
         TinyWeights.Dispose(weights);
     }
 
+    [Fact]
+    public void A_file_written_by_another_writer_is_read_exactly_including_integer_and_float64_tensors()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("other.safetensors");
+        using var g = new Generator(11);
+        var written = new Dictionary<string, Tensor>
+        {
+            ["b"] = randn([3, 5], dtype: ScalarType.Float64, generator: g),
+            ["a"] = randint(-100, 100, [4], dtype: ScalarType.Int64, generator: g),
+            ["c"] = randn([2, 2, 3], generator: g).to_type(ScalarType.BFloat16),
+            ["scalar"] = tensor(2.5f),
+        };
+        using (var stream = File.Create(path))
+        {
+            TorchSharp.PyBridge.Safetensors.SaveStateDict(stream, written);  // an independent writer
+        }
+
+        var read = SafetensorsFile.Load(path);
+        var some = SafetensorsFile.Load(path, ["c"]);
+
+        read.Keys.Should().BeEquivalentTo(written.Keys);
+        foreach (var (name, expected) in written)
+        {
+            read[name].dtype.Should().Be(expected.dtype, name);
+            read[name].shape.Should().Equal(expected.shape, name);
+            read[name].device_type.Should().Be(DeviceType.CPU, name);
+            read[name].bytes.ToArray().Should().Equal(expected.bytes.ToArray(), name);
+        }
+
+        some.Keys.Should().Equal("c");
+    }
+
+    [Theory]
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,64]}}", "data_offsets [0, 64]")]
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,8]}}", "data_offsets [0, 8]")]
+    [InlineData("{\"w\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,1]}}", "dtype 'Q4'")]
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", "header is malformed")]
+    [InlineData("[1, 2]", "not a JSON object")]
+    public void A_header_that_does_not_fit_its_data_is_reported_before_any_tensor_is_read(string header, string expected)
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("bad.safetensors");
+        byte[] json = Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + json.Length + 16];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
+        json.CopyTo(bytes, 8);
+        File.WriteAllBytes(path, bytes);
+
+        FluentActions.Invoking(() => SafetensorsFile.Load(path))
+            .Should().Throw<InvalidDataException>()
+            .Which.Message.Should().Contain(path).And.Contain(expected);
+    }
+
     private static void ShouldEqualExactly(
         IReadOnlyDictionary<string, Tensor> actual, IReadOnlyDictionary<string, Tensor> expected, ScalarType dtype)
     {
