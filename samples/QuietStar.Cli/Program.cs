@@ -1,8 +1,9 @@
 using QuietStar.Cli;
 using QuietStar.Cli.Infrastructure;
+using QuietStar.Core;
 
 // Before anything loads the native torch runtime: OpenMP's active wait makes torch's threads spin on small VMs.
-NativeEnvironment.SetIfUnset("OMP_WAIT_POLICY", "PASSIVE");
+QuietStarRuntime.UsePassiveOpenMpWait();
 
 // The first Ctrl+C asks the verb to stop (train saves its last completed step); a second one ends the process.
 using var cancellation = new CancellationTokenSource();

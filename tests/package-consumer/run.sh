@@ -125,11 +125,14 @@ run dotnet add package libtorch-cpu-linux-x64 --version 2.10.0 --no-restore || f
 run dotnet add package Microsoft.Extensions.DependencyInjection --version 10.0.0 --no-restore || fail "dotnet add package Microsoft.Extensions.DependencyInjection failed"
 printf '%s' "$tiny_model_cs" >TinyModel.cs
 cat >Program.cs <<'EOF'
+using System.Runtime.InteropServices;
 using QuietStar.Core;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Loading;
 using TorchSharp;
 
+// Before the first torch call: idle OpenMP threads sleep instead of spinning (false: the environment chose already).
+bool passiveSet = QuietStarRuntime.UsePassiveOpenMpWait();
 string folder = TinyModel.Write();
 using var quiet = QuietStarBuilder.Create()
     .UseModel(ModelSource.HuggingFace(folder))
@@ -142,6 +145,10 @@ GeneratedText text = generator.Generate("Hello", new GenerationOptions { MaxToke
     new ThoughtOptions { Think = true, IncludeThoughts = true });
 Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
 Console.WriteLine($"consumer app: generated {text.TokenIds.Count} tokens with thoughts ({text.StopReason})");
+Console.WriteLine($"consumer app: OMP_WAIT_POLICY set by the library: {passiveSet}; native getenv: {Marshal.PtrToStringUTF8(getenv("OMP_WAIT_POLICY")) ?? "(unset)"}");
+
+[DllImport("libc")]
+static extern IntPtr getenv(string name);
 EOF
 
 # The packaged README's C# examples, compiled (not run: they need real models and data). Each ```csharp block
@@ -164,12 +171,15 @@ blocks=$(awk -v dir="$PWD" '
 
 step "building the console app ($blocks README examples included)"
 run dotnet build || fail "the console app (with the README examples) does not build against the package"
-step "running the console app"
-out=$(dotnet run --no-build 2>&1); status=$?
+step "running the console app (OMP_WAIT_POLICY unset: the app sets it through QuietStarRuntime)"
+out=$(env -u OMP_WAIT_POLICY dotnet run --no-build 2>&1); status=$?
 echo "$out" >>"$log"
 [ $status -eq 0 ] || fail "the console app exited with $status: $(echo "$out" | grep -m1 -E 'Exception|error' || true)"
 echo "$out" | grep -q "consumer app: generated" || fail "the console app printed no result"
 echo "  $(echo "$out" | grep "consumer app: generated")"
+echo "$out" | grep -q "OMP_WAIT_POLICY set by the library: True; native getenv: PASSIVE" \
+  || fail "QuietStarRuntime.UsePassiveOpenMpWait did not reach native getenv: $(echo "$out" | grep OMP_WAIT_POLICY || true)"
+echo "  $(echo "$out" | grep "OMP_WAIT_POLICY set by the library")"
 
 step "publishing the console app (dotnet publish) and running the published app"
 run dotnet publish -o "$work/published" || fail "dotnet publish of the console app failed"

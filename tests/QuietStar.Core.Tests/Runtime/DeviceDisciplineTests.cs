@@ -12,14 +12,14 @@ using static TorchSharp.torch;
 namespace QuietStar.Core.Tests.Runtime;
 
 /// <summary>
-/// Runs with TorchSharp's default device set to <c>meta</c>; nothing else may run meanwhile, because the default
-/// device is process-wide.
+/// Tests that change process-wide state (TorchSharp's default device, environment variables); xunit runs this
+/// collection alone, after the parallel ones.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class DefaultDeviceCollection
 {
     /// <summary>The collection's name.</summary>
-    public const string Name = "Default device changed";
+    public const string Name = "Process-wide torch state or environment changed";
 }
 
 /// <summary>
