@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Inference;
 
 namespace QuietStar.Core;
@@ -9,7 +10,8 @@ namespace QuietStar.Core;
 /// <para>
 /// Thread safety: <see cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>,
 /// <see cref="GenerateBatchAsync"/> and the chat client of <see cref="AsChatClient"/> may be called from any number of
-/// threads at once. Requests on one pipeline are serialised (first come, first served): one model, one set of
+/// threads at once. Requests on one pipeline, and on the pipelines made from it by <see cref="With(QuietStarOptions)"/>
+/// (which share its model), are serialised (first come, first served): one model, one set of
 /// parameters and one native thread pool serve one request at a time, so a request never sees another's cache and the
 /// output of a request equals what it gives alone. Each request's torch work runs from start to end on one dedicated
 /// thread (TorchSharp's dispose scopes are per thread), never on the caller's thread or a thread-pool continuation.
@@ -24,10 +26,13 @@ public sealed partial class QuietStarPipeline
     /// <summary>How many pieces a request may compute ahead of a slow reader before it waits.</summary>
     private const int PiecesAhead = 64;
 
-    private readonly SemaphoreSlim generationGate = new(1, 1);
     private int disposeState;                                  // 0 live, 1 disposing or disposed (set once, atomically)
 
-    private bool IsDisposed => Volatile.Read(ref disposeState) == 1;
+    /// <summary>This pipeline's, shared with every pipeline made from it by <see cref="With(QuietStarOptions)"/>.</summary>
+    private SemaphoreSlim generationGate => modelGate.Gate;
+
+    /// <summary>Disposed, or made by <see cref="With(QuietStarOptions)"/> from a pipeline that has released the model since.</summary>
+    private bool IsDisposed => Volatile.Read(ref disposeState) == 1 || modelGate.ModelReleased;
 
     /// <summary>
     /// This pipeline as a Microsoft.Extensions.AI chat client (see <see cref="QuietStarChatClient"/>): replies stream
@@ -219,11 +224,16 @@ public sealed partial class QuietStarPipeline
         if (IsDisposed)
         {
             generationGate.Release();
-            throw new ObjectDisposedException(nameof(QuietStarPipeline), "The pipeline was disposed while this request waited for its turn.");
+            throw new ObjectDisposedException(nameof(QuietStarPipeline), modelGate.ModelReleased
+                ? "The pipeline that owns the model was disposed while this request waited for its turn."
+                : "The pipeline was disposed while this request waited for its turn.");
         }
     }
 
-    /// <summary>Runs <paramref name="release"/> once, after the running request (if any) has finished; later requests are refused.</summary>
+    /// <summary>
+    /// Runs <paramref name="release"/> once, after the running request (if any) of this pipeline or of one sharing its
+    /// model has finished; later requests are refused.
+    /// </summary>
     private void DisposeAfterGeneration(Action release)
     {
         if (Interlocked.Exchange(ref disposeState, 1) == 1)
@@ -235,10 +245,30 @@ public sealed partial class QuietStarPipeline
         try
         {
             release();
+            if (ownsModel)
+            {
+                modelGate.ModelReleased = true;  // pipelines made by With share the model: they refuse from now on
+            }
         }
         finally
         {
             generationGate.Release();  // waiting requests enter, see the flag and throw
+        }
+    }
+
+    /// <summary>The serialisation of one model's requests, shared by a pipeline and those made from it by <see cref="With(QuietStarOptions)"/>.</summary>
+    private sealed class ModelGate
+    {
+        private volatile bool modelReleased;
+
+        /// <summary>One request at a time.</summary>
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        /// <summary>Set (under <see cref="Gate"/>) once the owning pipeline has released the model.</summary>
+        public bool ModelReleased
+        {
+            get => modelReleased;
+            set => modelReleased = value;
         }
     }
 }

@@ -17,11 +17,19 @@ public sealed partial class QuietStarPipeline : IDisposable
     private readonly QuietStarComponents components;
     private readonly ILoggerFactory? loggerFactory;
     private readonly bool ownsModel;
+    private readonly ModelGate modelGate;
 
     internal QuietStarPipeline(QuietStarModel model, TextTokenizer tokenizer, QuietStarComponents components, Device device,
-        ILoggerFactory? loggerFactory, string modelDescription, bool ownsModel = true)
+        ILoggerFactory? loggerFactory, string modelDescription)
+        : this(model, tokenizer, components, device, loggerFactory, modelDescription, ownsModel: true, new ModelGate())
+    {
+    }
+
+    private QuietStarPipeline(QuietStarModel model, TextTokenizer tokenizer, QuietStarComponents components, Device device,
+        ILoggerFactory? loggerFactory, string modelDescription, bool ownsModel, ModelGate modelGate)
     {
         this.ownsModel = ownsModel;
+        this.modelGate = modelGate;
         Model = model;
         Tokenizer = tokenizer;
         this.components = components;
@@ -49,14 +57,17 @@ public sealed partial class QuietStarPipeline : IDisposable
     /// The same trained model under other options (e.g. more thought tokens to evaluate with, or a continued run's
     /// recipe), with this pipeline's tokenizer, components and device. Nothing is copied or re-initialised: the new
     /// pipeline shares this one's model (START/END are rescaled copies when the options change their gradient scale), and
-    /// only this pipeline owns it, so disposing the new one leaves the model alive and disposing this one releases it.
+    /// only this pipeline owns it, so disposing the new one leaves the model alive and disposing this one releases it
+    /// (after any running request of either, and the new one refuses requests from then on). Generation requests on
+    /// both are served one at a time, as on one pipeline.
     /// </summary>
     /// <param name="options">The new options; validated.</param>
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
     public QuietStarPipeline With(QuietStarOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new QuietStarPipeline(Model.With(options), Tokenizer, components, Device, loggerFactory, ModelDescription, ownsModel: false);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return new QuietStarPipeline(Model.With(options), Tokenizer, components, Device, loggerFactory, ModelDescription, ownsModel: false, modelGate);
     }
 
     /// <summary>As <see cref="With(QuietStarOptions)"/>, starting from a copy of this pipeline's <see cref="Options"/>.</summary>

@@ -168,4 +168,38 @@ public sealed class PipelineGenerationTests : IDisposable
         var after = () => own.GenerateAsync("a", Greedy());
         after.Should().Throw<ObjectDisposedException>();
     }
+
+    [Fact]
+    public async Task A_pipeline_made_by_With_shares_the_models_turn_a_request_on_it_waits_for_one_on_the_original()
+    {
+        using var longer = pipeline.With(o => o.ThoughtTokens = 3);
+        await using var first = pipeline.GenerateAsync("first", Greedy(tokens: 100)).GetAsyncEnumerator();
+        (await first.MoveNextAsync()).Should().BeTrue();                   // the original pipeline's request holds the model
+
+        var second = Collect(longer.GenerateAsync("second", Greedy(tokens: 3)));
+        var finished = await Task.WhenAny(second, Task.Delay(500));
+        finished.Should().NotBeSameAs(second, "one model serves one request at a time, whichever pipeline over it asks");
+
+        await first.DisposeAsync();
+        (await second.WaitAsync(TimeSpan.FromMinutes(1))).Should().HaveCount(3);
+    }
+
+    [Fact]
+    public async Task Disposing_the_owner_waits_for_a_request_on_a_With_pipeline_which_then_refuses_instead_of_touching_freed_weights()
+    {
+        var owner = TestModels.TinyPipeline(seed: 4);
+        using var derived = owner.With(o => o.ThoughtTokens = 3);
+        await using var running = derived.GenerateAsync("a", Greedy(tokens: 50)).GetAsyncEnumerator();
+        (await running.MoveNextAsync()).Should().BeTrue();
+
+        var dispose = Task.Run(owner.Dispose);
+        (await Task.WhenAny(dispose, Task.Delay(300))).Should().NotBeSameAs(dispose, "the derived pipeline's request uses the model");
+        await running.DisposeAsync();
+        await dispose.WaitAsync(TimeSpan.FromMinutes(1));
+
+        var after = () => derived.GenerateAsync("a", Greedy());
+        after.Should().Throw<ObjectDisposedException>();
+        var again = () => derived.With(o => o.ThoughtTokens = 2);
+        again.Should().Throw<ObjectDisposedException>();
+    }
 }
