@@ -27,7 +27,7 @@ public static class QuietStarWeb
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.Configure<QuietStarWebOptions>(builder.Configuration.GetSection(QuietStarWebOptions.Section));
         builder.Services.AddSingleton(services => CreatePipeline(services.GetRequiredService<IOptions<QuietStarWebOptions>>().Value));
-        builder.Services.AddSingleton(services => new StreamLimit(services.GetRequiredService<IOptions<QuietStarWebOptions>>().Value.MaxStreams));
+        builder.Services.AddSingleton(services => new RequestLimits(services.GetRequiredService<IOptions<QuietStarWebOptions>>().Value));
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -54,7 +54,7 @@ public static class QuietStarWeb
     /// then one <c>done</c> event (<c>{text, tokens}</c>), or an <c>error</c> event. Bad input gets 400 with a JSON
     /// <c>{error}</c> before any event; more than <see cref="QuietStarWebOptions.MaxStreams"/> streams at once get 503.
     /// </summary>
-    private static async Task GenerateAsync(HttpContext context, QuietStarPipeline pipeline, StreamLimit limit, IOptions<QuietStarWebOptions> settings,
+    private static async Task GenerateAsync(HttpContext context, QuietStarPipeline pipeline, RequestLimits limits, IOptions<QuietStarWebOptions> settings,
         string? prompt, int? maxTokens, bool? greedy, ulong? seed, bool? think, double? temperature, bool? stopAtEos)
     {
         var options = settings.Value;
@@ -92,6 +92,7 @@ public static class QuietStarWeb
             return;
         }
 
+        var limit = limits.Streams;
         if (!limit.TryEnter())
         {
             await Refuse(response, 503, $"The server is busy: {limit.Capacity} streams are running or waiting. Try again shortly.");
@@ -141,13 +142,21 @@ public static class QuietStarWeb
 
     /// <summary>
     /// The per-token picture of a text (<see cref="QuietStarPipeline.InspectAsync"/>) as JSON: <c>{tokens: [{position, text,
-    /// thought, mixingWeight, baseNll, afterThoughtNll, gain}], meanGain}</c>; bad input gets 400 with <c>{error}</c>.
+    /// thought, mixingWeight, baseNll, afterThoughtNll, gain}], meanGain}</c>; bad input gets 400 with <c>{error}</c>, and
+    /// more than <see cref="QuietStarWebOptions.MaxInspections"/> inspections at once (running or waiting) get 503.
     /// </summary>
-    private static async Task<IResult> InspectAsync(HttpContext context, QuietStarPipeline pipeline, string? text, ulong? seed)
+    private static async Task<IResult> InspectAsync(HttpContext context, QuietStarPipeline pipeline, RequestLimits limits, string? text, ulong? seed)
     {
         if (string.IsNullOrEmpty(text))
         {
             return Results.Json(new { error = "Give a text: /api/inspect?text=…" }, Json, statusCode: 400);
+        }
+
+        var limit = limits.Inspections;
+        if (!limit.TryEnter())
+        {
+            return Results.Json(new { error = $"The server is busy: {limit.Capacity} inspections are running or waiting. Try again shortly." },
+                Json, statusCode: 503);
         }
 
         try
@@ -158,6 +167,10 @@ public static class QuietStarWeb
         catch (ArgumentException ex)
         {
             return Results.Json(new { error = ex.Message }, Json, statusCode: 400);
+        }
+        finally
+        {
+            limit.Exit();
         }
     }
 
@@ -207,8 +220,18 @@ public static class QuietStarWeb
         return reader.ReadToEnd();
     }
 
-    /// <summary>Counts the streams admitted at once.</summary>
-    internal sealed class StreamLimit(int capacity)
+    /// <summary>The admission counts: streams and inspections, each bounded by its own setting.</summary>
+    internal sealed class RequestLimits(QuietStarWebOptions options)
+    {
+        /// <summary>Generation streams admitted at once.</summary>
+        public Admission Streams { get; } = new(options.MaxStreams);
+
+        /// <summary>Inspections admitted at once.</summary>
+        public Admission Inspections { get; } = new(options.MaxInspections);
+    }
+
+    /// <summary>Counts the requests of one kind admitted at once.</summary>
+    internal sealed class Admission(int capacity)
     {
         private int admitted;
 

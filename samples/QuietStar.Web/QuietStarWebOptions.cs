@@ -33,6 +33,12 @@ public sealed class QuietStarWebOptions
     /// </summary>
     public int MaxStreams { get; set; } = 32;
 
+    /// <summary>
+    /// Inspections admitted at once (running or waiting their turn; each is one full pass with thoughts over the text, and
+    /// they share the model with the streams). Requests beyond it get 503. Default 8.
+    /// </summary>
+    public int MaxInspections { get; set; } = 8;
+
     /// <summary>For a base model: sampled tokens per thought. Default 8 (the arithmetic recipe).</summary>
     public int ThoughtTokens { get; set; } = 8;
 

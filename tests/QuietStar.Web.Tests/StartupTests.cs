@@ -32,4 +32,21 @@ public sealed class StartupTests
         inspect.StatusCode.Should().Be(HttpStatusCode.OK, "inspection is one short request, not a stream");
         await full.StopAsync();
     }
+
+    [Fact]
+    public async Task Inspections_beyond_MaxInspections_get_503_with_the_reason_while_streams_are_still_served()
+    {
+        await using var full = QuietStarWeb.Build(["--urls=http://127.0.0.1:0", "--QuietStar:Tiny=true", "--QuietStar:MaxInspections=0"],
+            builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+        await full.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(full.Urls.Single()) };
+
+        var inspect = await client.GetAsync("/api/inspect?text=hello");
+        var stream = await SseClient.ReadAsync(client, SseClient.Query("hello", 4));
+
+        inspect.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await inspect.Content.ReadAsStringAsync()).Should().Contain("0 inspections are running or waiting");
+        stream.Status.Should().Be(HttpStatusCode.OK);
+        await full.StopAsync();
+    }
 }
