@@ -112,10 +112,27 @@ public sealed class QuietStarBuilder
     /// weights are read from the file. A checkpoint with a custom head can be loaded only by a builder given that head;
     /// one saved with another head type is refused.
     /// </summary>
+    /// <exception cref="ArgumentException"><typeparamref name="THead"/> lacks that public constructor (checked here, not at the first build).</exception>
     public QuietStarBuilder UseMixingHead<THead>()
-        where THead : nn.Module, IMixingHead =>
-        UseMixingHead((hidden, d, t) => (IMixingHead)(Activator.CreateInstance(typeof(THead), hidden, d, t)
-            ?? throw new InvalidOperationException($"Could not create {typeof(THead).Name}.")));
+        where THead : nn.Module, IMixingHead
+    {
+        var constructor = typeof(THead).GetConstructor([typeof(int), typeof(Device), typeof(ScalarType)])
+            ?? throw new ArgumentException(
+                $"UseMixingHead<{typeof(THead).Name}>() needs a public constructor {typeof(THead).Name}(int hiddenSize, Device device, ScalarType dtype); " +
+                $"add one, or pass a factory: UseMixingHead((hiddenSize, device, dtype) => new {typeof(THead).Name}(…)).", nameof(THead));
+        return UseMixingHead((hidden, d, t) =>
+        {
+            try
+            {
+                return (IMixingHead)constructor.Invoke([hidden, d, t]);
+            }
+            catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+                throw;  // unreachable
+            }
+        });
+    }
 
     /// <summary>Uses a factory for a custom mixing head (see <see cref="UseMixingHead{THead}()"/>).</summary>
     public QuietStarBuilder UseMixingHead(MixingHeadFactory factory)

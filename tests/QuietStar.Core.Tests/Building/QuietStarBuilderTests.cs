@@ -215,6 +215,22 @@ public sealed class QuietStarBuilderTests
         noTokenizer.Should().Throw<ArgumentException>().WithMessage("*tokenizer*");
     }
 
+    [Fact]
+    public void A_head_type_without_the_builders_constructor_is_refused_when_configured_not_at_the_first_build()
+    {
+        var configure = () => QuietStarBuilder.Create().UseMixingHead<HeadWithoutConstructor>();
+
+        configure.Should().Throw<ArgumentException>()
+            .WithMessage("*UseMixingHead<HeadWithoutConstructor>() needs a public constructor HeadWithoutConstructor(int hiddenSize, Device device, ScalarType dtype)*factory*");
+    }
+
+    /// <summary>A head whose constructor does not have the builder's shape.</summary>
+    private sealed class HeadWithoutConstructor() : nn.Module(nameof(HeadWithoutConstructor)), IMixingHead
+    {
+        public Tensor ComputeWeight(Tensor baseHidden, Tensor thoughtHidden) => throw new NotSupportedException();
+
+        public void Reset(Generator generator) => throw new NotSupportedException();
+    }
 
     /// <summary>A test head: a learned constant weight (module with the builder's constructor shape).</summary>
     private sealed class ConstantHead : nn.Module, IMixingHead
