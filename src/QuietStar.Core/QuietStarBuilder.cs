@@ -17,7 +17,7 @@ namespace QuietStar.Core;
 /// <code>
 /// using var quiet = QuietStarBuilder.Create()
 ///     .UseModel(ModelSource.Llama2c("stories260K.bin", "tok512.model"))
-///     .ConfigureThoughts(o => { o.ThoughtTokens = 6; o.PolicyLossWeight = 100; })
+///     .ConfigureOptions(o => { o.ThoughtTokens = 6; o.PolicyLossWeight = 100; })
 ///     .UseDevice(torch.CPU)
 ///     .Build();
 /// </code>
@@ -63,13 +63,13 @@ public sealed class QuietStarBuilder
     /// <see cref="QuietStarOptions.ThoughtEmbeddingGradientScale"/> keeps its START/END embeddings: the stored
     /// parameters (e / scale) are rescaled, and the next save records the new scale with them.
     /// </summary>
-    public QuietStarBuilder ConfigureThoughts(Action<QuietStarOptions> configure)
+    public QuietStarBuilder ConfigureOptions(Action<QuietStarOptions> configure)
     {
         configureThoughts.Add(configure ?? throw new ArgumentNullException(nameof(configure)));
         return this;
     }
 
-    /// <summary>Replaces the starting options (a copy is taken); <see cref="ConfigureThoughts"/> still applies on top.</summary>
+    /// <summary>Replaces the starting options (a copy is taken); <see cref="ConfigureOptions"/> still applies on top.</summary>
     public QuietStarBuilder UseOptions(QuietStarOptions quietStarOptions)
     {
         ArgumentNullException.ThrowIfNull(quietStarOptions);

@@ -187,7 +187,7 @@ public sealed class QuietStarChatClient : IChatClient
             Greedy = temperature == 0,
             Temperature = temperature is > 0 ? temperature.Value : 1.0,
             TopP = options?.TopP ?? 0.9,
-            Seed = options?.Seed is { } seed ? unchecked((ulong)seed) : null,
+            Seed = options?.Seed,
             StopStrings = [.. Template.StopStrings, .. options?.StopSequences ?? []],
         };
     }

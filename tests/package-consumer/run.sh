@@ -133,7 +133,7 @@ using TorchSharp;
 string folder = TinyModel.Write();
 using var quiet = QuietStarBuilder.Create()
     .UseModel(ModelSource.HuggingFace(folder))
-    .ConfigureThoughts(o => { o.ThoughtTokens = 2; o.TalkTokens = 2; })
+    .ConfigureOptions(o => { o.ThoughtTokens = 2; o.TalkTokens = 2; })
     .UseDevice(torch.CPU)
     .Build();
 
@@ -220,7 +220,7 @@ public class PipelineTests
         try
         {
             var services = new ServiceCollection();
-            services.AddQuietStar(b => b.UseModel(ModelSource.HuggingFace(folder)).ConfigureThoughts(o => { o.ThoughtTokens = 2; o.TalkTokens = 2; }));
+            services.AddQuietStar(b => b.UseModel(ModelSource.HuggingFace(folder)).ConfigureOptions(o => { o.ThoughtTokens = 2; o.TalkTokens = 2; }));
             using var provider = services.BuildServiceProvider();
             var quiet = provider.GetRequiredService<QuietStarPipeline>();
 

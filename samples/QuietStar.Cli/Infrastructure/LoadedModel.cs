@@ -38,7 +38,7 @@ internal sealed class LoadedModel : IDisposable
     /// drawn as Hugging Face initialises them (Normal(0, 0.02), norms 1) from <paramref name="seed"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">The tokenizer has more tokens than the configuration's vocabulary.</exception>
-    public static LoadedModel Initialise(string configPath, TextTokenizer tokenizer, ulong seed)
+    public static LoadedModel Initialise(string configPath, TextTokenizer tokenizer, long seed)
     {
         return Plain(PretrainedModel.CreateRandom(PretrainedModel.ReadConfig(configPath), tokenizer, CPU, ScalarType.Float32, seed));
     }
@@ -85,14 +85,14 @@ internal sealed class LoadedModel : IDisposable
     /// seeded from the init text, mixing head at w ≡ 0 (so its thoughts change nothing yet).
     /// </summary>
     /// <exception cref="InvalidOperationException">The model is already equipped.</exception>
-    public QuietStarModel Equip(QuietStarOptions options, ulong seed)
+    public QuietStarModel Equip(QuietStarOptions options, long seed)
     {
         if (QuietStar is not null)
         {
             throw new InvalidOperationException("The model is already a Quiet-STaR model.");
         }
 
-        QuietStar = QuietStarModel.Equip(Model, Tokenizer, options, unchecked((long)seed));
+        QuietStar = QuietStarModel.Equip(Model, Tokenizer, options, seed);
         return QuietStar;
     }
 

@@ -12,7 +12,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class QuietStarServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="QuietStarOptions"/> (the builder's starting options, then its <c>ConfigureThoughts</c>, then
+    /// Registers <see cref="QuietStarOptions"/> (the builder's starting options, then its <c>ConfigureOptions</c>, then
     /// any other <c>services.Configure&lt;QuietStarOptions&gt;</c>), validated on start with messages naming the option,
     /// and a singleton <see cref="QuietStarPipeline"/> built on first use. <paramref name="configure"/> runs once, here.
     /// </summary>

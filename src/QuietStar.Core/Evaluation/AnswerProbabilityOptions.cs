@@ -18,7 +18,7 @@ public sealed record AnswerProbabilityOptions
     public int? Limit { get; set; }
 
     /// <summary>Seed of the thought sampler. Default 0.</summary>
-    public int Seed { get; set; }
+    public long Seed { get; set; }
 
     /// <summary>Skip and count malformed data-set lines instead of failing. Default false.</summary>
     public bool SkipMalformed { get; set; }

@@ -11,7 +11,7 @@ namespace QuietStar.Core.Evaluation;
 public sealed record EvaluationSettings(
     [property: JsonPropertyName("thoughts")] bool Thoughts,
     [property: JsonPropertyName("thought_tokens")] int ThoughtTokens,
-    [property: JsonPropertyName("seed")] int Seed,
+    [property: JsonPropertyName("seed")] long Seed,
     [property: JsonPropertyName("seq_len")] int SequenceLength,
     [property: JsonPropertyName("batch_size")] int BatchSize);
 

@@ -30,7 +30,7 @@ public sealed record ExactMatchOptions
     public string? AnswerAfter { get; init; }
 
     /// <summary>Seed of the thoughts (the text is greedy): problem i samples its thoughts from Seed + i. Default 42.</summary>
-    public ulong Seed { get; init; } = 42;
+    public long Seed { get; init; } = 42;
 
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
@@ -124,7 +124,7 @@ public sealed partial class ExactMatchEvaluator
                 Greedy = true,
                 StopAtEos = true,
                 StopStrings = ["\n"],
-                Seed = options.Seed + (ulong)start, // row r of the batch samples its thoughts from seed + start + r: one stream per problem
+                Seed = options.Seed + start, // row r of the batch samples its thoughts from seed + start + r: one stream per problem
             };
             var texts = generator.GenerateFromIds(prompts[start..(start + count)], generation, generator.CanThink ? options.Thoughts : ThoughtOptions.None);
             for (int i = 0; i < count; i++)

@@ -18,7 +18,7 @@ public static class TextNllComparison
     /// <param name="resamples">Bootstrap resamples. Default 10,000.</param>
     /// <param name="seed">Bootstrap seed.</param>
     /// <exception cref="ArgumentException">The two results do not cover the same tokens.</exception>
-    public static TextNllComparisonResult Compare(TextNllResult candidate, TextNllResult baseline, double hardFraction = 0.1, int resamples = 10_000, int seed = 0)
+    public static TextNllComparisonResult Compare(TextNllResult candidate, TextNllResult baseline, double hardFraction = 0.1, int resamples = 10_000, long seed = 0)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(baseline);

@@ -17,11 +17,11 @@ namespace QuietStar.Core.Evaluation;
 /// </summary>
 public sealed class TextNllEvaluator
 {
-    private readonly ThinkingForward forward;
+    private readonly ScoringPass forward;
     private readonly TextTokenizer tokenizer;
 
     /// <summary>Creates an evaluator of the model behind <paramref name="forward"/>, whose text <paramref name="tokenizer"/> writes.</summary>
-    public TextNllEvaluator(ThinkingForward forward, TextTokenizer tokenizer)
+    public TextNllEvaluator(ScoringPass forward, TextTokenizer tokenizer)
     {
         this.forward = forward ?? throw new ArgumentNullException(nameof(forward));
         this.tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
@@ -84,7 +84,7 @@ public sealed class TextNllEvaluator
         long targets = tokens.InputIds.shape[1] - 1;
         var labels = tokens.InputIds.narrow(1, 1, targets);                                                 // [B, L−1]
         double[] baseNll = Nll(prediction.BaseLogits, labels);
-        double[]? talkNll = prediction.ThoughtLogits is { } talk ? Nll(talk, labels) : null;
+        double[]? talkNll = prediction.TalkLogits is { } talk ? Nll(talk, labels) : null;
         double[]? weights = prediction.MixingWeights is { } w ? ToDoubles(w.narrow(1, 0, targets)) : null;
         for (int b = 0; b < batch.Count; b++)
         {

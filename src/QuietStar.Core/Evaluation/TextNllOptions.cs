@@ -15,7 +15,7 @@ public sealed record TextNllOptions
     public int BatchSize { get; set; } = 8;
 
     /// <summary>Seed of the thought sampler. Default 0.</summary>
-    public int Seed { get; set; }
+    public long Seed { get; set; }
 
     /// <summary>Share of tokens, those with the highest base NLL, counted as hard. Default 0.1.</summary>
     public double HardFraction { get; set; } = 0.1;

@@ -15,7 +15,7 @@ public sealed class PipelineGenerationTests : IDisposable
 
     public void Dispose() => pipeline.Dispose();
 
-    private static GenerationOptions Greedy(int tokens = 8, ulong seed = 5) => new() { MaxTokens = tokens, Greedy = true, Seed = seed, StopAtEos = false };
+    private static GenerationOptions Greedy(int tokens = 8, long seed = 5) => new() { MaxTokens = tokens, Greedy = true, Seed = seed, StopAtEos = false };
 
     private static async Task<List<GenerationPiece>> Collect(IAsyncEnumerable<GenerationPiece> pieces)
     {
@@ -96,9 +96,9 @@ public sealed class PipelineGenerationTests : IDisposable
     public async Task Concurrent_requests_from_many_threads_each_get_exactly_their_single_request_output()
     {
         var prompts = Enumerable.Range(0, 8).Select(i => $"prompt {i}: ").ToArray();
-        var expected = prompts.Select((p, i) => pipeline.CreateGenerator().Generate(p, Greedy(seed: (ulong)i), new ThoughtOptions()).TokenIds).ToArray();
+        var expected = prompts.Select((p, i) => pipeline.CreateGenerator().Generate(p, Greedy(seed: i), new ThoughtOptions()).TokenIds).ToArray();
 
-        var results = await Task.WhenAll(prompts.Select((p, i) => Task.Run(() => Collect(pipeline.GenerateAsync(p, Greedy(seed: (ulong)i))))));
+        var results = await Task.WhenAll(prompts.Select((p, i) => Task.Run(() => Collect(pipeline.GenerateAsync(p, Greedy(seed: i))))));
 
         for (int i = 0; i < prompts.Length; i++)
         {

@@ -147,7 +147,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         private double lastCpu;
         private double lastLoss;
 
-        private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarModel model, ulong seed, bool breakdown)
+        private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarModel model, long seed, bool breakdown)
         {
             this.breakdown = breakdown ? new StepBreakdown(model.LanguageModel, model.Options) : null;
             Attention = attention.ToString().ToLowerInvariant();
@@ -157,7 +157,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
             this.model = model;
             objective = new QuietStarObjective(model);
             optimizer = torch.optim.AdamW(model.parameters(), lr: 1e-6, weight_decay: 0.001);
-            generator = new Generator(seed);
+            generator = new Generator(unchecked((ulong)seed));
         }
 
         public string Name { get; }

@@ -32,7 +32,7 @@ internal static class CotGeneration
                 Greedy = request.Temperature == 0,
                 Temperature = request.Temperature == 0 ? 1.0 : request.Temperature,
                 TopP = 1.0,
-                Seed = request.Temperature == 0 ? null : (ulong)request.Seed,
+                Seed = request.Temperature == 0 ? null : request.Seed,
             };
             return generator.Generate(request.Prompt, options, ThoughtOptions.None).Text;
         };

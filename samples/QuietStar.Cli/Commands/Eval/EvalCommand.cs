@@ -79,7 +79,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
             MaxTokens = settings.MaxTokens ?? 12,
             BatchSize = settings.Batch,
             Thoughts = thoughts,
-            Seed = (ulong)settings.Seed,
+            Seed = settings.Seed,
             AnswerPrefix = settings.AnswerPrefix ?? "",
             AnswerAfter = settings.AnswerAfter,
         };
@@ -165,7 +165,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
     {
         using var baseline = baselineSettings.LoadModel();
-        var forward = baseline.QuietStar is { } trained ? ThinkingForward.For(trained, null) : ThinkingForward.For(baseline.Model);
+        var forward = baseline.QuietStar is { } trained ? ScoringPass.For(trained, null) : ScoringPass.For(baseline.Model);
         var options = new TextNllOptions
         {
             Thoughts = false,

@@ -10,7 +10,7 @@ namespace QuietStar.Cli.Commands.Eval;
 /// <param name="Thoughts">Whether scored predictions come after a thought.</param>
 /// <param name="Source">Where the thoughts come from: <c>checkpoint</c>, <c>fresh</c> (untrained) or <c>none</c>.</param>
 /// <param name="Description">One sentence for the diagnostics.</param>
-internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, string Source, string Description)
+internal sealed record EvalThinking(ScoringPass Forward, bool Thoughts, string Source, string Description)
 {
     /// <summary>
     /// A checkpoint thinks with its trained thoughts unless <c>--no-thoughts</c>; a plain model is evaluated without
@@ -21,7 +21,7 @@ internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, stri
         bool thinks = !settings.NoThoughts && !settings.Cot && (loaded.QuietStar is not null || settings.Thoughts);
         if (loaded.QuietStar is { } trained)
         {
-            var forward = ThinkingForward.For(trained, settings.ThoughtTokens, settings.ChosenThoughtSampling);
+            var forward = ScoringPass.For(trained, settings.ThoughtTokens, settings.ChosenThoughtSampling);
             return thinks
                 ? new(forward, true, "checkpoint", $"with the checkpoint's trained {forward.ThoughtTokens}-token thoughts{Sampled(forward.Sampling)}")
                 : new(forward, false, "none", "without thoughts (the checkpoint's base predictions)");
@@ -29,11 +29,11 @@ internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, stri
 
         if (!thinks)
         {
-            return new(ThinkingForward.For(loaded.Model), false, "none", "without thoughts (a plain language model)");
+            return new(ScoringPass.For(loaded.Model), false, "none", "without thoughts (a plain language model)");
         }
 
         var (model, _) = ThinkingModels.Think(loaded, settings.ThoughtTokens);
-        var fresh = ThinkingForward.For(model, null, settings.ChosenThoughtSampling);
+        var fresh = ScoringPass.For(model, null, settings.ChosenThoughtSampling);
         return new(fresh, true, "fresh",
             $"with freshly equipped, untrained {model.Options.ThoughtTokens}-token thoughts{Sampled(fresh.Sampling)} (mixing weight 0: the scores equal the base model's)");
     }

@@ -51,10 +51,10 @@ internal sealed class InspectCommand(CliConsole console) : Command<InspectSettin
     }
 
     /// <summary>Every predicted token of <paramref name="text"/> with the thought before it, from one evaluation-style pass.</summary>
-    private static List<InspectedToken> Inspect(QuietStarModel model, TextTokenizer tokenizer, string text, int thoughtTokens, ulong seed)
+    private static List<InspectedToken> Inspect(QuietStarModel model, TextTokenizer tokenizer, string text, int thoughtTokens, long seed)
     {
         int[] ids = tokenizer.Encode(text, addBos: tokenizer.BosId is not null);
-        var forward = ThinkingForward.For(model, thoughtTokens);
+        var forward = ScoringPass.For(model, thoughtTokens);
         int longest = forward.MaxInputLength(withThoughts: true);
         if (ids.Length < 3 || ids.Length > longest)
         {
@@ -62,12 +62,12 @@ internal sealed class InspectCommand(CliConsole console) : Command<InspectSettin
         }
 
         using var scope = torch.NewDisposeScope();
-        using var generator = new Generator(seed, forward.Device);
+        using var generator = new Generator(unchecked((ulong)seed), forward.Device);
         var input = torch.tensor(ids.Select(id => (long)id).ToArray(), [1, ids.Length], device: forward.Device); // [1, L]
         var predictions = forward.RunWithThoughts(input, null, generator);                     // the evaluation's pass: P = 1, M = 1
         int vocabulary = Math.Min(forward.VocabularySize, tokenizer.VocabularySize);
         float[] baseNll = Nll(predictions.BaseLogits[0], input[0], vocabulary);                 // L−1
-        float[] talkNll = Nll(predictions.ThoughtLogits![0], input[0], vocabulary);            // L−1
+        float[] talkNll = Nll(predictions.TalkLogits![0], input[0], vocabulary);            // L−1
         float[] weights = predictions.MixingWeights![0].to_type(ScalarType.Float32).cpu().data<float>().ToArray(); // L
         long[] thoughts = predictions.ThoughtIds![0].cpu().data<long>().ToArray();              // L × T, row-major
         string[] pieces = Pieces(tokenizer, ids);

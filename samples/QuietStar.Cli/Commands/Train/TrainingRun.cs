@@ -48,7 +48,7 @@ internal sealed class TrainingRun : IDisposable
         var options = settings.ToTrainingOptions(saved: null, checkpointFolder);
         options.Validate();
         var loaded = settings.Init is { } init
-            ? LoadedModel.Initialise(init, settings.Tokenizer is { } tokenizer ? (Directory.Exists(tokenizer) ? TextTokenizer.FromFolder(tokenizer) : TextTokenizer.FromSentencePiece(tokenizer)) : EmbeddedModel.LoadTokenizer(), (ulong)options.Seed)
+            ? LoadedModel.Initialise(init, settings.Tokenizer is { } tokenizer ? (Directory.Exists(tokenizer) ? TextTokenizer.FromFolder(tokenizer) : TextTokenizer.FromSentencePiece(tokenizer)) : EmbeddedModel.LoadTokenizer(), options.Seed)
             : settings.Model is null && settings.ArithmeticDigits is not null ? LoadedModel.Plain(EmbeddedArithmeticModel.Load(settings.TargetDevice, settings.TargetDType))
             : settings.LoadModel();
         try
@@ -60,7 +60,7 @@ internal sealed class TrainingRun : IDisposable
 
             var model = loaded.QuietStar is { } trained
                 ? trained.With(settings.ToQuietStarOptions(trained.Options))
-                : loaded.Equip(settings.ToQuietStarOptions(null), (ulong)options.Seed);
+                : loaded.Equip(settings.ToQuietStarOptions(null), options.Seed);
             return new TrainingRun(new QuietStarTrainer(model, loaded.Tokenizer, options, logger), options, loaded, settings.Init is { } config ? $"random init from {config}" : settings.Model is null && settings.ArithmeticDigits is not null ? EmbeddedArithmeticModel.Name : settings.ModelName, null);
         }
         catch
