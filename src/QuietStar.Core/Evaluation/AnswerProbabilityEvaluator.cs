@@ -15,7 +15,7 @@ namespace QuietStar.Core.Evaluation;
 /// position (see <see cref="ScoringPass"/>); thoughts are sampled from a generator seeded with
 /// <see cref="AnswerProbabilityOptions.Seed"/>.
 /// </summary>
-public sealed class AnswerProbabilityEvaluator
+internal sealed class AnswerProbabilityEvaluator
 {
     private readonly ScoringPass forward;
     private readonly TextTokenizer tokenizer;

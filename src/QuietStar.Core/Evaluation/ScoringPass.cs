@@ -20,7 +20,7 @@ namespace QuietStar.Core.Evaluation;
 /// random; the <see cref="Generator"/> passed to <see cref="RunWithThoughts"/> makes them reproducible for the same
 /// batches in the same order.
 /// </remarks>
-public sealed class ScoringPass
+internal sealed class ScoringPass
 {
     private readonly CausalLanguageModel languageModel;
     private readonly QuietStarObjective? objective;
@@ -170,7 +170,7 @@ public sealed class ScoringPass
 /// <param name="BaseLogits">Logits of the model without thoughts, <c>[B, L, V]</c>.</param>
 /// <param name="TalkLogits">Logits after a thought at every position (the post-END mixed prediction), <c>[B, L, V]</c>; null when run without thoughts.</param>
 /// <param name="MixingWeights">The mixing head's weight w on the thought prediction at every position, <c>[B, L]</c>; null when run without thoughts.</param>
-public sealed record NextTokenLogits(Tensor BaseLogits, Tensor? TalkLogits, Tensor? MixingWeights)
+internal sealed record NextTokenLogits(Tensor BaseLogits, Tensor? TalkLogits, Tensor? MixingWeights)
 {
     /// <summary>The prediction an evaluation scores: <see cref="TalkLogits"/> when thoughts ran, else <see cref="BaseLogits"/>.</summary>
     public Tensor Logits => TalkLogits ?? BaseLogits;

@@ -14,7 +14,7 @@ namespace QuietStar.Core.Evaluation;
 /// <c>datasets</c> library, which cannot be reproduced here. Generation j (0 for reasoning, 1 for the answer) of
 /// vote v of question i gets the seed <c>Seed + 2·(i·k + v) + j</c>.
 /// </remarks>
-public sealed class ZeroShotCotEvaluator
+internal sealed class ZeroShotCotEvaluator
 {
     /// <summary>The task's name in results.</summary>
     public const string TaskName = "gsm8k-cot";
@@ -86,7 +86,7 @@ public sealed class ZeroShotCotEvaluator
 /// <param name="MaxNewTokens">The most tokens to generate (fewer when the generator stops at end of text).</param>
 /// <param name="Temperature">Sampling temperature.</param>
 /// <param name="Seed">Seed of the sampler, so that the whole evaluation is reproducible.</param>
-public sealed record CotGenerationRequest(string Prompt, int MaxNewTokens, double Temperature, long Seed);
+internal sealed record CotGenerationRequest(string Prompt, int MaxNewTokens, double Temperature, long Seed);
 
 /// <summary>One question of the zero-shot CoT evaluation.</summary>
 /// <param name="Index">The question's index among the evaluated ones (data-set order).</param>

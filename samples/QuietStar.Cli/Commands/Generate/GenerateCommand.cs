@@ -28,7 +28,7 @@ internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSett
 
         if (model.FreshlyEquipped)
         {
-            console.Diagnostics.MarkupLineInterpolated($"[yellow]{ThinkingModels.UntrainedWarning}[/]");
+            console.Diagnostics.MarkupLineInterpolated($"[yellow]{LoadedModel.UntrainedWarning}[/]");
         }
 
         clock.Restart();
