@@ -118,9 +118,11 @@ public sealed class QuietStarBuilder
             ?? throw new InvalidOperationException($"Could not create {typeof(THead).Name}.")));
 
     /// <summary>Uses a factory for a custom mixing head (see <see cref="UseMixingHead{THead}()"/>).</summary>
-    public QuietStarBuilder UseMixingHead(MixingHeadFactory factory)
+    /// <param name="factory">Makes a head from (hidden size, device, dtype).</param>
+    public QuietStarBuilder UseMixingHead(Func<int, Device, ScalarType, IMixingHead> factory)
     {
-        mixingHead = factory ?? throw new ArgumentNullException(nameof(factory));
+        ArgumentNullException.ThrowIfNull(factory);
+        mixingHead = (hiddenSize, device, dtype) => factory(hiddenSize, device, dtype);
         return this;
     }
 

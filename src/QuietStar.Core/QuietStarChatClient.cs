@@ -25,7 +25,7 @@ namespace QuietStar.Core;
 /// which serves them one at a time. The client does not own the pipeline; disposing the client leaves it open.
 /// </para>
 /// </remarks>
-public sealed class QuietStarChatClient : IChatClient
+internal sealed class QuietStarChatClient : IChatClient
 {
     /// <summary>Default reply budget when <see cref="ChatOptions.MaxOutputTokens"/> is not set (lowered to what the context leaves).</summary>
     public const int DefaultMaxOutputTokens = 256;

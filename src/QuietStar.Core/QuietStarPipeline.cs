@@ -126,7 +126,7 @@ public sealed partial class QuietStarPipeline : IDisposable
     /// A KV-cached generator over the language model (without thoughts). It generates from the base vocabulary only:
     /// the START/END thought tokens (registered in <see cref="Tokenizer"/>) are never emitted as text.
     /// </summary>
-    public TextGenerator CreateTextGenerator() => new(Model.LanguageModel, Tokenizer, vocabularyLimit: Model.BaseVocabularySize);
+    internal TextGenerator CreateTextGenerator() => new(Model.LanguageModel, Tokenizer, vocabularyLimit: Model.BaseVocabularySize);
 
     /// <summary>Saves the model as a Quiet-STaR checkpoint folder (written atomically).</summary>
     public void Save(string folder) => QuietStarCheckpoint.Save(folder, Model, Tokenizer);

@@ -2,7 +2,6 @@ using FluentAssertions;
 using Xunit;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Evaluation;
-using QuietStar.Core.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,10 +17,7 @@ public sealed class CotGenerationTests(TinyRun tiny)
         using var loaded = LoadedModel.Checkpoint(tiny.Checkpoint);
         var pipeline = loaded.Pipeline!;
         var model = pipeline.Model;
-        PreferThoughtTokens(loaded);
-        var greedy = new GenerationOptions { Greedy = true, MaxTokens = 4, StopAtEos = false };
-        new TextGenerator(model.LanguageModel, loaded.Tokenizer).Generate("the cat", greedy).TokenIds
-            .Should().Contain(id => id == model.StartThoughtId || id == model.EndThoughtId, "a plain TextGenerator (the old path) emits them on this model");
+        PreferThoughtTokens(loaded); // START and END now have the highest logit at every position: a vocabulary-wide argmax picks one
 
         using var data = new StringReader("{\"question\": \"the cat\", \"answer\": \"#### 3\"}\n");
         var result = pipeline.EvaluateZeroShotCot(data, "one problem", new ZeroShotCotOptions { Votes = 2, MaxReasoningTokens = 8, AnswerTokens = 4, Seed = 3 });

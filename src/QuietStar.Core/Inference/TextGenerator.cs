@@ -16,7 +16,7 @@ namespace QuietStar.Core.Inference;
 /// <see cref="GenerationOptions.Seed"/>, never from global random state. A prompt is encoded with the tokenizer's BOS
 /// when it has one, so an empty prompt starts from BOS alone.
 /// </remarks>
-public sealed class TextGenerator
+internal sealed class TextGenerator
 {
     private readonly CausalLanguageModel _model;
     private readonly TextTokenizer _tokenizer;
