@@ -35,7 +35,7 @@ public sealed record ExactMatchOptions
     /// <summary>Evaluates only the first N problems of the data set (all when null).</summary>
     public int? Limit { get; init; }
 
-    /// <summary>Skip (and count nowhere) malformed data-set lines instead of failing at the first one.</summary>
+    /// <summary>Skip malformed data-set lines instead of failing at the first one (the result does not count them).</summary>
     public bool SkipMalformed { get; init; }
 
     /// <summary>Checks the options.</summary>
