@@ -137,8 +137,7 @@ using var quiet = QuietStarBuilder.Create()
     .UseDevice(torch.CPU)
     .Build();
 
-var generator = QuietStarGenerator.For(quiet.Model, quiet.Tokenizer);
-GeneratedText text = generator.Generate("Hello", new GenerationOptions { MaxTokens = 8, Seed = 1, StopAtEos = false },
+GeneratedText text = quiet.Generate("Hello", new GenerationOptions { MaxTokens = 8, Seed = 1, StopAtEos = false },
     new ThoughtOptions { Think = true, IncludeThoughts = true });
 Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
 Console.WriteLine($"consumer app: generated {text.TokenIds.Count} tokens with thoughts ({text.StopReason})");
@@ -224,7 +223,7 @@ public class PipelineTests
             using var provider = services.BuildServiceProvider();
             var quiet = provider.GetRequiredService<QuietStarPipeline>();
 
-            var text = QuietStarGenerator.For(quiet.Model, quiet.Tokenizer)
+            var text = quiet
                 .Generate("Hi", new GenerationOptions { MaxTokens = 4, Seed = 3, StopAtEos = false }, new ThoughtOptions());
 
             Assert.Equal(2, quiet.Options.ThoughtTokens);

@@ -14,7 +14,7 @@ internal sealed record GeneratedPiece(int TokenId, string Text);
 /// <param name="TokenId">The generated token id.</param>
 /// <param name="Text">The text this token releases to the stream (see <see cref="GeneratedPiece.Text"/>).</param>
 /// <param name="Thought">The thought the model had right before choosing this token; null unless <see cref="ThoughtOptions.IncludeThoughts"/>.</param>
-public sealed record ThoughtfulPiece(int TokenId, string Text, GeneratedThought? Thought);
+internal sealed record ThoughtfulPiece(int TokenId, string Text, GeneratedThought? Thought);
 
 /// <summary>The thought a Quiet-STaR model had before a token, for inspection.</summary>
 /// <param name="TokenIds">The T sampled thought tokens (START and END are implicit).</param>

@@ -36,7 +36,7 @@ namespace QuietStar.Core.Inference;
 /// Ids of the thought tokens, and ids the tokenizer does not know, are never generated as text.
 /// </para>
 /// </remarks>
-public sealed class QuietStarGenerator
+internal sealed class QuietStarGenerator
 {
     private readonly QuietStarModel? model;
     private readonly TextTokenizer tokenizer;

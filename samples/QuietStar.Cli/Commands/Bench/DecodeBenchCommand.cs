@@ -12,8 +12,8 @@ using Spectre.Console.Cli;
 namespace QuietStar.Cli.Commands.Bench;
 
 /// <summary>
-/// <c>quietstar bench decode</c>: milliseconds per generated token of base decoding (<see cref="QuietStarGenerator"/>
-/// without thoughts, KV-cached) and quiet decoding (<see cref="QuietStarGenerator"/>, a thought before every token), interleaved run by
+/// <c>quietstar bench decode</c>: milliseconds per generated token of base decoding (<c>pipeline.GenerateBatch</c>
+/// without thoughts, KV-cached) and quiet decoding (the same, a thought before every token), interleaved run by
 /// run in one process; prints one JSON line with medians and spread and the target, quiet ≤ 1.2·(T+2)·base.
 /// </summary>
 /// <remarks>
@@ -114,16 +114,15 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
 
         public static Decoder Base(QuietStarPipeline pipeline, DecodeBenchSettings settings)
         {
-            var generator = pipeline.CreateGenerator(); // without thoughts: the base model's KV-cached decoding, START/END never emitted
+            // without thoughts: the base model's KV-cached decoding, START/END never emitted
             var options = Options(settings);
-            return new Decoder("base", () => [.. generator.GenerateBatch(settings.Prompts, options, ThoughtOptions.None).SelectMany(t => t.TokenIds)]);
+            return new Decoder("base", () => [.. pipeline.GenerateBatch(settings.Prompts, options, ThoughtOptions.None).SelectMany(t => t.TokenIds)]);
         }
 
         public static Decoder Quiet(QuietStarPipeline pipeline, DecodeBenchSettings settings)
         {
-            var generator = pipeline.CreateGenerator();
             var options = Options(settings);
-            return new Decoder("quiet", () => [.. generator.GenerateBatch(settings.Prompts, options, new ThoughtOptions()).SelectMany(t => t.TokenIds)]);
+            return new Decoder("quiet", () => [.. pipeline.GenerateBatch(settings.Prompts, options, new ThoughtOptions()).SelectMany(t => t.TokenIds)]);
         }
 
         /// <summary>Generates once (every row); records ms per generated token (all rows' tokens) when <paramref name="timed"/>.</summary>

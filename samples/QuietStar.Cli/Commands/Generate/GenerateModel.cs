@@ -1,6 +1,5 @@
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core;
-using QuietStar.Core.Inference;
 using QuietStar.Core.Model;
 
 namespace QuietStar.Cli.Commands.Generate;
@@ -13,16 +12,16 @@ internal sealed class GenerateModel : IDisposable
 {
     private readonly LoadedModel owner;
 
-    private GenerateModel(QuietStarGenerator generator, TransformerConfig config, LoadedModel owner, bool freshlyEquipped)
+    private GenerateModel(QuietStarPipeline pipeline, TransformerConfig config, LoadedModel owner, bool freshlyEquipped)
     {
-        Generator = generator;
+        Pipeline = pipeline;
         Config = config;
         this.owner = owner;
         FreshlyEquipped = freshlyEquipped;
     }
 
-    /// <summary>The pipeline's generator; it never writes START/END as text, thinking or not.</summary>
-    public QuietStarGenerator Generator { get; }
+    /// <summary>The pipeline to generate with; it never writes START/END as text, thinking or not.</summary>
+    public QuietStarPipeline Pipeline { get; }
 
     /// <summary>The language model's configuration: the thinking model's, or as loaded when decoding without thoughts.</summary>
     public TransformerConfig Config { get; }
@@ -39,7 +38,7 @@ internal sealed class GenerateModel : IDisposable
             var loadedConfig = loaded.Config;
             QuietStarPipeline pipeline = loaded.Thinking(settings.Think ? settings.ThoughtTokens : null);
             var config = settings.Think ? pipeline.Model.LanguageModel.Config : loadedConfig;
-            return new GenerateModel(pipeline.CreateGenerator(), config, loaded, freshlyEquipped: settings.Think && !loaded.IsCheckpoint);
+            return new GenerateModel(pipeline, config, loaded, freshlyEquipped: settings.Think && !loaded.IsCheckpoint);
         }
         catch
         {
