@@ -24,7 +24,7 @@ namespace QuietStar.Core;
 /// </example>
 public sealed class QuietStarBuilder
 {
-    private readonly List<Action<QuietStarOptions>> configureThoughts = [];
+    private readonly List<Action<QuietStarOptions>> configureOptions = [];
     private ModelSource? source;
     private QuietStarOptions? options;
     private Device? device;  // null: CPU, resolved once the native backend is known to load
@@ -65,7 +65,7 @@ public sealed class QuietStarBuilder
     /// </summary>
     public QuietStarBuilder ConfigureOptions(Action<QuietStarOptions> configure)
     {
-        configureThoughts.Add(configure ?? throw new ArgumentNullException(nameof(configure)));
+        configureOptions.Add(configure ?? throw new ArgumentNullException(nameof(configure)));
         return this;
     }
 
@@ -188,14 +188,14 @@ public sealed class QuietStarBuilder
 
     /// <summary>
     /// Builds inside a host, with options resolved by <c>IOptions</c>: they already hold this builder's starting
-    /// options (<see cref="ApplyStartingOptions"/>) and thought configuration, plus the host's own configuration, so
+    /// options (<see cref="ApplyStartingOptions"/>) and its <see cref="ConfigureOptions"/> calls, plus the host's own configuration, so
     /// the pipeline's options equal <c>IOptions&lt;QuietStarOptions&gt;.Value</c>. The builder is left as it was.
     /// </summary>
     internal QuietStarPipeline BuildForHost(QuietStarOptions resolved)
     {
         var ownOptions = options;
-        var ownConfiguration = configureThoughts.ToList();
-        configureThoughts.Clear();
+        var ownConfiguration = configureOptions.ToList();
+        configureOptions.Clear();
         options = resolved with { };
         try
         {
@@ -204,8 +204,8 @@ public sealed class QuietStarBuilder
         finally
         {
             options = ownOptions;
-            configureThoughts.Clear();
-            configureThoughts.AddRange(ownConfiguration);
+            configureOptions.Clear();
+            configureOptions.AddRange(ownConfiguration);
         }
     }
 
@@ -228,10 +228,10 @@ public sealed class QuietStarBuilder
         }
     }
 
-    /// <summary>Applies this builder's thought configuration to <paramref name="target"/> (used by options binding).</summary>
-    internal void ApplyThoughtConfiguration(QuietStarOptions target)
+    /// <summary>Applies this builder's <see cref="ConfigureOptions"/> calls to <paramref name="target"/> (used by options binding).</summary>
+    internal void ApplyOptionsConfiguration(QuietStarOptions target)
     {
-        foreach (var configure in configureThoughts)
+        foreach (var configure in configureOptions)
         {
             configure(target);
         }
@@ -256,7 +256,7 @@ public sealed class QuietStarBuilder
     private QuietStarOptions Configure(QuietStarOptions start)
     {
         var configured = start with { };
-        ApplyThoughtConfiguration(configured);
+        ApplyOptionsConfiguration(configured);
         configured.Validate();
         return configured;
     }

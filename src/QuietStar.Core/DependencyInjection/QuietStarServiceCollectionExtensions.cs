@@ -34,7 +34,7 @@ public static class QuietStarServiceCollectionExtensions
             .Configure(target =>
             {
                 builder.ApplyStartingOptions(target);
-                builder.ApplyThoughtConfiguration(target);
+                builder.ApplyOptionsConfiguration(target);
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QuietStarOptions>, QuietStarOptionsValidator>());
