@@ -55,7 +55,7 @@ public static class QuietStarWeb
     /// <c>{error}</c> before any event; more than <see cref="QuietStarWebOptions.MaxStreams"/> streams at once get 503.
     /// </summary>
     private static async Task GenerateAsync(HttpContext context, QuietStarPipeline pipeline, RequestLimits limits, IOptions<QuietStarWebOptions> settings,
-        string? prompt, int? maxTokens, bool? greedy, ulong? seed, bool? think, double? temperature, bool? stopAtEos)
+        string? prompt, int? maxTokens, bool? greedy, long? seed, bool? think, double? temperature, bool? stopAtEos)
     {
         var options = settings.Value;
         var response = context.Response;
@@ -145,7 +145,7 @@ public static class QuietStarWeb
     /// thought, mixingWeight, baseNll, afterThoughtNll, gain}], meanGain}</c>; bad input gets 400 with <c>{error}</c>, and
     /// more than <see cref="QuietStarWebOptions.MaxInspections"/> inspections at once (running or waiting) get 503.
     /// </summary>
-    private static async Task<IResult> InspectAsync(HttpContext context, QuietStarPipeline pipeline, RequestLimits limits, string? text, ulong? seed)
+    private static async Task<IResult> InspectAsync(HttpContext context, QuietStarPipeline pipeline, RequestLimits limits, string? text, long? seed)
     {
         if (string.IsNullOrEmpty(text))
         {
@@ -199,7 +199,7 @@ public static class QuietStarWeb
         var builder = QuietStarBuilder.Create().UseModel(source).UseDevice(torch.CPU);
         if (!source.IsCheckpoint)
         {
-            builder.ConfigureThoughts(o =>
+            builder.ConfigureOptions(o =>
             {
                 o.ThoughtTokens = options.ThoughtTokens;
                 o.TalkTokens = options.TalkTokens;

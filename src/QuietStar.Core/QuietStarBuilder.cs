@@ -17,14 +17,14 @@ namespace QuietStar.Core;
 /// <code>
 /// using var quiet = QuietStarBuilder.Create()
 ///     .UseModel(ModelSource.Llama2c("stories260K.bin", "tok512.model"))
-///     .ConfigureThoughts(o => { o.ThoughtTokens = 6; o.PolicyLossWeight = 100; })
+///     .ConfigureOptions(o => { o.ThoughtTokens = 6; o.PolicyLossWeight = 100; })
 ///     .UseDevice(torch.CPU)
 ///     .Build();
 /// </code>
 /// </example>
 public sealed class QuietStarBuilder
 {
-    private readonly List<Action<QuietStarOptions>> configureThoughts = [];
+    private readonly List<Action<QuietStarOptions>> configureOptions = [];
     private ModelSource? source;
     private QuietStarOptions? options;
     private Device? device;  // null: CPU, resolved once the native backend is known to load
@@ -63,13 +63,13 @@ public sealed class QuietStarBuilder
     /// <see cref="QuietStarOptions.ThoughtEmbeddingGradientScale"/> keeps its START/END embeddings: the stored
     /// parameters (e / scale) are rescaled, and the next save records the new scale with them.
     /// </summary>
-    public QuietStarBuilder ConfigureThoughts(Action<QuietStarOptions> configure)
+    public QuietStarBuilder ConfigureOptions(Action<QuietStarOptions> configure)
     {
-        configureThoughts.Add(configure ?? throw new ArgumentNullException(nameof(configure)));
+        configureOptions.Add(configure ?? throw new ArgumentNullException(nameof(configure)));
         return this;
     }
 
-    /// <summary>Replaces the starting options (a copy is taken); <see cref="ConfigureThoughts"/> still applies on top.</summary>
+    /// <summary>Replaces the starting options (a copy is taken); <see cref="ConfigureOptions"/> still applies on top.</summary>
     public QuietStarBuilder UseOptions(QuietStarOptions quietStarOptions)
     {
         ArgumentNullException.ThrowIfNull(quietStarOptions);
@@ -135,9 +135,11 @@ public sealed class QuietStarBuilder
     }
 
     /// <summary>Uses a factory for a custom mixing head (see <see cref="UseMixingHead{THead}()"/>).</summary>
-    public QuietStarBuilder UseMixingHead(MixingHeadFactory factory)
+    /// <param name="factory">Makes a head from (hidden size, device, dtype).</param>
+    public QuietStarBuilder UseMixingHead(Func<int, Device, ScalarType, IMixingHead> factory)
     {
-        mixingHead = factory ?? throw new ArgumentNullException(nameof(factory));
+        ArgumentNullException.ThrowIfNull(factory);
+        mixingHead = (hiddenSize, device, dtype) => factory(hiddenSize, device, dtype);
         return this;
     }
 
@@ -203,14 +205,14 @@ public sealed class QuietStarBuilder
 
     /// <summary>
     /// Builds inside a host, with options resolved by <c>IOptions</c>: they already hold this builder's starting
-    /// options (<see cref="ApplyStartingOptions"/>) and thought configuration, plus the host's own configuration, so
+    /// options (<see cref="ApplyStartingOptions"/>) and its <see cref="ConfigureOptions"/> calls, plus the host's own configuration, so
     /// the pipeline's options equal <c>IOptions&lt;QuietStarOptions&gt;.Value</c>. The builder is left as it was.
     /// </summary>
     internal QuietStarPipeline BuildForHost(QuietStarOptions resolved)
     {
         var ownOptions = options;
-        var ownConfiguration = configureThoughts.ToList();
-        configureThoughts.Clear();
+        var ownConfiguration = configureOptions.ToList();
+        configureOptions.Clear();
         options = resolved with { };
         try
         {
@@ -219,8 +221,8 @@ public sealed class QuietStarBuilder
         finally
         {
             options = ownOptions;
-            configureThoughts.Clear();
-            configureThoughts.AddRange(ownConfiguration);
+            configureOptions.Clear();
+            configureOptions.AddRange(ownConfiguration);
         }
     }
 
@@ -243,10 +245,10 @@ public sealed class QuietStarBuilder
         }
     }
 
-    /// <summary>Applies this builder's thought configuration to <paramref name="target"/> (used by options binding).</summary>
-    internal void ApplyThoughtConfiguration(QuietStarOptions target)
+    /// <summary>Applies this builder's <see cref="ConfigureOptions"/> calls to <paramref name="target"/> (used by options binding).</summary>
+    internal void ApplyOptionsConfiguration(QuietStarOptions target)
     {
-        foreach (var configure in configureThoughts)
+        foreach (var configure in configureOptions)
         {
             configure(target);
         }
@@ -271,7 +273,7 @@ public sealed class QuietStarBuilder
     private QuietStarOptions Configure(QuietStarOptions start)
     {
         var configured = start with { };
-        ApplyThoughtConfiguration(configured);
+        ApplyOptionsConfiguration(configured);
         configured.Validate();
         return configured;
     }

@@ -25,7 +25,7 @@ namespace QuietStar.Core;
 /// which serves them one at a time. The client does not own the pipeline; disposing the client leaves it open.
 /// </para>
 /// </remarks>
-public sealed class QuietStarChatClient : IChatClient
+internal sealed class QuietStarChatClient : IChatClient
 {
     /// <summary>Default reply budget when <see cref="ChatOptions.MaxOutputTokens"/> is not set (lowered to what the context leaves).</summary>
     public const int DefaultMaxOutputTokens = 256;
@@ -187,7 +187,7 @@ public sealed class QuietStarChatClient : IChatClient
             Greedy = temperature == 0,
             Temperature = temperature is > 0 ? temperature.Value : 1.0,
             TopP = options?.TopP ?? 0.9,
-            Seed = options?.Seed is { } seed ? unchecked((ulong)seed) : null,
+            Seed = options?.Seed,
             StopStrings = [.. Template.StopStrings, .. options?.StopSequences ?? []],
         };
     }

@@ -17,8 +17,9 @@ namespace QuietStar.Core;
 /// thread (TorchSharp's dispose scopes are per thread), never on the caller's thread or a thread-pool continuation.
 /// </para>
 /// <para>
-/// Not covered: the synchronous generators (<see cref="CreateGenerator"/>, <see cref="CreateTextGenerator"/>) and
-/// trainers work on the same model without the gate; do not train while serving requests.
+/// The synchronous <see cref="Generate"/>, <see cref="GenerateBatch"/> and <see cref="Stream"/> take part in the same
+/// serialisation and run on the caller's thread. Not covered: trainers work on the same model without the gate; do not
+/// train while serving requests.
 /// </para>
 /// </remarks>
 public sealed partial class QuietStarPipeline
@@ -42,10 +43,63 @@ public sealed partial class QuietStarPipeline
     public Microsoft.Extensions.AI.IChatClient AsChatClient(ChatTemplate? template = null) => new QuietStarChatClient(this, template);
 
     /// <summary>
-    /// A synchronous quiet-decoding generator over this pipeline's model and tokenizer (modules shared, not copied). It
-    /// does not take part in the serialisation of the asynchronous API: use it from one thread at a time.
+    /// A synchronous quiet-decoding generator over this pipeline's model and tokenizer (modules shared, not copied), for
+    /// the library's own evaluations. It does not take part in the serialisation of requests.
     /// </summary>
-    public QuietStarGenerator CreateGenerator() => QuietStarGenerator.For(Model, Tokenizer);
+    internal QuietStarGenerator CreateGenerator() => QuietStarGenerator.For(Model, Tokenizer);
+
+    /// <summary>
+    /// Generates the continuation of <paramref name="prompt"/> on the caller's thread, after any running request (see the
+    /// class remarks): for console apps and batch jobs that do not use the asynchronous API.
+    /// </summary>
+    /// <param name="prompt">The text to continue; empty to start from BOS.</param>
+    /// <param name="options">Decoding and stopping; defaults (256 tokens, temperature 1, top-p 0.9) when null.</param>
+    /// <param name="thoughts">Whether and how to think; the model's own way, thoughts not included, when null. <see cref="ThoughtOptions.None"/> decodes as the base model.</param>
+    /// <param name="cancellationToken">Stops the generation between two tokens (<see cref="OperationCanceledException"/>).</param>
+    /// <inheritdoc cref="GenerateBatchAsync" path="/exception"/>
+    public GeneratedText Generate(string prompt, GenerationOptions? options = null, ThoughtOptions? thoughts = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        return GenerateBatch([prompt], options, thoughts, cancellationToken)[0];
+    }
+
+    /// <summary>As <see cref="GenerateBatchAsync"/>, on the caller's thread after any running request (see the class remarks).</summary>
+    /// <param name="prompts">The texts to continue, one left-padded batch.</param>
+    /// <param name="options">Decoding and stopping; defaults when null.</param>
+    /// <param name="thoughts">Whether and how to think; the model's own way when null.</param>
+    /// <param name="cancellationToken">Stops the generation between two tokens (<see cref="OperationCanceledException"/>).</param>
+    /// <inheritdoc cref="GenerateBatchAsync" path="/exception"/>
+    public IReadOnlyList<GeneratedText> GenerateBatch(IReadOnlyList<string> prompts, GenerationOptions? options = null, ThoughtOptions? thoughts = null,
+        CancellationToken cancellationToken = default)
+    {
+        var (generator, decoding, thinking) = PrepareBatch(prompts, options, thoughts);
+        Enter(cancellationToken);
+        try
+        {
+            return generator.GenerateBatch(prompts, decoding, thinking, cancellationToken);
+        }
+        finally
+        {
+            generationGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>, enumerated on the
+    /// caller's thread: the request waits for a running one when enumeration starts and holds its turn until the
+    /// enumerator is disposed (<c>foreach</c> does), so break out of the loop rather than abandon it.
+    /// </summary>
+    /// <param name="prompt">The text to continue; empty to start from BOS.</param>
+    /// <param name="options">Decoding and stopping; defaults when null.</param>
+    /// <param name="thoughts">Whether and how to think; the model's own way, every thought included, when null.</param>
+    /// <param name="cancellationToken">Stops the generation between two tokens (<see cref="OperationCanceledException"/>).</param>
+    /// <inheritdoc cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)" path="/exception"/>
+    public IEnumerable<GenerationPiece> Stream(string prompt, GenerationOptions? options = null, ThoughtOptions? thoughts = null,
+        CancellationToken cancellationToken = default)
+    {
+        var pieces = PrepareStream(prompt, options, thoughts);
+        return StreamOnCaller(pieces, cancellationToken);
+    }
 
     /// <summary>
     /// Streams the continuation of <paramref name="prompt"/> with thoughts: one piece per token, each with the hidden
@@ -81,16 +135,8 @@ public sealed partial class QuietStarPipeline
     public IAsyncEnumerable<GenerationPiece> GenerateAsync(string prompt, GenerationOptions? options, ThoughtOptions? thoughts,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(prompt);
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        var decoding = options ?? new GenerationOptions();
-        var thinking = thoughts ?? new ThoughtOptions { IncludeThoughts = true };
-        decoding.Validate();
-
-        // Validates the options, encodes the prompt and checks the context here, on the caller's thread; no tensor is
-        // touched until the sequence is enumerated (on the request's own thread).
-        var pieces = CreateGenerator().Stream(prompt, decoding, thinking);
-        return Stream(pieces, cancellationToken);
+        var pieces = PrepareStream(prompt, options, thoughts);
+        return StreamOnWorker(pieces, cancellationToken);
     }
 
     /// <summary>
@@ -108,6 +154,28 @@ public sealed partial class QuietStarPipeline
     /// <exception cref="ObjectDisposedException">The pipeline is disposed.</exception>
     public Task<IReadOnlyList<GeneratedText>> GenerateBatchAsync(IReadOnlyList<string> prompts, GenerationOptions? options = null,
         ThoughtOptions? thoughts = null, CancellationToken cancellationToken = default)
+    {
+        var (generator, decoding, thinking) = PrepareBatch(prompts, options, thoughts);
+        return RunBatch(generator, prompts.ToArray(), decoding, thinking, cancellationToken);
+    }
+
+    /// <summary>
+    /// Validates the options, encodes the prompt and checks the context on the caller's thread; no tensor is touched
+    /// until the returned sequence is enumerated.
+    /// </summary>
+    private IEnumerable<ThoughtfulPiece> PrepareStream(string prompt, GenerationOptions? options, ThoughtOptions? thoughts)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        var decoding = options ?? new GenerationOptions();
+        var thinking = thoughts ?? new ThoughtOptions { IncludeThoughts = true };
+        decoding.Validate();
+        return CreateGenerator().Stream(prompt, decoding, thinking);
+    }
+
+    /// <summary>Validates a batch request and checks every prompt against the context, before it queues.</summary>
+    private (QuietStarGenerator Generator, GenerationOptions Decoding, ThoughtOptions Thinking) PrepareBatch(IReadOnlyList<string> prompts,
+        GenerationOptions? options, ThoughtOptions? thoughts)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
@@ -132,7 +200,7 @@ public sealed partial class QuietStarPipeline
             _ = generator.Stream(prompt, decoding, thinking);
         }
 
-        return RunBatch(generator, prompts.ToArray(), decoding, thinking, cancellationToken);
+        return (generator, decoding, thinking);
     }
 
     private async Task<IReadOnlyList<GeneratedText>> RunBatch(QuietStarGenerator generator, string[] prompts, GenerationOptions options,
@@ -152,7 +220,7 @@ public sealed partial class QuietStarPipeline
     }
 
     /// <summary>Runs <paramref name="pieces"/> on a dedicated thread once it is this request's turn, handing them over through a bounded channel.</summary>
-    private async IAsyncEnumerable<GenerationPiece> Stream(IEnumerable<ThoughtfulPiece> pieces, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<GenerationPiece> StreamOnWorker(IEnumerable<ThoughtfulPiece> pieces, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnterAsync(cancellationToken).ConfigureAwait(false);
         var channel = Channel.CreateBounded<GenerationPiece>(new BoundedChannelOptions(PiecesAhead)
@@ -183,6 +251,25 @@ public sealed partial class QuietStarPipeline
     }
 
     /// <summary>The request's thread: enumerates the synchronous generator, one token at a time, until done or stopped.</summary>
+    /// <summary>The pieces of one request, computed on the caller's thread while it holds the request's turn.</summary>
+    private IEnumerable<GenerationPiece> StreamOnCaller(IEnumerable<ThoughtfulPiece> pieces, CancellationToken cancellationToken)
+    {
+        Enter(cancellationToken);
+        try
+        {
+            int index = 0;
+            foreach (var piece in pieces)
+            {
+                yield return new GenerationPiece(index++, piece.TokenId, piece.Text, piece.Thought);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        finally
+        {
+            generationGate.Release();
+        }
+    }
+
     private static void Produce(IEnumerable<ThoughtfulPiece> pieces, ChannelWriter<GenerationPiece> writer, CancellationToken stop)
     {
         Exception? error = null;
@@ -221,6 +308,19 @@ public sealed partial class QuietStarPipeline
     private async Task EnterAsync(CancellationToken cancellationToken)
     {
         await generationGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        LeaveIfDisposed();
+    }
+
+    /// <summary>As <see cref="EnterAsync"/>, blocking the caller's thread (the synchronous requests).</summary>
+    private void Enter(CancellationToken cancellationToken)
+    {
+        generationGate.Wait(cancellationToken);
+        LeaveIfDisposed();
+    }
+
+    /// <summary>Called holding the gate: gives the turn back and refuses when the pipeline (or its model's owner) was disposed meanwhile.</summary>
+    private void LeaveIfDisposed()
+    {
         if (IsDisposed)
         {
             generationGate.Release();

@@ -20,12 +20,12 @@ public sealed partial class QuietStarPipeline
     /// <returns>One entry per token after the first, in order.</returns>
     /// <exception cref="ArgumentException">The text has fewer than 3 tokens, or more than the context leaves for a thought after the last one; thrown by this call.</exception>
     /// <exception cref="ObjectDisposedException">The pipeline is disposed.</exception>
-    public Task<IReadOnlyList<TokenInspection>> InspectAsync(string text, ulong seed = 1, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<TokenInspection>> InspectAsync(string text, long seed = 1, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(text);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         int[] ids = Tokenizer.Encode(text, addBos: Tokenizer.BosId is not null);
-        int longest = ThinkingForward.For(Model).MaxInputLength(withThoughts: true);
+        int longest = ScoringPass.For(Model).MaxInputLength(withThoughts: true);
         if (ids.Length < 3 || ids.Length > longest)
         {
             throw new ArgumentException(
@@ -36,7 +36,7 @@ public sealed partial class QuietStarPipeline
         return RunInspection(ids, seed, cancellationToken);
     }
 
-    private async Task<IReadOnlyList<TokenInspection>> RunInspection(int[] ids, ulong seed, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<TokenInspection>> RunInspection(int[] ids, long seed, CancellationToken cancellationToken)
     {
         await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -51,7 +51,7 @@ public sealed partial class QuietStarPipeline
     }
 
     /// <summary>One evaluation-style pass: P = 1, one talk step, no policy loss; runs on the request's own thread.</summary>
-    private List<TokenInspection> Inspect(int[] ids, ulong seed)
+    private List<TokenInspection> Inspect(int[] ids, long seed)
     {
         int thoughtTokens = Model.Options.ThoughtTokens;
         var options = Model.Options.ForEvaluation();
@@ -59,7 +59,7 @@ public sealed partial class QuietStarPipeline
         var evaluated = QuietStarModel.Restore(Model.LanguageModel, Model.ThoughtEmbeddings, Model.MixingHead, options, Model.StartThoughtId, Model.EndThoughtId);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        using var generator = new Generator(seed, Device);
+        using var generator = new Generator(unchecked((ulong)seed), Device);
         var input = torch.tensor(ids.Select(id => (long)id).ToArray(), [1, ids.Length], device: Device);   // [1, L]
         var result = components.CreateObjective(evaluated).Compute(input, null, generator);
         int vocabulary = Math.Min(Model.BaseVocabularySize, Tokenizer.VocabularySize);

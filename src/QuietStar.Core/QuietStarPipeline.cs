@@ -84,11 +84,20 @@ public sealed partial class QuietStarPipeline : IDisposable
     public QuietStarObjective CreateObjective() => components.CreateObjective(Model);
 
     /// <summary>A trainer for this pipeline's model with the given training options (reference defaults otherwise).</summary>
+    /// <exception cref="ArgumentException">A training option is invalid (the message names it).</exception>
     public QuietStarTrainer CreateTrainer(Action<TrainingOptions>? configure = null)
     {
         var options = new TrainingOptions();
         configure?.Invoke(options);
-        return new QuietStarTrainer(Model, Tokenizer, options, loggerFactory?.CreateLogger<QuietStarTrainer>(), components);
+        return CreateTrainer(options);
+    }
+
+    /// <summary>A trainer for this pipeline's model with the training options given whole (a copy is taken).</summary>
+    /// <exception cref="ArgumentException">A training option is invalid (the message names it).</exception>
+    public QuietStarTrainer CreateTrainer(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new QuietStarTrainer(Model, Tokenizer, options with { }, loggerFactory?.CreateLogger<QuietStarTrainer>(), components);
     }
 
     /// <summary>
@@ -128,7 +137,7 @@ public sealed partial class QuietStarPipeline : IDisposable
     /// A KV-cached generator over the language model (without thoughts). It generates from the base vocabulary only:
     /// the START/END thought tokens (registered in <see cref="Tokenizer"/>) are never emitted as text.
     /// </summary>
-    public TextGenerator CreateTextGenerator() => new(Model.LanguageModel, Tokenizer, vocabularyLimit: Model.BaseVocabularySize);
+    internal TextGenerator CreateTextGenerator() => new(Model.LanguageModel, Tokenizer, vocabularyLimit: Model.BaseVocabularySize);
 
     /// <summary>Saves the model as a Quiet-STaR checkpoint folder (written atomically).</summary>
     public void Save(string folder) => QuietStarCheckpoint.Save(folder, Model, Tokenizer);

@@ -1,15 +1,13 @@
 using FluentAssertions;
 using Xunit;
-using QuietStar.Cli.Commands.Eval;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Evaluation;
-using QuietStar.Core.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QuietStar.Cli.Tests;
 
-/// <summary>The zero-shot CoT generation of <c>eval --cot</c> never writes a checkpoint's thought tokens as text.</summary>
+/// <summary>The zero-shot CoT generation of <c>eval --cot</c> (the pipeline's) never writes a checkpoint's thought tokens as text.</summary>
 [Collection(TinyRunCollection.Name)]
 public sealed class CotGenerationTests(TinyRun tiny)
 {
@@ -17,17 +15,14 @@ public sealed class CotGenerationTests(TinyRun tiny)
     public void Never_generates_START_or_END_even_when_the_model_prefers_them()
     {
         using var loaded = LoadedModel.Checkpoint(tiny.Checkpoint);
-        var model = loaded.QuietStar!;
-        PreferThoughtTokens(loaded);
-        var greedy = new GenerationOptions { Greedy = true, MaxTokens = 4, StopAtEos = false };
-        new TextGenerator(loaded.Model, loaded.Tokenizer).Generate("the cat", greedy).TokenIds
-            .Should().Contain(id => id == model.StartThoughtId || id == model.EndThoughtId, "a plain TextGenerator (the old path) emits them on this model");
+        var pipeline = loaded.Pipeline!;
+        var model = pipeline.Model;
+        PreferThoughtTokens(loaded); // START and END now have the highest logit at every position: a vocabulary-wide argmax picks one
 
-        var generate = CotGeneration.Over(loaded);
-        string greedyText = generate(new CotGenerationRequest("the cat", 4, 0, 0));
-        string sampledText = generate(new CotGenerationRequest("the cat", 8, 1.0, 3));
+        using var data = new StringReader("{\"question\": \"the cat\", \"answer\": \"#### 3\"}\n");
+        var result = pipeline.EvaluateZeroShotCot(data, "one problem", new ZeroShotCotOptions { Votes = 2, MaxReasoningTokens = 8, AnswerTokens = 4, Seed = 3 });
 
-        foreach (string text in new[] { greedyText, sampledText })
+        foreach (string text in result.Questions.SelectMany(q => q.Transcripts))
         {
             text.Should().NotContain(model.Options.StartThoughtToken).And.NotContain(model.Options.EndThoughtToken);
         }
@@ -39,9 +34,9 @@ public sealed class CotGenerationTests(TinyRun tiny)
     /// </summary>
     private static void PreferThoughtTokens(LoadedModel loaded)
     {
-        var model = loaded.QuietStar!;
+        var model = loaded.Pipeline!.Model;
         using var noGrad = torch.no_grad();
-        foreach (var (name, weight) in loaded.Model.Weights())
+        foreach (var (name, weight) in model.LanguageModel.Weights())
         {
             if (name.Contains("o_proj", StringComparison.Ordinal) || name.Contains("down_proj", StringComparison.Ordinal))
             {

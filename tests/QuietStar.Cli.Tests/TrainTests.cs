@@ -83,6 +83,9 @@ public sealed class TrainTests(TinyRun tiny)
     [InlineData("--batch", "0")]
     [InlineData("--lr", "0")]
     [InlineData("--seq-len", "1")]
+    [InlineData("--passes", "1")]
+    [InlineData("--thought-tokens", "0")]
+    [InlineData("--lm-steps", "99")]
     [InlineData("--preset", "huge")]
     [InlineData("--mixed-precision", "fp8")]
     public void A_bad_value_is_an_error_naming_the_flag(string flag, string value)

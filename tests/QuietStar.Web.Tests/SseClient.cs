@@ -19,7 +19,7 @@ public sealed record SseStream(HttpStatusCode Status, string? ContentType, IRead
 /// <summary>Reads <c>/api/generate</c> as a browser's EventSource would: <c>event:</c>/<c>data:</c> blocks separated by a blank line.</summary>
 public static class SseClient
 {
-    public static string Query(string prompt, int maxTokens, ulong seed = 1, bool stopAtEos = true) =>
+    public static string Query(string prompt, int maxTokens, long seed = 1, bool stopAtEos = true) =>
         $"/api/generate?prompt={Uri.EscapeDataString(prompt)}&maxTokens={maxTokens}&greedy=true&seed={seed}&stopAtEos={(stopAtEos ? "true" : "false")}";
 
     public static async Task<SseStream> ReadAsync(HttpClient client, string query, CancellationToken cancellationToken = default)

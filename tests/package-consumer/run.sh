@@ -136,12 +136,11 @@ bool passiveSet = QuietStarRuntime.UsePassiveOpenMpWait();
 string folder = TinyModel.Write();
 using var quiet = QuietStarBuilder.Create()
     .UseModel(ModelSource.HuggingFace(folder))
-    .ConfigureThoughts(o => { o.ThoughtTokens = 2; o.TalkTokens = 2; })
+    .ConfigureOptions(o => { o.ThoughtTokens = 2; o.TalkTokens = 2; })
     .UseDevice(torch.CPU)
     .Build();
 
-var generator = QuietStarGenerator.For(quiet.Model, quiet.Tokenizer);
-GeneratedText text = generator.Generate("Hello", new GenerationOptions { MaxTokens = 8, Seed = 1, StopAtEos = false },
+GeneratedText text = quiet.Generate("Hello", new GenerationOptions { MaxTokens = 8, Seed = 1, StopAtEos = false },
     new ThoughtOptions { Think = true, IncludeThoughts = true });
 Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
 Console.WriteLine($"consumer app: generated {text.TokenIds.Count} tokens with thoughts ({text.StopReason})");
@@ -230,11 +229,11 @@ public class PipelineTests
         try
         {
             var services = new ServiceCollection();
-            services.AddQuietStar(b => b.UseModel(ModelSource.HuggingFace(folder)).ConfigureThoughts(o => { o.ThoughtTokens = 2; o.TalkTokens = 2; }));
+            services.AddQuietStar(b => b.UseModel(ModelSource.HuggingFace(folder)).ConfigureOptions(o => { o.ThoughtTokens = 2; o.TalkTokens = 2; }));
             using var provider = services.BuildServiceProvider();
             var quiet = provider.GetRequiredService<QuietStarPipeline>();
 
-            var text = QuietStarGenerator.For(quiet.Model, quiet.Tokenizer)
+            var text = quiet
                 .Generate("Hi", new GenerationOptions { MaxTokens = 4, Seed = 3, StopAtEos = false }, new ThoughtOptions());
 
             Assert.Equal(2, quiet.Options.ThoughtTokens);

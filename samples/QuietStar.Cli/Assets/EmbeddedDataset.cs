@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace QuietStar.Cli.Assets;
 
 /// <summary>An evaluation data set embedded in the executable (JSON Lines; see data/gsm8k and data/commonsenseqa).</summary>
@@ -13,22 +11,8 @@ internal sealed record EmbeddedDataset(string Name, string Resource)
     /// <summary>The 1,047 shared CommonsenseQA dev questions, <c>data/commonsenseqa/dev_shared.jsonl</c>.</summary>
     public static EmbeddedDataset CommonsenseQaDev { get; } = new("commonsenseqa/dev_shared.jsonl (embedded)", "QuietStar.Cli.Assets.commonsenseqa_dev_shared.jsonl");
 
-    /// <summary>Parses every non-blank line with <paramref name="parse"/>, in file order.</summary>
-    public IReadOnlyList<T> Read<T>(Func<JsonElement, T> parse)
-    {
-        using var stream = typeof(EmbeddedDataset).Assembly.GetManifestResourceStream(Resource)
-            ?? throw new InvalidOperationException($"The executable lacks its embedded data set '{Name}'; rebuild it.");
-        using var reader = new StreamReader(stream);
-        var items = new List<T>();
-        while (reader.ReadLine() is { } line)
-        {
-            if (!string.IsNullOrWhiteSpace(line))
-            {
-                using var record = JsonDocument.Parse(line);
-                items.Add(parse(record.RootElement));
-            }
-        }
-
-        return items;
-    }
+    /// <summary>The data set's JSON Lines.</summary>
+    /// <exception cref="InvalidOperationException">The executable lacks the resource.</exception>
+    public TextReader Open() => new StreamReader(typeof(EmbeddedDataset).Assembly.GetManifestResourceStream(Resource)
+        ?? throw new InvalidOperationException($"The executable lacks its embedded data set '{Name}'; rebuild it."));
 }

@@ -1,4 +1,5 @@
 using QuietStar.Core.Algorithm;
+using QuietStar.Core.Inference;
 
 namespace QuietStar.Cli.Commands;
 
@@ -19,6 +20,13 @@ internal static class DecodingFlag
     /// <summary>The validation problem of <paramref name="text"/>, or null when it is absent or valid.</summary>
     public static string? Problem(string? text) =>
         text is not null && Parse(text) is null ? $"--decoding must be {Values} (got '{text}')." : null;
+
+    /// <summary>
+    /// Tokens spoken from one thought when a model with <paramref name="model"/>'s options decodes under
+    /// <paramref name="thoughts"/>: 1 before every token, else the thought options' or the model's M.
+    /// </summary>
+    public static int SpeakTokens(QuietStarOptions model, ThoughtOptions thoughts) =>
+        (thoughts.Decoding ?? model.Decoding) == ThoughtDecoding.EveryToken ? 1 : thoughts.SpeakTokens ?? model.TalkTokens;
 
     /// <summary>How results name <paramref name="mode"/>.</summary>
     public static string Name(ThoughtDecoding mode) => mode == ThoughtDecoding.EveryToken ? "every-token" : "think-then-speak";

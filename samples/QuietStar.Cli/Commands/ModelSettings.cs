@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using QuietStar.Cli.Assets;
 using QuietStar.Cli.Commands.Train;
+using Microsoft.Extensions.Logging;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Loading;
 using Spectre.Console;
@@ -82,14 +83,15 @@ internal class ModelSettings : CommonSettings
     /// Loads the chosen model on <c>--device</c> in <c>--dtype</c> (float32 on the CPU by default). A Quiet-STaR checkpoint is loaded with its trained thought
     /// embeddings and mixing head; its own tokenizer is used.
     /// </summary>
-    public LoadedModel LoadModel()
+    /// <param name="logger">Where trainers of a checkpoint's pipeline log (a plain model gets it when equipped).</param>
+    public LoadedModel LoadModel(ILoggerFactory? logger = null)
     {
         var loaded = ModelIsCheckpoint
-            ? LoadedModel.Checkpoint(ModelPath!, TargetDevice, TargetDType)
+            ? LoadedModel.Checkpoint(ModelPath!, TargetDevice, TargetDType, logger)
             : LoadedModel.Plain(Model is null
                 ? EmbeddedModel.Load(TargetDevice, TargetDType)
                 : PretrainedModel.Load(ModelPath!, Tokenizer, TargetDevice, TargetDType));
-        ThreadPolicy.Apply(Threads, loaded.Model.Config, TokensPerForwardCall);
+        ThreadPolicy.Apply(Threads, loaded.Config, TokensPerForwardCall);
         return loaded;
     }
 }

@@ -39,7 +39,7 @@ public interface IMixingHead
 /// <param name="hiddenSize">The model's hidden width H.</param>
 /// <param name="device">The model's device.</param>
 /// <param name="dtype">The model's parameter dtype.</param>
-public delegate IMixingHead MixingHeadFactory(int hiddenSize, Device device, ScalarType dtype);
+internal delegate IMixingHead MixingHeadFactory(int hiddenSize, Device device, ScalarType dtype);
 
 /// <summary>
 /// The reference's mixing head: <c>Linear(2H→H) → ReLU → Linear(H→H) → ReLU → Linear(H→1, no bias)</c> over

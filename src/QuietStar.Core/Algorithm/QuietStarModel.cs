@@ -70,7 +70,7 @@ public sealed class QuietStarModel : nn.Module
     /// <param name="seed">Seed of every initialisation.</param>
     /// <param name="mixingHead">A custom head (a TorchSharp module); the reference's head when null.</param>
     /// <exception cref="ArgumentException">An option is invalid or an init token is not in the tokenizer.</exception>
-    public static QuietStarModel Equip(CausalLanguageModel languageModel, TextTokenizer tokenizer, QuietStarOptions options, long seed,
+    internal static QuietStarModel Equip(CausalLanguageModel languageModel, TextTokenizer tokenizer, QuietStarOptions options, long seed,
         IMixingHead? mixingHead = null)
     {
         ArgumentNullException.ThrowIfNull(languageModel);

@@ -1,18 +1,20 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using QuietStar.Core;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.DependencyInjection;
+using QuietStar.Core.Inference;
 
 // The conventional namespace of IServiceCollection extensions: `services.AddQuietStar(...)` needs no extra using.
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers Quiet-STaR in a service collection.</summary>
+/// <summary>Registers Quiet-STaR in a service collection: the pipeline (<c>AddQuietStar</c>) and, over it, an <see cref="IChatClient"/> (<c>AddQuietStarChatClient</c>).</summary>
 public static class QuietStarServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="QuietStarOptions"/> (the builder's starting options, then its <c>ConfigureThoughts</c>, then
+    /// Registers <see cref="QuietStarOptions"/> (the builder's starting options, then its <c>ConfigureOptions</c>, then
     /// any other <c>services.Configure&lt;QuietStarOptions&gt;</c>), validated on start with messages naming the option,
     /// and a singleton <see cref="QuietStarPipeline"/> built on first use. <paramref name="configure"/> runs once, here.
     /// </summary>
@@ -32,7 +34,7 @@ public static class QuietStarServiceCollectionExtensions
             .Configure(target =>
             {
                 builder.ApplyStartingOptions(target);
-                builder.ApplyThoughtConfiguration(target);
+                builder.ApplyOptionsConfiguration(target);
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QuietStarOptions>, QuietStarOptionsValidator>());
@@ -45,6 +47,25 @@ public static class QuietStarServiceCollectionExtensions
 
             return builder.BuildForHost(provider.GetRequiredService<IOptions<QuietStarOptions>>().Value);
         });
+        return services;
+    }
+
+    /// <summary>
+    /// Registers a singleton <see cref="IChatClient"/> (a <see cref="QuietStarChatClient"/>) over the container's
+    /// <see cref="QuietStarPipeline"/>, which <c>AddQuietStar(...)</c> registers; so apps and Semantic Kernel resolve
+    /// <c>IChatClient</c> as for any other model. Requests are serialised by the pipeline.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="template">The chat format; the model folder's recognised template, else <see cref="ChatTemplate.Plain"/>, when null.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <exception cref="InvalidOperationException">At resolution: no <see cref="QuietStarPipeline"/> is registered (call <c>AddQuietStar</c>).</exception>
+    public static IServiceCollection AddQuietStarChatClient(this IServiceCollection services, ChatTemplate? template = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<IChatClient>(provider => new QuietStarChatClient(
+            provider.GetService<QuietStarPipeline>() ?? throw new InvalidOperationException(
+                "AddQuietStarChatClient needs a QuietStarPipeline in the container: call services.AddQuietStar(b => b.UseModel(...)) too."),
+            template));
         return services;
     }
 }

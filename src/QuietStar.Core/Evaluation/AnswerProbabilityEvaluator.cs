@@ -12,16 +12,16 @@ namespace QuietStar.Core.Evaluation;
 /// <see cref="IAnswerProbabilityTask.FirstScoredAnswerToken"/> on, skipping tokens outside the allowed set), of the
 /// token's probability renormalised over the allowed set — a softmax of the logits restricted to the allowed ids.
 /// The result is the mean over questions. With thoughts, the logits are those predicted after a thought at every
-/// position (see <see cref="ThinkingForward"/>); thoughts are sampled from a generator seeded with
+/// position (see <see cref="ScoringPass"/>); thoughts are sampled from a generator seeded with
 /// <see cref="AnswerProbabilityOptions.Seed"/>.
 /// </summary>
-public sealed class AnswerProbabilityEvaluator
+internal sealed class AnswerProbabilityEvaluator
 {
-    private readonly ThinkingForward forward;
+    private readonly ScoringPass forward;
     private readonly TextTokenizer tokenizer;
 
     /// <summary>Creates an evaluator of the model behind <paramref name="forward"/>, whose text <paramref name="tokenizer"/> writes.</summary>
-    public AnswerProbabilityEvaluator(ThinkingForward forward, TextTokenizer tokenizer)
+    public AnswerProbabilityEvaluator(ScoringPass forward, TextTokenizer tokenizer)
     {
         this.forward = forward ?? throw new ArgumentNullException(nameof(forward));
         this.tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));

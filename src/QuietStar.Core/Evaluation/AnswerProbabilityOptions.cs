@@ -1,3 +1,4 @@
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Common;
 
 namespace QuietStar.Core.Evaluation;
@@ -17,8 +18,14 @@ public sealed record AnswerProbabilityOptions
     /// <summary>Evaluate only the first this many questions; all when null.</summary>
     public int? Limit { get; set; }
 
+    /// <summary>
+    /// How thought tokens are picked: the reference's samples (default); <see cref="ThoughtSampling.Greedy"/> or the
+    /// <see cref="ThoughtSampling.Uniform"/> control (random tokens) measure what the thoughts' content contributes.
+    /// </summary>
+    public ThoughtSampling Sampling { get; set; } = ThoughtSampling.Model;
+
     /// <summary>Seed of the thought sampler. Default 0.</summary>
-    public int Seed { get; set; }
+    public long Seed { get; set; }
 
     /// <summary>Skip and count malformed data-set lines instead of failing. Default false.</summary>
     public bool SkipMalformed { get; set; }
@@ -30,6 +37,7 @@ public sealed record AnswerProbabilityOptions
         OptionCheck.Require<AnswerProbabilityOptions>(SequenceLength >= 3, nameof(SequenceLength), $"must be at least 3 (got {SequenceLength}).");
         OptionCheck.Require<AnswerProbabilityOptions>(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
         OptionCheck.Require<AnswerProbabilityOptions>(Limit is null or >= 1, nameof(Limit), $"must be at least 1 when set (got {Limit}).");
+        OptionCheck.Require<AnswerProbabilityOptions>(Enum.IsDefined(Sampling), nameof(Sampling), $"has an unknown value {Sampling}.");
         OptionCheck.Require<AnswerProbabilityOptions>(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
     }
 }

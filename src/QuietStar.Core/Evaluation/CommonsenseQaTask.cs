@@ -19,7 +19,7 @@ namespace QuietStar.Core.Evaluation;
 /// with each other after the space, so B's probability would be inflated. With <c>▁</c> in the set, the product
 /// approximates the probability of the whole answer <c>" X\n"</c> against the other answers.
 /// </remarks>
-public sealed class CommonsenseQaTask : IAnswerProbabilityTask
+internal sealed class CommonsenseQaTask : IAnswerProbabilityTask
 {
     /// <summary>The task's name.</summary>
     public const string TaskName = "commonsenseqa";

@@ -11,11 +11,11 @@ namespace QuietStar.Core.Evaluation;
 public sealed record EvaluationSettings(
     [property: JsonPropertyName("thoughts")] bool Thoughts,
     [property: JsonPropertyName("thought_tokens")] int ThoughtTokens,
-    [property: JsonPropertyName("seed")] int Seed,
+    [property: JsonPropertyName("seed")] long Seed,
     [property: JsonPropertyName("seq_len")] int SequenceLength,
     [property: JsonPropertyName("batch_size")] int BatchSize);
 
 /// <summary>How far an evaluation has come, reported after every batch (or question).</summary>
 /// <param name="Completed">Items (questions or text windows) done.</param>
 /// <param name="Total">Items in the evaluation.</param>
-public sealed record EvaluationProgress(int Completed, int Total);
+internal sealed record EvaluationProgress(int Completed, int Total);

@@ -30,7 +30,13 @@ public sealed record ExactMatchOptions
     public string? AnswerAfter { get; init; }
 
     /// <summary>Seed of the thoughts (the text is greedy): problem i samples its thoughts from Seed + i. Default 42.</summary>
-    public ulong Seed { get; init; } = 42;
+    public long Seed { get; init; } = 42;
+
+    /// <summary>Evaluates only the first N problems of the data set (all when null).</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>Skip malformed data-set lines instead of failing at the first one (the result does not count them).</summary>
+    public bool SkipMalformed { get; init; }
 
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
@@ -44,6 +50,11 @@ public sealed record ExactMatchOptions
         if (BatchSize < 1)
         {
             throw new ArgumentException($"BatchSize must be at least 1 (got {BatchSize}).", nameof(BatchSize));
+        }
+
+        if (Limit is < 1)
+        {
+            throw new ArgumentException($"Limit must be at least 1 when set (got {Limit}).", nameof(Limit));
         }
 
         ArgumentNullException.ThrowIfNull(Thoughts);
@@ -81,7 +92,7 @@ public sealed record ExactMatchResult(double Accuracy, int Correct, int Count, d
 /// tokenizer that writes the space on its own (a character-level SentencePiece) is prompted with it, and one that
 /// merges it into the number (GPT-2's " 933") is not.
 /// </summary>
-public sealed partial class ExactMatchEvaluator
+internal sealed partial class ExactMatchEvaluator
 {
     private readonly QuietStarGenerator generator;
     private readonly TextTokenizer tokenizer;
@@ -124,7 +135,7 @@ public sealed partial class ExactMatchEvaluator
                 Greedy = true,
                 StopAtEos = true,
                 StopStrings = ["\n"],
-                Seed = options.Seed + (ulong)start, // row r of the batch samples its thoughts from seed + start + r: one stream per problem
+                Seed = options.Seed + start, // row r of the batch samples its thoughts from seed + start + r: one stream per problem
             };
             var texts = generator.GenerateFromIds(prompts[start..(start + count)], generation, generator.CanThink ? options.Thoughts : ThoughtOptions.None);
             for (int i = 0; i < count; i++)

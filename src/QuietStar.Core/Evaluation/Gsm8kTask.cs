@@ -17,7 +17,7 @@ namespace QuietStar.Core.Evaluation;
 /// The metric needs a tokenizer that writes numbers one digit per token (Llama, Mistral, Qwen2, tok512); with one
 /// that merges digits (GPT-2) <see cref="AllowedAnswerTokenIds"/> fails.
 /// </remarks>
-public sealed class Gsm8kTask : IAnswerProbabilityTask
+internal sealed class Gsm8kTask : IAnswerProbabilityTask
 {
     /// <summary>The task's name.</summary>
     public const string TaskName = "gsm8k";
@@ -96,4 +96,4 @@ public sealed class Gsm8kTask : IAnswerProbabilityTask
 /// <summary>A GSM8K problem: the question and its final numeric answer.</summary>
 /// <param name="Question">The word problem.</param>
 /// <param name="FinalAnswer">The number after the solution's <c>####</c>, thousands commas removed (e.g. <c>"1000"</c>, <c>"-3"</c>).</param>
-public sealed record Gsm8kProblem(string Question, string FinalAnswer);
+internal sealed record Gsm8kProblem(string Question, string FinalAnswer);

@@ -8,9 +8,9 @@ namespace QuietStar.Core.Evaluation;
 /// <c>eval_helpers.compute_metrics</c>): how to read its records, how to write a question and its answer, which
 /// tokens the answer's probabilities are renormalised over, and which answer tokens are scored.
 /// </summary>
-public interface IAnswerProbabilityTask
+internal interface IAnswerProbabilityTask
 {
-    /// <summary>The task's name, as <see cref="EvaluationTasks.Create"/> knows it.</summary>
+    /// <summary>The task's name, as <see cref="EvaluationTasks.Create(string)"/> knows it.</summary>
     string Name { get; }
 
     /// <summary>Index, among the answer's tokens, of the first one scored (earlier ones contribute no factor).</summary>
@@ -20,7 +20,7 @@ public interface IAnswerProbabilityTask
     /// <exception cref="FormatException">The record lacks a field or a field has the wrong form.</exception>
     FormattedQuestion Format(JsonElement record);
 
-    /// <summary>Reads and formats every record of a JSON Lines file (see <see cref="JsonlFile.Read{T}"/>).</summary>
+    /// <summary>Reads and formats every record of a JSON Lines file (see <see cref="JsonlFile.Read{T}(string, Func{JsonElement, T}, bool)"/>).</summary>
     /// <exception cref="InvalidDataException">A line is malformed and <paramref name="skipMalformed"/> is false, or the file has no record.</exception>
     JsonlReadResult<FormattedQuestion> Load(string path, bool skipMalformed);
 
@@ -35,15 +35,34 @@ public interface IAnswerProbabilityTask
 /// <summary>One question written as the model reads it: <see cref="Prompt"/> then <see cref="Answer"/>.</summary>
 /// <param name="Prompt">The question up to and including the answer marker, e.g. <c>"Q: …\nA:"</c>.</param>
 /// <param name="Answer">The answer after the marker, with its leading space and final newline, e.g. <c>" 18\n"</c>.</param>
-public sealed record FormattedQuestion(string Prompt, string Answer)
+internal sealed record FormattedQuestion(string Prompt, string Answer)
 {
     /// <summary>The whole text: prompt followed by answer.</summary>
     public string Text => Prompt + Answer;
 }
 
-/// <summary>The answer-probability tasks by name.</summary>
-public static class EvaluationTasks
+/// <summary>The data sets the answer-probability evaluation (<c>QuietStarPipeline.EvaluateAnswerProbability</c>) reads.</summary>
+public enum AnswerProbabilityTask
 {
+    /// <summary>GSM8K (<c>{"question", "answer": "… #### 5"}</c>): the probability of the final answer's digits.</summary>
+    Gsm8k,
+
+    /// <summary>CommonsenseQA (its dev-set format): the probability of the correct choice's letter.</summary>
+    CommonsenseQa,
+}
+
+/// <summary>The answer-probability tasks by name.</summary>
+internal static class EvaluationTasks
+{
+    /// <summary>The task of <paramref name="task"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="task"/> is not a defined value.</exception>
+    public static IAnswerProbabilityTask Create(AnswerProbabilityTask task) => task switch
+    {
+        AnswerProbabilityTask.Gsm8k => new Gsm8kTask(),
+        AnswerProbabilityTask.CommonsenseQa => new CommonsenseQaTask(),
+        _ => throw new ArgumentOutOfRangeException(nameof(task), task, "Unknown answer-probability task."),
+    };
+
     /// <summary>The known task names.</summary>
     public static IReadOnlyList<string> Names { get; } = [Gsm8kTask.TaskName, CommonsenseQaTask.TaskName];
 

@@ -24,14 +24,23 @@ internal static class JsonlFile
             throw new FileNotFoundException($"Data set not found: '{path}'.", path);
         }
 
-        int skipped = 0;
         using var reader = new StreamReader(path);
+        return Read(reader, $"'{path}'", parse, skipMalformed);
+    }
+
+    /// <summary>As <see cref="Read{T}(string, Func{JsonElement, T}, bool)"/>, from a reader; <paramref name="name"/> names it in messages.</summary>
+    /// <exception cref="InvalidDataException">A line is malformed (and skipping is off), or the data holds no valid record.</exception>
+    public static JsonlReadResult<T> Read<T>(TextReader reader, string name, Func<JsonElement, T> parse, bool skipMalformed = false)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(parse);
+        int skipped = 0;
         var items = JsonLines.Read(reader, parse, (lineNumber, e) =>
         {
             if (!skipMalformed)
             {
                 throw new InvalidDataException(
-                    $"'{path}' line {lineNumber} is malformed: {e.Message} Fix the line, or skip malformed lines (skipMalformed).");
+                    $"{name} line {lineNumber} is malformed: {e.Message} Fix the line, or skip malformed lines (skipMalformed).");
             }
 
             skipped++;
@@ -39,8 +48,8 @@ internal static class JsonlFile
         if (items.Count == 0)
         {
             throw new InvalidDataException(skipped == 0
-                ? $"'{path}' is empty: it holds no JSON records."
-                : $"'{path}' holds no valid record: all {skipped} non-blank lines are malformed.");
+                ? $"{name} is empty: it holds no JSON records."
+                : $"{name} holds no valid record: all {skipped} non-blank lines are malformed.");
         }
 
         return new JsonlReadResult<T>(items, skipped);
@@ -51,4 +60,4 @@ internal static class JsonlFile
 /// <typeparam name="T">The parsed record type.</typeparam>
 /// <param name="Items">The parsed records, in file order.</param>
 /// <param name="SkippedLines">Malformed lines skipped (only ever non-zero when skipping was asked for).</param>
-public sealed record JsonlReadResult<T>(IReadOnlyList<T> Items, int SkippedLines);
+internal sealed record JsonlReadResult<T>(IReadOnlyList<T> Items, int SkippedLines);

@@ -17,7 +17,7 @@ internal static class PairedBootstrap
     /// <param name="seed">Seed of the resampling (<see cref="Random(int)"/>, stable across .NET versions): same seed, same interval.</param>
     /// <param name="confidence">Confidence level of the interval. Default 0.95.</param>
     /// <exception cref="ArgumentException">The arrays are empty or of different lengths, or an argument is out of range.</exception>
-    public static PairedBootstrapResult Compare(IReadOnlyList<double> first, IReadOnlyList<double> second, int resamples = 10_000, int seed = 0, double confidence = 0.95)
+    public static PairedBootstrapResult Compare(IReadOnlyList<double> first, IReadOnlyList<double> second, int resamples = 10_000, long seed = 0, double confidence = 0.95)
     {
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
@@ -33,7 +33,7 @@ internal static class PairedBootstrap
         }
 
         double[] differences = [.. first.Zip(second, (a, b) => a - b)];
-        double[] means = ResampledMeans(differences, resamples, new Random(seed));
+        double[] means = ResampledMeans(differences, resamples, new Random(unchecked((int)seed)));
         Array.Sort(means);
         double tail = (1 - confidence) / 2;
         return new PairedBootstrapResult(differences.Average(), Quantile.OfSorted(means, tail), Quantile.OfSorted(means, 1 - tail), confidence, resamples, differences.Length);

@@ -9,7 +9,7 @@ namespace QuietStar.Core.Evaluation;
 /// bootstrap confidence interval over all tokens and over the baseline's hardest tokens. The hard set is fixed by
 /// the baseline's base NLL so that both models are scored on the same tokens.
 /// </summary>
-public static class TextNllComparison
+internal static class TextNllComparison
 {
     /// <summary>Compares <paramref name="candidate"/> with <paramref name="baseline"/>.</summary>
     /// <param name="candidate">The model under test, evaluated on the same text, windows and length as the baseline.</param>
@@ -18,7 +18,7 @@ public static class TextNllComparison
     /// <param name="resamples">Bootstrap resamples. Default 10,000.</param>
     /// <param name="seed">Bootstrap seed.</param>
     /// <exception cref="ArgumentException">The two results do not cover the same tokens.</exception>
-    public static TextNllComparisonResult Compare(TextNllResult candidate, TextNllResult baseline, double hardFraction = 0.1, int resamples = 10_000, int seed = 0)
+    internal static TextNllComparisonResult Compare(TextNllResult candidate, TextNllResult baseline, double hardFraction = 0.1, int resamples = 10_000, long seed = 0)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(baseline);

@@ -15,13 +15,13 @@ namespace QuietStar.Core.Evaluation;
 /// thinking concentrates on hard tokens). Probabilities are over the base vocabulary (START/END excluded).
 /// Thoughts are sampled from a generator seeded with <see cref="TextNllOptions.Seed"/>.
 /// </summary>
-public sealed class TextNllEvaluator
+internal sealed class TextNllEvaluator
 {
-    private readonly ThinkingForward forward;
+    private readonly ScoringPass forward;
     private readonly TextTokenizer tokenizer;
 
     /// <summary>Creates an evaluator of the model behind <paramref name="forward"/>, whose text <paramref name="tokenizer"/> writes.</summary>
-    public TextNllEvaluator(ThinkingForward forward, TextTokenizer tokenizer)
+    public TextNllEvaluator(ScoringPass forward, TextTokenizer tokenizer)
     {
         this.forward = forward ?? throw new ArgumentNullException(nameof(forward));
         this.tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
@@ -84,7 +84,7 @@ public sealed class TextNllEvaluator
         long targets = tokens.InputIds.shape[1] - 1;
         var labels = tokens.InputIds.narrow(1, 1, targets);                                                 // [B, L−1]
         double[] baseNll = Nll(prediction.BaseLogits, labels);
-        double[]? talkNll = prediction.ThoughtLogits is { } talk ? Nll(talk, labels) : null;
+        double[]? talkNll = prediction.TalkLogits is { } talk ? Nll(talk, labels) : null;
         double[]? weights = prediction.MixingWeights is { } w ? ToDoubles(w.narrow(1, 0, targets)) : null;
         for (int b = 0; b < batch.Count; b++)
         {
@@ -191,4 +191,18 @@ public sealed record TextNllResult(
     [property: JsonIgnore] IReadOnlyList<double> BaseNllPerToken,
     [property: JsonIgnore] IReadOnlyList<double>? TalkNllPerToken,
     [property: JsonIgnore] IReadOnlyList<int> HardTokenIndices,
-    [property: JsonPropertyName("config")] EvaluationSettings Config);
+    [property: JsonPropertyName("config")] EvaluationSettings Config)
+{
+    /// <summary>
+    /// This model (the candidate) against <paramref name="baseline"/> on the same text, token by token: this result's
+    /// per-token talk NLL (base NLL when it was scored without thoughts) minus the baseline's, with paired-bootstrap
+    /// intervals over all tokens and over the baseline's hardest ⌈f·n⌉ tokens by base NLL.
+    /// </summary>
+    /// <param name="baseline">The model to beat, evaluated on the same text with the same sequence length.</param>
+    /// <param name="hardFraction">Share of tokens, by the baseline's base NLL, that counts as hard. Default 0.1.</param>
+    /// <param name="resamples">Bootstrap resamples. Default 10,000.</param>
+    /// <param name="seed">Bootstrap seed.</param>
+    /// <exception cref="ArgumentException">The two results do not cover the same tokens.</exception>
+    public TextNllComparisonResult CompareWith(TextNllResult baseline, double hardFraction = 0.1, int resamples = 10_000, long seed = 0) =>
+        TextNllComparison.Compare(this, baseline, hardFraction, resamples, seed);
+}

@@ -1,3 +1,4 @@
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Common;
 
 namespace QuietStar.Core.Evaluation;
@@ -14,8 +15,14 @@ public sealed record TextNllOptions
     /// <summary>Windows per forward pass. Default 8.</summary>
     public int BatchSize { get; set; } = 8;
 
+    /// <summary>
+    /// How thought tokens are picked: the reference's samples (default); <see cref="ThoughtSampling.Greedy"/> or the
+    /// <see cref="ThoughtSampling.Uniform"/> control (random tokens) measure what the thoughts' content contributes.
+    /// </summary>
+    public ThoughtSampling Sampling { get; set; } = ThoughtSampling.Model;
+
     /// <summary>Seed of the thought sampler. Default 0.</summary>
-    public int Seed { get; set; }
+    public long Seed { get; set; }
 
     /// <summary>Share of tokens, those with the highest base NLL, counted as hard. Default 0.1.</summary>
     public double HardFraction { get; set; } = 0.1;
@@ -29,6 +36,7 @@ public sealed record TextNllOptions
     {
         OptionCheck.Require<TextNllOptions>(SequenceLength >= 3, nameof(SequenceLength), $"must be at least 3 (got {SequenceLength}).");
         OptionCheck.Require<TextNllOptions>(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
+        OptionCheck.Require<TextNllOptions>(Enum.IsDefined(Sampling), nameof(Sampling), $"has an unknown value {Sampling}.");
         OptionCheck.Require<TextNllOptions>(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
         OptionCheck.Require<TextNllOptions>(HardFraction is > 0 and <= 1, nameof(HardFraction), $"must be within (0, 1] (got {HardFraction}).");
         OptionCheck.Require<TextNllOptions>(MaxTokens is null or >= 1, nameof(MaxTokens), $"must be at least 1 when set (got {MaxTokens}).");

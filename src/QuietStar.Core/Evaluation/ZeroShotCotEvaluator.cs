@@ -14,7 +14,7 @@ namespace QuietStar.Core.Evaluation;
 /// <c>datasets</c> library, which cannot be reproduced here. Generation j (0 for reasoning, 1 for the answer) of
 /// vote v of question i gets the seed <c>Seed + 2·(i·k + v) + j</c>.
 /// </remarks>
-public sealed class ZeroShotCotEvaluator
+internal sealed class ZeroShotCotEvaluator
 {
     /// <summary>The task's name in results.</summary>
     public const string TaskName = "gsm8k-cot";
@@ -66,7 +66,7 @@ public sealed class ZeroShotCotEvaluator
         var transcripts = new List<string>(options.Votes);
         for (int vote = 0; vote < options.Votes; vote++)
         {
-            int seed = unchecked(options.Seed + 2 * (index * options.Votes + vote));
+            long seed = unchecked(options.Seed + (2L * ((index * options.Votes) + vote)));
             string prompt = $"Q: {problem.Question}{options.ReasoningPrompt}";
             string reasoning = ZeroShotCotAnswers.TruncateReasoning(generate(new CotGenerationRequest(prompt, options.MaxReasoningTokens, options.Temperature, seed)));
             string answerPrompt = (prompt + reasoning).TrimEnd() + options.AnswerPrompt;
@@ -86,7 +86,7 @@ public sealed class ZeroShotCotEvaluator
 /// <param name="MaxNewTokens">The most tokens to generate (fewer when the generator stops at end of text).</param>
 /// <param name="Temperature">Sampling temperature.</param>
 /// <param name="Seed">Seed of the sampler, so that the whole evaluation is reproducible.</param>
-public sealed record CotGenerationRequest(string Prompt, int MaxNewTokens, double Temperature, int Seed);
+internal sealed record CotGenerationRequest(string Prompt, int MaxNewTokens, double Temperature, long Seed);
 
 /// <summary>One question of the zero-shot CoT evaluation.</summary>
 /// <param name="Index">The question's index among the evaluated ones (data-set order).</param>

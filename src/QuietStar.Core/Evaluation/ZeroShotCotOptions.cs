@@ -28,7 +28,7 @@ public sealed record ZeroShotCotOptions
 
     /// <summary>Base seed; each generation gets its own seed derived from it, the question and the vote. Default 0.</summary>
     [JsonPropertyName("seed")]
-    public int Seed { get; set; }
+    public long Seed { get; set; }
 
     /// <summary>Skip and count malformed data-set lines instead of failing. Default false.</summary>
     [JsonPropertyName("skip_malformed")]

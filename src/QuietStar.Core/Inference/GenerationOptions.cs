@@ -16,7 +16,7 @@ public sealed record GenerationOptions
     public double TopP { get; init; } = 0.9;
 
     /// <summary>Seed of the sampler's random generator; the same seed gives the same text. Null draws a fresh seed.</summary>
-    public ulong? Seed { get; init; }
+    public long? Seed { get; init; }
 
     /// <summary>Texts that end the generation as soon as the continuation contains one; the stop string itself is not returned.</summary>
     public IReadOnlyList<string> StopStrings { get; init; } = [];

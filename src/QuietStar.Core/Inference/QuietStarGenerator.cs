@@ -36,7 +36,7 @@ namespace QuietStar.Core.Inference;
 /// Ids of the thought tokens, and ids the tokenizer does not know, are never generated as text.
 /// </para>
 /// </remarks>
-public sealed class QuietStarGenerator
+internal sealed class QuietStarGenerator
 {
     private readonly QuietStarModel? model;
     private readonly TextTokenizer tokenizer;
@@ -223,7 +223,7 @@ public sealed class QuietStarGenerator
     {
         var thinking = model!;
         var device = thinking.LanguageModel.Device;
-        ulong seed = options.Seed ?? (ulong)Random.Shared.NextInt64();
+        ulong seed = unchecked((ulong)(options.Seed ?? Random.Shared.NextInt64()));
         using var sampler = options.Greedy ? null : new Generator(seed, device);
         using var thoughtSampler = new RowGumbelSampler(rows.Length, seed, device, thinking.Options.GumbelTemperature);
         var batch = new LeftPaddedBatch(rows.Select(row => row.PromptIds).ToArray(), device);

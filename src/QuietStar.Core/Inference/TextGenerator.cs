@@ -16,7 +16,7 @@ namespace QuietStar.Core.Inference;
 /// <see cref="GenerationOptions.Seed"/>, never from global random state. A prompt is encoded with the tokenizer's BOS
 /// when it has one, so an empty prompt starts from BOS alone.
 /// </remarks>
-public sealed class TextGenerator
+internal sealed class TextGenerator
 {
     private readonly CausalLanguageModel _model;
     private readonly TextTokenizer _tokenizer;
@@ -132,7 +132,7 @@ public sealed class TextGenerator
     private IEnumerable<(int Row, GeneratedPiece Piece)> Decode(DecodingRow[] rows, GenerationOptions options)
     {
         using var cache = new KeyValueCache(_model.Config.NumLayers);
-        using var generator = options.Greedy ? null : new Generator(options.Seed ?? (ulong)Random.Shared.NextInt64(), _model.Device);
+        using var generator = options.Greedy ? null : new Generator(unchecked((ulong)(options.Seed ?? Random.Shared.NextInt64())), _model.Device);
         var batch = new LeftPaddedBatch(rows.Select(row => row.PromptIds).ToArray(), _model.Device);
         foreach (var item in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, ids => Step(ids, batch, cache, options, generator)))
         {

@@ -51,6 +51,6 @@ public sealed partial class ModelSource
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tokenizer);
         return new ModelSource($"random {config.ModelType} model (seed {seed}, {config.NumLayers} layers, hidden {config.HiddenSize}, vocabulary {config.VocabSize})",
-            (device, dtype, _) => LoadedModelSource.Base(PretrainedModel.CreateRandom(config, tokenizer, device, dtype, unchecked((ulong)seed))));
+            (device, dtype, _) => LoadedModelSource.Base(PretrainedModel.CreateRandom(config, tokenizer, device, dtype, seed)));
     }
 }

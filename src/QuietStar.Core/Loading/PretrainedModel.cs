@@ -170,14 +170,14 @@ public sealed class PretrainedModel : IDisposable
     /// <param name="seed">Seed of the weights: the same seed gives the same model.</param>
     /// <exception cref="ArgumentException">The configuration is invalid or the dtype unsupported.</exception>
     /// <exception cref="InvalidOperationException">The tokenizer has more tokens than the configuration's vocabulary.</exception>
-    public static PretrainedModel CreateRandom(TransformerConfig config, TextTokenizer tokenizer, Device device, ScalarType dtype, ulong seed)
+    public static PretrainedModel CreateRandom(TransformerConfig config, TextTokenizer tokenizer, Device device, ScalarType dtype, long seed)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tokenizer);
         CheckTarget(device, dtype);
         tokenizer.EnsureFits(config.VocabSize);
         var model = new CausalLanguageModel(config, device, dtype);
-        using var generator = new Generator(seed, device);
+        using var generator = new Generator(unchecked((ulong)seed), device);
         model.InitializeWeights(generator);
         return new PretrainedModel(model, tokenizer);
     }

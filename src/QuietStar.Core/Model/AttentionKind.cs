@@ -1,7 +1,7 @@
 namespace QuietStar.Core.Model;
 
 /// <summary>How the queries of one forward call may attend to keys.</summary>
-public enum AttentionKind
+internal enum AttentionKind
 {
     /// <summary>Ordinary causal attention over the cached prefix and the new tokens, with optional key padding.</summary>
     Causal,

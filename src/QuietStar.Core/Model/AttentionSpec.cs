@@ -18,7 +18,7 @@ public sealed class AttentionSpec
     }
 
     /// <summary>The attention pattern.</summary>
-    public AttentionKind Kind { get; }
+    internal AttentionKind Kind { get; }
 
     /// <summary>
     /// For <see cref="AttentionKind.Causal"/>: optional key-validity mask <c>[B, S]</c> (true = real token) over all

@@ -192,7 +192,7 @@ public sealed partial class TextTokenizer
     }
 
     /// <summary>Creates a decoder that turns ids into text one at a time, for streaming generation.</summary>
-    public TokenStreamDecoder CreateStreamDecoder() => new(this);
+    internal TokenStreamDecoder CreateStreamDecoder() => new(this);
 
     /// <summary>
     /// Writes this tokenizer into <paramref name="folder"/> (created if needed): the source tokenizer file(s), as

@@ -9,7 +9,7 @@ namespace QuietStar.Core.Tokenization;
 /// returned piece and a final <see cref="Flush"/> gives exactly <see cref="TextTokenizer.Decode"/> of the same ids.
 /// Not thread-safe: use one decoder per sequence.
 /// </summary>
-public sealed class TokenStreamDecoder
+internal sealed class TokenStreamDecoder
 {
     private readonly TextTokenizer _tokenizer;
     private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetDecoder();

@@ -115,6 +115,8 @@ public sealed record TrainingOptions
         OptionCheck.Require<TrainingOptions>(PlainLanguageModelSteps >= 0, nameof(PlainLanguageModelSteps), $"must be ≥ 0; 0 switches thoughts on from the first step (got {PlainLanguageModelSteps}).");
         OptionCheck.Require<TrainingOptions>(PlainLanguageModelSteps == 0 || !NoThoughts, nameof(PlainLanguageModelSteps),
             $"is {PlainLanguageModelSteps}, but NoThoughts already trains the plain LM at every step; set one of them.");
+        OptionCheck.Require<TrainingOptions>(PlainLanguageModelSteps < Steps || NoThoughts, nameof(PlainLanguageModelSteps),
+            $"{PlainLanguageModelSteps} must be less than TrainingOptions.Steps {Steps}: thoughts would never switch on (NoThoughts trains the plain LM throughout).");
         OptionCheck.Require<TrainingOptions>(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), $"must be in [0, 1) (got {ValidationFraction}).");
         OptionCheck.Require<TrainingOptions>(EvalEvery >= 0, nameof(EvalEvery), $"must be ≥ 0; 0 disables validation (got {EvalEvery}).");
         OptionCheck.Require<TrainingOptions>(EvalBatches >= 1, nameof(EvalBatches), $"must be at least 1 (got {EvalBatches}).");

@@ -17,7 +17,7 @@ public sealed class AddQuietStarTests
     public void Registers_validated_options_and_a_singleton_pipeline()
     {
         var services = new ServiceCollection()
-            .AddQuietStar(b => b.UseModel(Stories).ConfigureThoughts(o => o.ThoughtTokens = 4));
+            .AddQuietStar(b => b.UseModel(Stories).ConfigureOptions(o => o.ThoughtTokens = 4));
         services.Configure<QuietStarOptions>(o => o.TalkTokens = 3);  // composes with the builder's configuration
         using var provider = services.BuildServiceProvider();
 
@@ -34,7 +34,7 @@ public sealed class AddQuietStarTests
     public void For_a_checkpoint_the_configure_delegate_runs_once_and_the_options_equal_the_pipelines()
     {
         using var temp = new TempFolder();
-        using (var trained = QuietStarBuilder.Create().UseModel(Stories).ConfigureThoughts(o => o.ThoughtTokens = 3).Build())
+        using (var trained = QuietStarBuilder.Create().UseModel(Stories).ConfigureOptions(o => o.ThoughtTokens = 3).Build())
         {
             trained.Save(temp.Path);
         }
@@ -43,7 +43,7 @@ public sealed class AddQuietStarTests
         var services = new ServiceCollection().AddQuietStar(b =>
         {
             configureCalls++;
-            b.UseModel(ModelSource.Checkpoint(temp.Path)).ConfigureThoughts(o => o.PolicyLossWeight = 7);
+            b.UseModel(ModelSource.Checkpoint(temp.Path)).ConfigureOptions(o => o.PolicyLossWeight = 7);
         });
         services.Configure<QuietStarOptions>(o => o.TalkTokens = 3);
         using var provider = services.BuildServiceProvider();
@@ -62,7 +62,7 @@ public sealed class AddQuietStarTests
     public void Invalid_options_fail_with_a_message_naming_the_option()
     {
         using var provider = new ServiceCollection()
-            .AddQuietStar(b => b.UseModel(Stories).ConfigureThoughts(o => o.Passes = 1))
+            .AddQuietStar(b => b.UseModel(Stories).ConfigureOptions(o => o.Passes = 1))
             .BuildServiceProvider();
 
         var act = () => provider.GetRequiredService<IOptions<QuietStarOptions>>().Value;
@@ -75,7 +75,7 @@ public sealed class AddQuietStarTests
     public void A_host_start_up_validation_fails_on_invalid_options_before_any_model_is_loaded()
     {
         using var invalid = new ServiceCollection()
-            .AddQuietStar(b => b.UseModel(ModelSource.Llama2c("/nonexistent.bin", "/nonexistent.model")).ConfigureThoughts(o => o.ReinforceTemperature = 0))
+            .AddQuietStar(b => b.UseModel(ModelSource.Llama2c("/nonexistent.bin", "/nonexistent.model")).ConfigureOptions(o => o.ReinforceTemperature = 0))
             .BuildServiceProvider();
         var start = () => invalid.GetRequiredService<IStartupValidator>().Validate();   // what a host runs at start
         start.Should().Throw<OptionsValidationException>().WithMessage("*ReinforceTemperature*");

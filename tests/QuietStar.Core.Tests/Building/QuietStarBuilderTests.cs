@@ -19,8 +19,8 @@ public sealed class QuietStarBuilderTests
     {
         using var pipeline = QuietStarBuilder.Create()
             .UseModel(Stories)
-            .ConfigureThoughts(o => o.ThoughtTokens = 5)
-            .ConfigureThoughts(o => o.PolicyLossWeight = 100)
+            .ConfigureOptions(o => o.ThoughtTokens = 5)
+            .ConfigureOptions(o => o.PolicyLossWeight = 100)
             .UseSeed(3)
             .Build();
 
@@ -60,7 +60,7 @@ public sealed class QuietStarBuilderTests
     {
         var act = () => QuietStarBuilder.Create()
             .UseModel(ModelSource.Llama2c("/nonexistent/model.bin", "/nonexistent/tok.model"))
-            .ConfigureThoughts(o => o.ThoughtTokens = 0)
+            .ConfigureOptions(o => o.ThoughtTokens = 0)
             .Build();
         act.Should().Throw<ArgumentException>().WithMessage("*ThoughtTokens*");
     }
@@ -110,7 +110,7 @@ public sealed class QuietStarBuilderTests
         try
         {
             Tensor start, headWeights;
-            using (var pipeline = QuietStarBuilder.Create().UseModel(Stories).ConfigureThoughts(o => o.ThoughtTokens = 3).Build())
+            using (var pipeline = QuietStarBuilder.Create().UseModel(Stories).ConfigureOptions(o => o.ThoughtTokens = 3).Build())
             {
                 using (torch.no_grad())
                 {
@@ -143,7 +143,7 @@ public sealed class QuietStarBuilderTests
     {
         using var temp = new TempFolder();
         Tensor start, end;
-        using (var pipeline = QuietStarBuilder.Create().UseModel(Stories).ConfigureThoughts(o => o.ThoughtTokens = 3).Build())
+        using (var pipeline = QuietStarBuilder.Create().UseModel(Stories).ConfigureOptions(o => o.ThoughtTokens = 3).Build())
         {
             using (torch.no_grad())
             {
@@ -158,7 +158,7 @@ public sealed class QuietStarBuilderTests
 
         using (var rescaled = QuietStarBuilder.Create()
             .UseModel(ModelSource.Checkpoint(temp.File("scale100")))
-            .ConfigureThoughts(o => o.ThoughtEmbeddingGradientScale = 10)
+            .ConfigureOptions(o => o.ThoughtEmbeddingGradientScale = 10)
             .Build())
         {
             rescaled.Options.ThoughtEmbeddingGradientScale.Should().Be(10);

@@ -101,7 +101,7 @@ public sealed class QuietStarPipelineTests : IDisposable
         using var pipeline = QuietStarBuilder.Create()
             .UseModel(Stories)
             .UseOptions(TinyTraining.Thoughts)
-            .ConfigureThoughts(o => o.ThoughtEmbeddingGradientScale = 10)
+            .ConfigureOptions(o => o.ThoughtEmbeddingGradientScale = 10)
             .Build();
         var before = TinyTraining.Bits(pipeline.Model.LanguageModel.EmbeddingWeight);
         var act = () => pipeline.ResumeTrainer(checkpoint, o => Fast(o, steps: 2, checkpoint: null));

@@ -21,7 +21,7 @@ public sealed class AnswerProbabilityTests
         using var lm = EvaluationFixtures.PlainModel(seed: 7);
         var question = Csqa("B");
 
-        var result = Evaluate(ThinkingForward.For(lm), new CommonsenseQaTask(), question);
+        var result = Evaluate(ScoringPass.For(lm), new CommonsenseQaTask(), question);
 
         // Independently: a plain forward, then softmax over {▁, A, ▁B, C, D, E, \n} at the letter and at the newline.
         int[] ids = EvaluationFixtures.Tok512.Encode(question.Text, addBos: true);
@@ -40,7 +40,7 @@ public sealed class AnswerProbabilityTests
         using var lm = EvaluationFixtures.PlainModel(seed: 7);
         var question = Csqa("C");
 
-        var result = Evaluate(ThinkingForward.For(lm), new CommonsenseQaTask(), question);
+        var result = Evaluate(ScoringPass.For(lm), new CommonsenseQaTask(), question);
 
         int[] ids = EvaluationFixtures.Tok512.Encode(question.Text, addBos: true);
         ids[^3..].Should().Equal(Space, 457, Newline);
@@ -57,7 +57,7 @@ public sealed class AnswerProbabilityTests
         using var lm = EvaluationFixtures.PlainModel(seed: 8);
         var question = Gsm8kTask.FormatProblem(new Gsm8kProblem("Tom has 3 bags of 6 apples. How many apples?", "18"));
 
-        var result = Evaluate(ThinkingForward.For(lm), new Gsm8kTask(), question);
+        var result = Evaluate(ScoringPass.For(lm), new Gsm8kTask(), question);
 
         int[] ids = EvaluationFixtures.Tok512.Encode(question.Text, addBos: true);
         ids[^4..].Should().Equal(Space, 475, 487, Newline);
@@ -80,8 +80,8 @@ public sealed class AnswerProbabilityTests
         double digitAndNewline = Enumerable.Range(ids.Length - 2, 2)
             .Aggregate(1.0, (p, t) => p * EvaluationFixtures.RestrictedSoftmax(logits[0, t - 1], allowed, ids[t]));
 
-        var skipping = Evaluate(ThinkingForward.For(lm), new SpaceAllowingTask(firstScored: 1), question);
-        var notSkipping = Evaluate(ThinkingForward.For(lm), new SpaceAllowingTask(firstScored: 0), question);
+        var skipping = Evaluate(ScoringPass.For(lm), new SpaceAllowingTask(firstScored: 1), question);
+        var notSkipping = Evaluate(ScoringPass.For(lm), new SpaceAllowingTask(firstScored: 0), question);
 
         skipping.ItemProbabilities[0].Should().BeApproximately(digitAndNewline, 1e-9);
         notSkipping.ItemProbabilities[0].Should().BeApproximately(space * digitAndNewline, 1e-9);
@@ -92,7 +92,7 @@ public sealed class AnswerProbabilityTests
     {
         using var scope = torch.NewDisposeScope();
         using var model = EvaluationFixtures.ThinkingModel(seed: 4);
-        var evaluator = new AnswerProbabilityEvaluator(ThinkingForward.For(model), EvaluationFixtures.Tok512);
+        var evaluator = new AnswerProbabilityEvaluator(ScoringPass.For(model), EvaluationFixtures.Tok512);
         var questions = ReadCsqa(6);
 
         var off = evaluator.Evaluate(new CommonsenseQaTask(), questions, Options(thoughts: false));
@@ -108,7 +108,7 @@ public sealed class AnswerProbabilityTests
     {
         using var scope = torch.NewDisposeScope();
         using var model = EvaluationFixtures.ThinkingModel(seed: 4, liveHead: true);
-        var evaluator = new AnswerProbabilityEvaluator(ThinkingForward.For(model), EvaluationFixtures.Tok512);
+        var evaluator = new AnswerProbabilityEvaluator(ScoringPass.For(model), EvaluationFixtures.Tok512);
         var questions = ReadCsqa(4);
 
         var off = evaluator.Evaluate(new CommonsenseQaTask(), questions, Options(thoughts: false));
@@ -126,7 +126,7 @@ public sealed class AnswerProbabilityTests
     {
         using var scope = torch.NewDisposeScope();
         using var lm = EvaluationFixtures.PlainModel(seed: 5);
-        var evaluator = new AnswerProbabilityEvaluator(ThinkingForward.For(lm), EvaluationFixtures.Tok512);
+        var evaluator = new AnswerProbabilityEvaluator(ScoringPass.For(lm), EvaluationFixtures.Tok512);
         var questions = ReadCsqa(7);
         var progress = new RecordingProgress();
 
@@ -146,7 +146,7 @@ public sealed class AnswerProbabilityTests
     {
         using var scope = torch.NewDisposeScope();
         using var lm = EvaluationFixtures.PlainModel(seed: 5);
-        var result = Evaluate(ThinkingForward.For(lm), new CommonsenseQaTask(), Csqa("A"));
+        var result = Evaluate(ScoringPass.For(lm), new CommonsenseQaTask(), Csqa("A"));
 
         string json = JsonSerializer.Serialize(result);
 
@@ -154,7 +154,7 @@ public sealed class AnswerProbabilityTests
             .And.Contain("\"config\":{\"thoughts\":false,\"thought_tokens\":0,\"seed\":0,\"seq_len\":96");
     }
 
-    private static AnswerProbabilityResult Evaluate(ThinkingForward forward, IAnswerProbabilityTask task, FormattedQuestion question) =>
+    private static AnswerProbabilityResult Evaluate(ScoringPass forward, IAnswerProbabilityTask task, FormattedQuestion question) =>
         new AnswerProbabilityEvaluator(forward, EvaluationFixtures.Tok512).Evaluate(task, [question], Options(thoughts: false));
 
     private static AnswerProbabilityOptions Options(bool thoughts, int seed = 0) => new() { Thoughts = thoughts, SequenceLength = 96, BatchSize = 4, Seed = seed };

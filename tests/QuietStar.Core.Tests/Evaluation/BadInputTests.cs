@@ -32,7 +32,7 @@ public sealed class BadInputTests : IDisposable
         using var scope = torch.NewDisposeScope();
         using var lm = EvaluationFixtures.PlainModel();
         string path = Write("mixed.jsonl", Good, "{oops", Good, """{"answer": "#### 1"}""", Good);
-        var evaluator = new AnswerProbabilityEvaluator(ThinkingForward.For(lm), EvaluationFixtures.Tok512);
+        var evaluator = new AnswerProbabilityEvaluator(ScoringPass.For(lm), EvaluationFixtures.Tok512);
 
         var result = evaluator.Evaluate(new Gsm8kTask(), path, new AnswerProbabilityOptions { Thoughts = false, SequenceLength = 64, SkipMalformed = true });
         var cot = new ZeroShotCotEvaluator(_ => " 4").Evaluate(path, new ZeroShotCotOptions { Votes = 1, SkipMalformed = true });
@@ -67,7 +67,7 @@ public sealed class BadInputTests : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var lm = EvaluationFixtures.PlainModel();
-        var forward = ThinkingForward.For(lm);
+        var forward = ScoringPass.For(lm);
 
         var answer = () => new AnswerProbabilityEvaluator(forward, EvaluationFixtures.Tok512)
             .Evaluate(new Gsm8kTask(), Path.Combine(folder.Path, "never-read.jsonl"), new AnswerProbabilityOptions { SequenceLength = 64 });

@@ -11,7 +11,7 @@ namespace QuietStar.Core.Tests.Evaluation;
 
 /// <summary>
 /// The stated rule of docs/evaluation.md ("Which vocabulary an NLL is over"): evaluation NLLs (<see cref="TextNllEvaluator"/>,
-/// via <see cref="ThinkingForward"/>) are over the base vocabulary, renormalised without START/END; the training loss and
+/// via <see cref="ScoringPass"/>) are over the base vocabulary, renormalised without START/END; the training loss and
 /// <see cref="ValidationEvaluator"/> keep the START/END columns, as the reference's loss does. The START/END rows of the
 /// classifier are given real probability mass here, so the two rules give clearly different numbers and a swap is caught.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed class NllVocabularyRuleTests
         int[] window = [1, .. tokenizer.Encode(Story)];
         GiveThoughtColumnsMass(model.LanguageModel, window);
 
-        var text = new TextNllEvaluator(ThinkingForward.For(model), tokenizer)
+        var text = new TextNllEvaluator(ScoringPass.For(model), tokenizer)
             .Evaluate(Story, new TextNllOptions { Thoughts = false, SequenceLength = 64 });
         var corpus = TextCorpus.FromReader(new StringReader(Story), "story", tokenizer);
         int[] document = corpus.GetDocument(0).ToArray();

@@ -24,7 +24,7 @@ public sealed class Stories260kSmokeTests(ITestOutputHelper output)
         using var scope = torch.NewDisposeScope();
         using var lm = LoadStories260k();
 
-        var result = new TextNllEvaluator(ThinkingForward.For(lm), EvaluationFixtures.Tok512)
+        var result = new TextNllEvaluator(ScoringPass.For(lm), EvaluationFixtures.Tok512)
             .Evaluate(Story, new TextNllOptions { Thoughts = false, SequenceLength = 256 });
 
         output.WriteLine($"n={result.NTokens} base_nll={result.BaseNll:F4} hard={result.BaseNllHard:F4}");
@@ -37,7 +37,7 @@ public sealed class Stories260kSmokeTests(ITestOutputHelper output)
     {
         using var scope = torch.NewDisposeScope();
         using var lm = LoadStories260k();
-        var evaluator = new AnswerProbabilityEvaluator(ThinkingForward.For(lm), EvaluationFixtures.Tok512);
+        var evaluator = new AnswerProbabilityEvaluator(ScoringPass.For(lm), EvaluationFixtures.Tok512);
         var options = new AnswerProbabilityOptions { Thoughts = false, Limit = 8 };
 
         var gsm8k = evaluator.Evaluate(new Gsm8kTask(), EvaluationFixtures.Gsm8kPath, options);
@@ -55,7 +55,7 @@ public sealed class Stories260kSmokeTests(ITestOutputHelper output)
     {
         using var scope = torch.NewDisposeScope();
         using var lm = LoadStories260k();
-        var evaluator = new AnswerProbabilityEvaluator(ThinkingForward.For(lm), EvaluationFixtures.Tok512);
+        var evaluator = new AnswerProbabilityEvaluator(ScoringPass.For(lm), EvaluationFixtures.Tok512);
         var questions = new CommonsenseQaTask().Load(EvaluationFixtures.CommonsenseQaPath, skipMalformed: false).Items.Take(4).ToList();
 
         // Score the letter of each of the five answers (the newline left out): with "▁" in the allowed set, B (one
@@ -78,7 +78,7 @@ public sealed class Stories260kSmokeTests(ITestOutputHelper output)
         using var scope = torch.NewDisposeScope();
         using var lm = LoadStories260k();
         using var model = QuietStarModel.Create(lm, initTokenId: 464, QuietStarOptions.Reference, new torch.Generator(1));
-        var evaluator = new AnswerProbabilityEvaluator(ThinkingForward.For(model), EvaluationFixtures.Tok512);
+        var evaluator = new AnswerProbabilityEvaluator(ScoringPass.For(model), EvaluationFixtures.Tok512);
         var options = new AnswerProbabilityOptions { Limit = 4, BatchSize = 2 };
 
         var on = evaluator.Evaluate(new CommonsenseQaTask(), EvaluationFixtures.CommonsenseQaPath, options);

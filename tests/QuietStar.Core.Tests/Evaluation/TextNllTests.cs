@@ -47,7 +47,7 @@ public sealed class TextNllTests
         using var lm = EvaluationFixtures.PlainModel(seed: 3);
         var tokenizer = EvaluationFixtures.Tok512;
 
-        var result = new TextNllEvaluator(ThinkingForward.For(lm), tokenizer)
+        var result = new TextNllEvaluator(ScoringPass.For(lm), tokenizer)
             .Evaluate(Story, new TextNllOptions { Thoughts = false, SequenceLength = 16, BatchSize = 3 });
 
         int[] tokens = tokenizer.Encode(Story);
@@ -74,7 +74,7 @@ public sealed class TextNllTests
         using var model = EvaluationFixtures.ThinkingModel(seed: 3);
         var tokenizer = EvaluationFixtures.Tok512;
 
-        var result = new TextNllEvaluator(ThinkingForward.For(model), tokenizer)
+        var result = new TextNllEvaluator(ScoringPass.For(model), tokenizer)
             .Evaluate(Story, new TextNllOptions { SequenceLength = 64 });
 
         int[] window = [1, .. tokenizer.Encode(Story)];
@@ -95,7 +95,7 @@ public sealed class TextNllTests
         using var scope = torch.NewDisposeScope();
         using var model = EvaluationFixtures.ThinkingModel(seed: 5, liveHead: true);
 
-        var result = new TextNllEvaluator(ThinkingForward.For(model), EvaluationFixtures.Tok512)
+        var result = new TextNllEvaluator(ScoringPass.For(model), EvaluationFixtures.Tok512)
             .Evaluate(Story, new TextNllOptions { SequenceLength = 20, BatchSize = 2, Seed = 3 });
 
         int n = result.NTokens;
@@ -118,7 +118,7 @@ public sealed class TextNllTests
         using var lm = EvaluationFixtures.PlainModel(seed: 3);
         var progress = new RecordingProgress();
 
-        var result = new TextNllEvaluator(ThinkingForward.For(lm), EvaluationFixtures.Tok512)
+        var result = new TextNllEvaluator(ScoringPass.For(lm), EvaluationFixtures.Tok512)
             .Evaluate(Story, new TextNllOptions { Thoughts = false, SequenceLength = 8, BatchSize = 2, MaxTokens = 20 }, progress);
 
         result.NTokens.Should().Be(20);
@@ -131,7 +131,7 @@ public sealed class TextNllTests
         using var scope = torch.NewDisposeScope();
         using var lm = EvaluationFixtures.PlainModel(seed: 3);
         using var folder = new TempFolder();
-        var evaluator = new TextNllEvaluator(ThinkingForward.For(lm), EvaluationFixtures.Tok512);
+        var evaluator = new TextNllEvaluator(ScoringPass.For(lm), EvaluationFixtures.Tok512);
         var options = new TextNllOptions { Thoughts = false, SequenceLength = 32 };
         File.WriteAllText(folder.File("story.txt"), Story);
         File.WriteAllText(folder.File("empty.txt"), " \n\n");
@@ -148,7 +148,7 @@ public sealed class TextNllTests
     {
         using var scope = torch.NewDisposeScope();
         using var model = EvaluationFixtures.ThinkingModel();
-        var evaluator = new TextNllEvaluator(ThinkingForward.For(model), EvaluationFixtures.Tok512);
+        var evaluator = new TextNllEvaluator(ScoringPass.For(model), EvaluationFixtures.Tok512);
 
         var act = () => evaluator.Evaluate(Story, new TextNllOptions { SequenceLength = 126 });
 

@@ -7,7 +7,8 @@ namespace QuietStar.Core.Tests.Inference;
 
 /// <summary>
 /// <see cref="QuietStarPipeline.GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>: the
-/// synchronous generator's output, streamed with thoughts, cancellable, and serialised across concurrent callers.
+/// synchronous generator's output, streamed with thoughts, cancellable, and serialised across concurrent callers; and the
+/// pipeline's synchronous <c>Generate</c>, <c>GenerateBatch</c> and <c>Stream</c>, which equal it and take their turn with it.
 /// </summary>
 public sealed class PipelineGenerationTests : IDisposable
 {
@@ -15,7 +16,7 @@ public sealed class PipelineGenerationTests : IDisposable
 
     public void Dispose() => pipeline.Dispose();
 
-    private static GenerationOptions Greedy(int tokens = 8, ulong seed = 5) => new() { MaxTokens = tokens, Greedy = true, Seed = seed, StopAtEos = false };
+    private static GenerationOptions Greedy(int tokens = 8, long seed = 5) => new() { MaxTokens = tokens, Greedy = true, Seed = seed, StopAtEos = false };
 
     private static async Task<List<GenerationPiece>> Collect(IAsyncEnumerable<GenerationPiece> pieces)
     {
@@ -96,9 +97,9 @@ public sealed class PipelineGenerationTests : IDisposable
     public async Task Concurrent_requests_from_many_threads_each_get_exactly_their_single_request_output()
     {
         var prompts = Enumerable.Range(0, 8).Select(i => $"prompt {i}: ").ToArray();
-        var expected = prompts.Select((p, i) => pipeline.CreateGenerator().Generate(p, Greedy(seed: (ulong)i), new ThoughtOptions()).TokenIds).ToArray();
+        var expected = prompts.Select((p, i) => pipeline.CreateGenerator().Generate(p, Greedy(seed: i), new ThoughtOptions()).TokenIds).ToArray();
 
-        var results = await Task.WhenAll(prompts.Select((p, i) => Task.Run(() => Collect(pipeline.GenerateAsync(p, Greedy(seed: (ulong)i))))));
+        var results = await Task.WhenAll(prompts.Select((p, i) => Task.Run(() => Collect(pipeline.GenerateAsync(p, Greedy(seed: i))))));
 
         for (int i = 0; i < prompts.Length; i++)
         {
@@ -201,5 +202,58 @@ public sealed class PipelineGenerationTests : IDisposable
         after.Should().Throw<ObjectDisposedException>();
         var again = () => derived.With(o => o.ThoughtTokens = 2);
         again.Should().Throw<ObjectDisposedException>();
+    }
+
+    // The synchronous requests (Generate, GenerateBatch, Stream): the asynchronous ones' output, on the caller's thread, in turn with them.
+
+    private static GenerationOptions Sampled(int tokens = 8) => new() { MaxTokens = tokens, Seed = 7, StopAtEos = false };
+
+    [Fact]
+    public async Task Generate_and_GenerateBatch_equal_the_asynchronous_batch()
+    {
+        string[] prompts = ["The cat", "A dog ran"];
+        var expected = await pipeline.GenerateBatchAsync(prompts, Sampled(), new ThoughtOptions());
+
+        pipeline.GenerateBatch(prompts, Sampled(), new ThoughtOptions()).Select(t => t.TokenIds).Should().BeEquivalentTo(expected.Select(t => t.TokenIds), o => o.WithStrictOrdering());
+        pipeline.Generate("The cat", Sampled(), new ThoughtOptions()).TokenIds.Should().Equal(
+            (await pipeline.GenerateBatchAsync(["The cat"], Sampled(), new ThoughtOptions()))[0].TokenIds);
+    }
+
+    [Fact]
+    public async Task Stream_yields_the_pieces_of_GenerateAsync_with_their_thoughts()
+    {
+        var expected = new List<GenerationPiece>();
+        await foreach (var piece in pipeline.GenerateAsync("The cat", Sampled()))
+        {
+            expected.Add(piece);
+        }
+
+        var pieces = pipeline.Stream("The cat", Sampled()).ToList();
+
+        pieces.Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+        pieces.Should().OnlyContain(p => p.Details != null);
+    }
+
+    [Fact]
+    public async Task An_asynchronous_request_waits_while_a_stream_is_being_read()
+    {
+        using var stream = pipeline.Stream("The cat", Sampled(4)).GetEnumerator();
+        stream.MoveNext().Should().BeTrue();   // the stream now holds its turn
+
+        var waiting = pipeline.GenerateBatchAsync(["A dog"], Sampled(2));
+        await Task.Delay(200);
+        waiting.IsCompleted.Should().BeFalse("the stream has not finished");
+
+        stream.Dispose();                      // ends the stream's turn
+        (await waiting).Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Bad_options_throw_from_the_call_before_any_turn_is_taken()
+    {
+        var act = () => pipeline.Stream("The cat", new GenerationOptions { MaxTokens = 0 });
+
+        act.Should().Throw<ArgumentException>();
+        pipeline.Generate("The cat", Sampled(2)).TokenIds.Should().HaveCount(2);
     }
 }

@@ -116,14 +116,14 @@ public sealed class ThoughtSamplingTests
         using var model = EvaluationFixtures.ThinkingModel(seed: 2, liveHead: true);
         var ids = TinyModels.RandomIds(2, 10, 512, seed: 3);
 
-        var sampled = ThinkingForward.For(model);
-        var uniform = ThinkingForward.For(model, sampling: ThoughtSampling.Uniform);
+        var sampled = ScoringPass.For(model);
+        var uniform = ScoringPass.For(model, sampling: ThoughtSampling.Uniform);
         var withModelThoughts = sampled.RunWithThoughts(ids, null, new Generator(4));
         var withRandomThoughts = uniform.RunWithThoughts(ids, null, new Generator(4));
 
         sampled.Sampling.Should().Be(ThoughtSampling.Model);
         uniform.Sampling.Should().Be(ThoughtSampling.Uniform);
         withRandomThoughts.BaseLogits.equal(withModelThoughts.BaseLogits).all().item<bool>().Should().BeTrue("only the thoughts change");
-        TinyQuietStar.MaxAbsDiff(withRandomThoughts.ThoughtLogits!, withModelThoughts.ThoughtLogits!).Should().BeGreaterThan(1e-4f);
+        TinyQuietStar.MaxAbsDiff(withRandomThoughts.TalkLogits!, withModelThoughts.TalkLogits!).Should().BeGreaterThan(1e-4f);
     }
 }

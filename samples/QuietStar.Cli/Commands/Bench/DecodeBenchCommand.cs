@@ -12,8 +12,8 @@ using Spectre.Console.Cli;
 namespace QuietStar.Cli.Commands.Bench;
 
 /// <summary>
-/// <c>quietstar bench decode</c>: milliseconds per generated token of base decoding (<see cref="QuietStarGenerator"/>
-/// without thoughts, KV-cached) and quiet decoding (<see cref="QuietStarGenerator"/>, a thought before every token), interleaved run by
+/// <c>quietstar bench decode</c>: milliseconds per generated token of base decoding (<c>pipeline.GenerateBatch</c>
+/// without thoughts, KV-cached) and quiet decoding (the same, a thought before every token), interleaved run by
 /// run in one process; prints one JSON line with medians and spread and the target, quiet ≤ 1.2·(T+2)·base.
 /// </summary>
 /// <remarks>
@@ -28,9 +28,10 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
     public override int Execute(CommandContext context, DecodeBenchSettings settings, CancellationToken cancellationToken)
     {
         using var loaded = settings.LoadModel();
-        var tokenizer = loaded.Tokenizer;
-        var (model, _) = ThinkingModels.Think(loaded, settings.ThoughtTokens); // fresh: w ≡ 0; the vocabulary grows by START/END in place
-        Decoder[] decoders = [Decoder.Base(model, tokenizer, settings), Decoder.Quiet(model, tokenizer, settings)];
+        string modelType = loaded.Config.ModelType;
+        var pipeline = loaded.Thinking(settings.ThoughtTokens); // fresh: w ≡ 0; the vocabulary grows by START/END
+        var tokenizer = pipeline.Tokenizer;
+        Decoder[] decoders = [Decoder.Base(pipeline, settings), Decoder.Quiet(pipeline, settings)];
         int promptTokens = tokenizer.Encode(settings.Prompt, addBos: tokenizer.BosId is not null).Length; // the first row's
 
         for (int run = 0; run < settings.Warmup + settings.Repeats; run++)
@@ -45,7 +46,7 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
             }
         }
 
-        console.Output.WriteLine(JsonLine.Serialize(Report(settings, decoders, promptTokens, loaded.Model.Config.ModelType)));
+        console.Output.WriteLine(JsonLine.Serialize(Report(settings, decoders, promptTokens, modelType)));
         return 0;
     }
 
@@ -111,18 +112,17 @@ internal sealed class DecodeBenchCommand(CliConsole console) : Command<DecodeBen
 
         public IReadOnlyList<int> TokenIds { get; private set; } = [];
 
-        public static Decoder Base(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings)
+        public static Decoder Base(QuietStarPipeline pipeline, DecodeBenchSettings settings)
         {
-            var generator = QuietStarGenerator.For(model, tokenizer); // without thoughts: the base model's KV-cached decoding, START/END never emitted
+            // without thoughts: the base model's KV-cached decoding, START/END never emitted
             var options = Options(settings);
-            return new Decoder("base", () => [.. generator.GenerateBatch(settings.Prompts, options, ThoughtOptions.None).SelectMany(t => t.TokenIds)]);
+            return new Decoder("base", () => [.. pipeline.GenerateBatch(settings.Prompts, options, ThoughtOptions.None).SelectMany(t => t.TokenIds)]);
         }
 
-        public static Decoder Quiet(QuietStarModel model, TextTokenizer tokenizer, DecodeBenchSettings settings)
+        public static Decoder Quiet(QuietStarPipeline pipeline, DecodeBenchSettings settings)
         {
-            var generator = QuietStarGenerator.For(model, tokenizer);
             var options = Options(settings);
-            return new Decoder("quiet", () => [.. generator.GenerateBatch(settings.Prompts, options, new ThoughtOptions()).SelectMany(t => t.TokenIds)]);
+            return new Decoder("quiet", () => [.. pipeline.GenerateBatch(settings.Prompts, options, new ThoughtOptions()).SelectMany(t => t.TokenIds)]);
         }
 
         /// <summary>Generates once (every row); records ms per generated token (all rows' tokens) when <paramref name="timed"/>.</summary>

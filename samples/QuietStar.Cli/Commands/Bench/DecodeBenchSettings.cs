@@ -40,8 +40,8 @@ internal sealed class DecodeBenchSettings : ModelSettings
 
     /// <summary>Seed of the thoughts.</summary>
     [CommandOption("--seed <S>")]
-    [DefaultValue(0UL)]
-    public ulong Seed { get; init; }
+    [DefaultValue(0L)]
+    public long Seed { get; init; }
 
     /// <summary>The prompts of one batch: <see cref="Prompt"/>, then fixed openings of other lengths.</summary>
     public IReadOnlyList<string> Prompts =>

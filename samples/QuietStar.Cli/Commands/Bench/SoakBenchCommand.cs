@@ -21,7 +21,7 @@ internal sealed class SoakBenchCommand(CliConsole console) : Command<SoakBenchSe
         var options = settings.ToTrainingOptions();
         options.Validate();
         using var loaded = settings.LoadModel();
-        var model = loaded.QuietStar ?? loaded.Equip(settings.ToQuietStarOptions(), (ulong)settings.Seed);
+        var model = (loaded.Pipeline ?? loaded.Equip(settings.ToQuietStarOptions(), settings.Seed)).Model;
         var corpus = LoadCorpus(settings, loaded);
         var clock = Stopwatch.StartNew();
         var samples = TrainingSoak.Run(model, loaded.Tokenizer, corpus, options, settings.SampleEvery, Console.Error);

@@ -147,17 +147,17 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         private double lastCpu;
         private double lastLoss;
 
-        private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarModel model, ulong seed, bool breakdown)
+        private Variant(ThoughtAttention attention, double policyWeight, bool named, LoadedModel pretrained, QuietStarPipeline pipeline, long seed, bool breakdown)
         {
+            model = pipeline.Model;
             this.breakdown = breakdown ? new StepBreakdown(model.LanguageModel, model.Options) : null;
             Attention = attention.ToString().ToLowerInvariant();
             PolicyWeight = policyWeight;
             Name = named ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Attention} w={policyWeight:G3}") : Attention;
             this.pretrained = pretrained;
-            this.model = model;
-            objective = new QuietStarObjective(model);
+            objective = pipeline.CreateObjective();
             optimizer = torch.optim.AdamW(model.parameters(), lr: 1e-6, weight_decay: 0.001);
-            generator = new Generator(seed);
+            generator = new Generator(unchecked((ulong)seed));
         }
 
         public string Name { get; }
@@ -172,10 +172,9 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
         {
             var pretrained = settings.LoadModel();
             var options = settings.ToOptions(attention, policyWeight);
-            var tokenizer = pretrained.Tokenizer;
-            var model = QuietStarModel.Equip(pretrained.Model, tokenizer, options, unchecked((long)settings.Seed));
-            model.train();
-            return new Variant(attention, policyWeight, named, pretrained, model, settings.Seed + 1, settings.Breakdown);
+            var pipeline = pretrained.Equip(options, settings.Seed);
+            pipeline.Model.train();
+            return new Variant(attention, policyWeight, named, pretrained, pipeline, settings.Seed + 1, settings.Breakdown);
         }
 
         public (double Seconds, double PeakMb, double Loss) Step(Tensor batch)

@@ -69,8 +69,8 @@ internal sealed class TrainBenchSettings : ModelSettings
 
     /// <summary>Seed for crops and thought sampling.</summary>
     [CommandOption("--seed <S>")]
-    [DefaultValue(0UL)]
-    public ulong Seed { get; init; }
+    [DefaultValue(0L)]
+    public long Seed { get; init; }
 
     /// <summary>The strategies to run, in interleaving order.</summary>
     public IReadOnlyList<ThoughtAttention> Strategies => Attention.ToLowerInvariant() switch

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using QuietStar.Cli.Infrastructure;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
 using Spectre.Console;
@@ -27,10 +28,10 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         var result = ProgressDisplay.Run(console, $"eval {task.Name}", 1, display =>
         {
             var progress = new EvaluationMonitor(display, task.IsAnswerProbability ? "questions" : "windows");
-            return settings.Cot ? RunCot(settings, loaded, progress, cancellationToken)
-                : settings.ExactMatch ? RunExactMatch(settings, thinking, loaded, progress, cancellationToken)
-                : task.IsAnswerProbability ? RunAnswerProbability(settings, task, thinking, loaded, progress, cancellationToken)
-                : RunText(settings, thinking, loaded, progress, cancellationToken);
+            return settings.Cot ? RunCot(settings, thinking, progress, cancellationToken)
+                : settings.ExactMatch ? RunExactMatch(settings, thinking, progress, cancellationToken)
+                : task.IsAnswerProbability ? RunAnswerProbability(settings, task, thinking, progress, cancellationToken)
+                : RunText(settings, thinking, progress, cancellationToken);
         });
 
         result["seconds"] = clock.Elapsed.TotalSeconds;
@@ -39,26 +40,34 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         return 0;
     }
 
-    private static Dictionary<string, object?> RunAnswerProbability(EvalSettings settings, EvalTask task, EvalThinking thinking, LoadedModel loaded,
-        IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
+    private static Dictionary<string, object?> RunAnswerProbability(EvalSettings settings, EvalTask task, EvalThinking thinking,
+        IProgress<(int Completed, int Total)> progress, CancellationToken cancellationToken)
     {
-        var library = task.CreateAnswerProbabilityTask();
         var options = new AnswerProbabilityOptions
         {
             Thoughts = thinking.Thoughts,
+            Sampling = settings.ChosenThoughtSampling,
             SequenceLength = settings.SequenceLength,
             BatchSize = settings.Batch,
             Limit = settings.Limit,
             Seed = settings.Seed,
             SkipMalformed = settings.SkipMalformed,
         };
-        var evaluator = new AnswerProbabilityEvaluator(thinking.Forward, loaded.Tokenizer);
-        var result = settings.Data is { } path
-            ? evaluator.Evaluate(library, path, options, progress, cancellationToken)
-            : evaluator.Evaluate(library, task.DefaultData!.Read(library.Format), options, progress, cancellationToken);
+        var pipeline = thinking.Pipeline;
+        AnswerProbabilityResult result;
+        if (settings.Data is { } path)
+        {
+            result = pipeline.EvaluateAnswerProbability(task.AnswerProbabilityTask, path, options, progress, cancellationToken);
+        }
+        else
+        {
+            using var data = task.DefaultData!.Open();
+            result = pipeline.EvaluateAnswerProbability(task.AnswerProbabilityTask, data, task.DefaultData.Name, options, progress, cancellationToken);
+        }
+
         return new Dictionary<string, object?>
         {
-            ["task"] = task.Name,
+            ["task"] = result.Task,
             ["n"] = result.N,
             ["answer_probability"] = result.AnswerProbability,
             ["skipped_malformed"] = result.SkippedMalformed,
@@ -66,32 +75,38 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         };
     }
 
-    private static Dictionary<string, object?> RunExactMatch(EvalSettings settings, EvalThinking thinking, LoadedModel loaded,
-        IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
+    private static Dictionary<string, object?> RunExactMatch(EvalSettings settings, EvalThinking thinking,
+        IProgress<(int Completed, int Total)> progress, CancellationToken cancellationToken)
     {
-        var model = thinking.Thoughts ? loaded.QuietStar ?? throw new InvalidOperationException("unreachable: a thinking evaluation has a Quiet-STaR model") : null;
-        // A checkpoint's generator excludes its thought tokens from the text even with --no-thoughts.
-        var generator = (model ?? loaded.QuietStar) is { } equipped ? QuietStarGenerator.For(equipped, loaded.Tokenizer, settings.ThoughtTokens)
-            : QuietStarGenerator.For(loaded.Model, loaded.Tokenizer);
+        var pipeline = thinking.Pipeline;
+        var model = thinking.Thoughts ? pipeline.Options : null;
         var thoughts = model is not null ? new ThoughtOptions { Decoding = settings.ChosenDecoding, Sampling = settings.ChosenThoughtSampling } : ThoughtOptions.None;
         var options = new ExactMatchOptions
         {
             MaxTokens = settings.MaxTokens ?? 12,
             BatchSize = settings.Batch,
             Thoughts = thoughts,
-            Seed = (ulong)settings.Seed,
+            Seed = settings.Seed,
             AnswerPrefix = settings.AnswerPrefix ?? "",
             AnswerAfter = settings.AnswerAfter,
+            Limit = settings.Limit,
+            SkipMalformed = settings.SkipMalformed,
         };
-        var problems = settings.Data is { } path
-            ? Gsm8kTask.LoadProblems(path, settings.SkipMalformed).Items
-            : EvalTask.Gsm8k.DefaultData!.Read(Gsm8kTask.Parse);
-        problems = settings.Limit is { } limit ? problems.Take(limit).ToArray() : problems;
-        var evaluator = new ExactMatchEvaluator(generator, loaded.Tokenizer);
-        var result = evaluator.Evaluate(problems, options, progress, cancellationToken);
+        ExactMatchResult result;
+        if (settings.Data is { } path)
+        {
+            result = pipeline.EvaluateExactMatch(path, options, progress, cancellationToken);
+        }
+        else
+        {
+            using var data = EvalTask.Gsm8k.DefaultData!.Open();
+            result = pipeline.EvaluateExactMatch(data, EvalTask.Gsm8k.DefaultData.Name, options, progress, cancellationToken);
+        }
+
+        var decoding = thoughts.Decoding ?? model?.Decoding;
         return new Dictionary<string, object?>
         {
-            ["task"] = Gsm8kTask.TaskName,
+            ["task"] = EvalTask.Gsm8k.Name,
             ["n"] = result.Count,
             ["exact_match"] = result.Accuracy,
             ["correct"] = result.Correct,
@@ -112,10 +127,10 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
                 ["limit"] = settings.Limit,
                 ["thoughts"] = thinking.Thoughts,
                 ["thoughts_from"] = thinking.Source,
-                ["thought_tokens"] = model is not null ? generator.ThoughtTokens : null,
+                ["thought_tokens"] = model?.ThoughtTokens,
                 ["thought_sampling"] = model is not null ? settings.ChosenThoughtSampling.ToString().ToLowerInvariant() : null,
-                ["decoding"] = model is not null ? DecodingFlag.Name(thoughts.Decoding ?? model.Options.Decoding) : null,
-                ["speak_tokens"] = model is not null ? generator.SpeakTokens(thoughts) : null,
+                ["decoding"] = decoding is { } mode ? DecodingFlag.Name(mode) : null,
+                ["speak_tokens"] = model is null ? null : DecodingFlag.SpeakTokens(model, thoughts),
                 ["max_tokens"] = options.MaxTokens,
                 ["answer_prefix"] = options.AnswerPrefix,
                 ["answer_after"] = options.AnswerAfter,
@@ -125,18 +140,19 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         };
     }
 
-    private static Dictionary<string, object?> RunText(EvalSettings settings, EvalThinking thinking, LoadedModel loaded,
-        IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
+    private static Dictionary<string, object?> RunText(EvalSettings settings, EvalThinking thinking,
+        IProgress<(int Completed, int Total)> progress, CancellationToken cancellationToken)
     {
         var options = new TextNllOptions
         {
             Thoughts = thinking.Thoughts,
+            Sampling = settings.ChosenThoughtSampling,
             SequenceLength = settings.SequenceLength,
             BatchSize = settings.Batch,
             Seed = settings.Seed,
             MaxTokens = settings.Limit,
         };
-        var result = new TextNllEvaluator(thinking.Forward, loaded.Tokenizer).EvaluateFile(settings.Data!, options, progress, cancellationToken);
+        var result = thinking.Pipeline.EvaluateTextNllFile(settings.Data!, options, progress, cancellationToken);
         var output = new Dictionary<string, object?>
         {
             ["task"] = EvalTask.Text.Name,
@@ -162,20 +178,11 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
     /// token: candidate talk NLL minus baseline NLL, over all tokens and the baseline's hardest 10 %.
     /// </summary>
     private static Dictionary<string, object?> CompareWithBaseline(ModelSettings baselineSettings, string path, TextNllOptions candidateOptions, TextNllResult candidate,
-        IProgress<EvaluationProgress> progress, CancellationToken cancellationToken)
+        IProgress<(int Completed, int Total)> progress, CancellationToken cancellationToken)
     {
         using var baseline = baselineSettings.LoadModel();
-        var forward = baseline.QuietStar is { } trained ? ThinkingForward.For(trained, null) : ThinkingForward.For(baseline.Model);
-        var options = new TextNllOptions
-        {
-            Thoughts = false,
-            SequenceLength = candidateOptions.SequenceLength,
-            BatchSize = candidateOptions.BatchSize,
-            Seed = candidateOptions.Seed,
-            MaxTokens = candidateOptions.MaxTokens,
-        };
-        var scored = new TextNllEvaluator(forward, baseline.Tokenizer).EvaluateFile(path, options, progress, cancellationToken);
-        var comparison = TextNllComparison.Compare(candidate, scored);
+        var scored = baseline.Thinking(null).EvaluateTextNllFile(path, candidateOptions with { Thoughts = false }, progress, cancellationToken);
+        var comparison = candidate.CompareWith(scored);
         return new Dictionary<string, object?>
         {
             ["baseline"] = baselineSettings.ModelName,
@@ -198,16 +205,23 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         ["excludes_zero"] = result.ExcludesZero,
     };
 
-    private static Dictionary<string, object?> RunCot(EvalSettings settings, LoadedModel loaded, IProgress<EvaluationProgress> progress,
+    private static Dictionary<string, object?> RunCot(EvalSettings settings, EvalThinking thinking, IProgress<(int Completed, int Total)> progress,
         CancellationToken cancellationToken)
     {
         var options = new ZeroShotCotOptions { Seed = settings.Seed, SkipMalformed = settings.SkipMalformed };
         options.Votes = settings.Samples ?? options.Votes;
         options.Limit = settings.Limit ?? options.Limit;
-        var evaluator = new ZeroShotCotEvaluator(CotGeneration.Over(loaded));
-        var result = settings.Data is { } path
-            ? evaluator.Evaluate(path, options, progress, cancellationToken)
-            : evaluator.Evaluate(EvalTask.Gsm8k.DefaultData!.Read(Gsm8kTask.Parse), options, progress, cancellationToken);
+        ZeroShotCotResult result;
+        if (settings.Data is { } path)
+        {
+            result = thinking.Pipeline.EvaluateZeroShotCot(path, options, progress, cancellationToken);
+        }
+        else
+        {
+            using var data = EvalTask.Gsm8k.DefaultData!.Open();
+            result = thinking.Pipeline.EvaluateZeroShotCot(data, EvalTask.Gsm8k.DefaultData.Name, options, progress, cancellationToken);
+        }
+
         return new Dictionary<string, object?>
         {
             ["task"] = result.Task,
@@ -238,7 +252,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         ["thoughts"] = library.Thoughts,
         ["thoughts_from"] = thinking.Source,
         ["thought_tokens"] = library.ThoughtTokens,
-        ["thought_sampling"] = library.Thoughts ? thinking.Forward.Sampling.ToString().ToLowerInvariant() : null,
+        ["thought_sampling"] = library.Thoughts ? settings.ChosenThoughtSampling.ToString().ToLowerInvariant() : null,
         ["seed"] = library.Seed,
         ["seq_len"] = library.SequenceLength,
         ["batch_size"] = library.BatchSize,

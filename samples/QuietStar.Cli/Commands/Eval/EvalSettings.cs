@@ -50,8 +50,8 @@ internal sealed class EvalSettings : ModelSettings
     /// <summary>Seed of the thought sampler and of CoT sampling.</summary>
     [CommandOption("--seed <S>")]
     [Description("Seed of the sampled thoughts (and of --cot sampling). Default 0.")]
-    [DefaultValue(0)]
-    public int Seed { get; init; }
+    [DefaultValue(0L)]
+    public long Seed { get; init; }
 
     /// <summary>Tokens per question or text window.</summary>
     [CommandOption("--seq-len <L>")]

@@ -10,10 +10,10 @@ namespace QuietStar.Cli.Commands.Eval;
 internal sealed record EvalTask(string Name, IReadOnlyList<string> Aliases, EmbeddedDataset? DefaultData)
 {
     /// <summary>GSM8K answer probability (or zero-shot CoT accuracy with <c>--cot</c>).</summary>
-    public static EvalTask Gsm8k { get; } = new(Gsm8kTask.TaskName, [], EmbeddedDataset.Gsm8kTest);
+    public static EvalTask Gsm8k { get; } = new("gsm8k", [], EmbeddedDataset.Gsm8kTest);
 
     /// <summary>CommonsenseQA answer probability.</summary>
-    public static EvalTask CommonsenseQa { get; } = new("csqa", [CommonsenseQaTask.TaskName], EmbeddedDataset.CommonsenseQaDev);
+    public static EvalTask CommonsenseQa { get; } = new("csqa", ["commonsenseqa"], EmbeddedDataset.CommonsenseQaDev);
 
     /// <summary>Per-token NLL of a text file, overall and on the hardest tokens.</summary>
     public static EvalTask Text { get; } = new("text", [], null);
@@ -33,6 +33,5 @@ internal sealed record EvalTask(string Name, IReadOnlyList<string> Aliases, Embe
         t.Aliases.Any(a => string.Equals(a, name?.Trim(), StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>The library's answer-probability task.</summary>
-    public IAnswerProbabilityTask CreateAnswerProbabilityTask() =>
-        EvaluationTasks.Create(this == CommonsenseQa ? CommonsenseQaTask.TaskName : Name);
+    public AnswerProbabilityTask AnswerProbabilityTask => this == CommonsenseQa ? AnswerProbabilityTask.CommonsenseQa : AnswerProbabilityTask.Gsm8k;
 }

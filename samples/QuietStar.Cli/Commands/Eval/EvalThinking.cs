@@ -1,16 +1,15 @@
-using QuietStar.Cli.Commands.Generate;
 using QuietStar.Cli.Infrastructure;
+using QuietStar.Core;
 using QuietStar.Core.Algorithm;
-using QuietStar.Core.Evaluation;
 
 namespace QuietStar.Cli.Commands.Eval;
 
 /// <summary>Whether and how an evaluation thinks, decided from the model and the options.</summary>
-/// <param name="Forward">The forward pass to evaluate.</param>
+/// <param name="Pipeline">The pipeline to evaluate (a plain model's is equipped freshly; its thoughts are used only when <paramref name="Thoughts"/>).</param>
 /// <param name="Thoughts">Whether scored predictions come after a thought.</param>
 /// <param name="Source">Where the thoughts come from: <c>checkpoint</c>, <c>fresh</c> (untrained) or <c>none</c>.</param>
 /// <param name="Description">One sentence for the diagnostics.</param>
-internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, string Source, string Description)
+internal sealed record EvalThinking(QuietStarPipeline Pipeline, bool Thoughts, string Source, string Description)
 {
     /// <summary>
     /// A checkpoint thinks with its trained thoughts unless <c>--no-thoughts</c>; a plain model is evaluated without
@@ -18,24 +17,19 @@ internal sealed record EvalThinking(ThinkingForward Forward, bool Thoughts, stri
     /// </summary>
     public static EvalThinking Resolve(EvalSettings settings, LoadedModel loaded)
     {
-        bool thinks = !settings.NoThoughts && !settings.Cot && (loaded.QuietStar is not null || settings.Thoughts);
-        if (loaded.QuietStar is { } trained)
+        bool thinks = !settings.NoThoughts && !settings.Cot && (loaded.IsCheckpoint || settings.Thoughts);
+        var pipeline = loaded.Thinking(thinks ? settings.ThoughtTokens : null);
+        if (loaded.IsCheckpoint)
         {
-            var forward = ThinkingForward.For(trained, settings.ThoughtTokens, settings.ChosenThoughtSampling);
             return thinks
-                ? new(forward, true, "checkpoint", $"with the checkpoint's trained {forward.ThoughtTokens}-token thoughts{Sampled(forward.Sampling)}")
-                : new(forward, false, "none", "without thoughts (the checkpoint's base predictions)");
+                ? new(pipeline, true, "checkpoint", $"with the checkpoint's trained {pipeline.Options.ThoughtTokens}-token thoughts{Sampled(settings.ChosenThoughtSampling)}")
+                : new(pipeline, false, "none", "without thoughts (the checkpoint's base predictions)");
         }
 
-        if (!thinks)
-        {
-            return new(ThinkingForward.For(loaded.Model), false, "none", "without thoughts (a plain language model)");
-        }
-
-        var (model, _) = ThinkingModels.Think(loaded, settings.ThoughtTokens);
-        var fresh = ThinkingForward.For(model, null, settings.ChosenThoughtSampling);
-        return new(fresh, true, "fresh",
-            $"with freshly equipped, untrained {model.Options.ThoughtTokens}-token thoughts{Sampled(fresh.Sampling)} (mixing weight 0: the scores equal the base model's)");
+        return thinks
+            ? new(pipeline, true, "fresh",
+                $"with freshly equipped, untrained {pipeline.Options.ThoughtTokens}-token thoughts{Sampled(settings.ChosenThoughtSampling)} (mixing weight 0: the scores equal the base model's)")
+            : new(pipeline, false, "none", "without thoughts (a plain language model)");
     }
 
     private static string Sampled(ThoughtSampling sampling) => sampling switch

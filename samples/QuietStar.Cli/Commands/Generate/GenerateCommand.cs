@@ -21,26 +21,25 @@ internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSett
         var thoughts = settings.ToThoughtOptions();
         if (thoughts.Think)
         {
-            int speak = model.Generator.SpeakTokens(thoughts);
+            int speak = DecodingFlag.SpeakTokens(model.Pipeline.Options, thoughts);
             string when = speak == 1 ? "before every token" : $"once every {speak} tokens, speaking along the thought";
-            console.Diagnostics.MarkupLineInterpolated($"[grey]thinking {when}: START, {model.Generator.ThoughtTokens} thought tokens, END[/]");
+            console.Diagnostics.MarkupLineInterpolated($"[grey]thinking {when}: START, {model.Pipeline.Options.ThoughtTokens} thought tokens, END[/]");
         }
 
         if (model.FreshlyEquipped)
         {
-            console.Diagnostics.MarkupLineInterpolated($"[yellow]{ThinkingModels.UntrainedWarning}[/]");
+            console.Diagnostics.MarkupLineInterpolated($"[yellow]{LoadedModel.UntrainedWarning}[/]");
         }
 
         clock.Restart();
         int tokens = 0;
-        foreach (var piece in model.Generator.Stream(settings.Prompt, options, thoughts))
+        foreach (var piece in model.Pipeline.Stream(settings.Prompt, options, thoughts, cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (piece.Thought is { TalkStep: 0 } thought)
+            if (piece.Details is { TalkStep: 0 } thought)
             {
                 console.Diagnostics.MarkupLineInterpolated($"[dim][[w={thought.MixingWeight:F2}]] «{thought.Text.ReplaceLineEndings("↵")}»[/]");
             }
-            else if (piece.Thought is { } spoken)
+            else if (piece.Details is { } spoken)
             {
                 console.Diagnostics.MarkupLineInterpolated($"[dim][[w={spoken.MixingWeight:F2}, talk step {spoken.TalkStep} of the thought above]][/]");
             }

@@ -38,7 +38,7 @@ internal sealed class GenerateSettings : ModelSettings
     /// <summary>Sampling seed; fresh when null.</summary>
     [CommandOption("--seed <S>")]
     [Description("Seed for sampling and thoughts; the same seed gives the same text.")]
-    public ulong? Seed { get; init; }
+    public long? Seed { get; init; }
 
     /// <summary>Think before every token.</summary>
     [CommandOption("--thoughts")]

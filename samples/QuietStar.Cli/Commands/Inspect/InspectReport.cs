@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using QuietStar.Core.Inference;
 
 namespace QuietStar.Cli.Commands.Inspect;
 
@@ -22,7 +23,7 @@ internal static class InspectReport
     /// <param name="title">What was inspected (model, thought length, seed).</param>
     /// <param name="note">A warning shown under the title, or null.</param>
     /// <param name="tokens">Every predicted token, in order.</param>
-    public static string Render(string title, string? note, IReadOnlyList<InspectedToken> tokens)
+    public static string Render(string title, string? note, IReadOnlyList<TokenInspection> tokens)
     {
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Quiet-STaR inspection</title><style>")
@@ -46,20 +47,20 @@ internal static class InspectReport
         {
             html.Append("<tr><td>").Append(token.Position).Append("</td><td class=\"s\">").Append(Encode(token.Text))
                 .Append("</td><td class=\"s\">«").Append(Encode(token.Thought)).Append("»</td><td>").Append(Number(token.MixingWeight))
-                .Append("</td><td>").Append(Number(token.BaseNll)).Append("</td><td>").Append(Number(token.TalkNll))
+                .Append("</td><td>").Append(Number(token.BaseNll)).Append("</td><td>").Append(Number(token.AfterThoughtNll))
                 .Append("</td><td style=\"background:").Append(Colour(token.Gain)).Append("\">").Append(Number(token.Gain)).Append("</td></tr>");
         }
 
         return html.Append("</table></body></html>\n").ToString();
     }
 
-    private static string Summary(IReadOnlyList<InspectedToken> tokens) =>
+    private static string Summary(IReadOnlyList<TokenInspection> tokens) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{tokens.Count} predicted tokens; mean base NLL {tokens.Average(t => t.BaseNll):F3}, mean after-thought NLL {tokens.Average(t => t.TalkNll):F3}, mean w {tokens.Average(t => t.MixingWeight):F3}.");
+            $"{tokens.Count} predicted tokens; mean base NLL {tokens.Average(t => t.BaseNll):F3}, mean after-thought NLL {tokens.Average(t => t.AfterThoughtNll):F3}, mean w {tokens.Average(t => t.MixingWeight):F3}.");
 
-    private static string Tooltip(InspectedToken token) =>
+    private static string Tooltip(TokenInspection token) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"w={token.MixingWeight:F3}; NLL base {token.BaseNll:F3} → {token.TalkNll:F3}; thought «{token.Thought}»");
+            $"w={token.MixingWeight:F3}; NLL base {token.BaseNll:F3} → {token.AfterThoughtNll:F3}; thought «{token.Thought}»");
 
     /// <summary>Green for a gain, red for a loss, opacity growing to full at one nat.</summary>
     private static string Colour(double gain)

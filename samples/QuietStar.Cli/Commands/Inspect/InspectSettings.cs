@@ -24,8 +24,8 @@ internal sealed class InspectSettings : ModelSettings
 
     /// <summary>Seed of the thoughts.</summary>
     [CommandOption("--seed <S>")]
-    [DefaultValue(0UL)]
-    public ulong Seed { get; init; }
+    [DefaultValue(0L)]
+    public long Seed { get; init; }
 
     /// <inheritdoc />
     public override ValidationResult Validate()

@@ -1,9 +1,9 @@
+using System.Text.Json;
 using QuietStar.Core;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.Data;
 using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
-using QuietStar.Core.Tokenization;
 
 namespace QuietStar.Cli.Commands.Train;
 
@@ -19,19 +19,18 @@ internal static class ArithmeticExactMatch
     public const long ProblemSeed = 20_241_207;
 
     /// <summary>The held-out problems.</summary>
-    public static IReadOnlyList<Gsm8kProblem> Problems(int digits, int count) =>
-        ArithmeticProblems.Generate(digits, count, ProblemSeed, ArithmeticSplit.Validation)
-            .Select(p => new Gsm8kProblem(p.Question, p.Answer)).ToArray();
+    public static IReadOnlyList<ArithmeticProblem> Problems(int digits, int count) =>
+        ArithmeticProblems.Generate(digits, count, ProblemSeed, ArithmeticSplit.Validation);
 
-    /// <summary>Scores <paramref name="model"/> on <paramref name="problems"/> in each named way.</summary>
-    /// <param name="model">The thinking model (as trained so far).</param>
-    /// <param name="tokenizer">Its tokenizer, thought tokens registered.</param>
+    /// <summary>Scores the model of <paramref name="pipeline"/> on <paramref name="problems"/> in each named way.</summary>
+    /// <param name="pipeline">The thinking model (as trained so far).</param>
     /// <param name="problems">The held-out problems.</param>
     /// <param name="maxTokens">Tokens generated at most per answer.</param>
     /// <param name="variants">The ways to decode: no_thoughts, thoughts (sampled, as the reference), greedy_thoughts, uniform_thoughts.</param>
-    public static Dictionary<string, object?> Measure(QuietStarModel model, TextTokenizer tokenizer, IReadOnlyList<Gsm8kProblem> problems, int maxTokens, params string[] variants)
+    public static Dictionary<string, object?> Measure(QuietStarPipeline pipeline, IReadOnlyList<ArithmeticProblem> problems, int maxTokens, params string[] variants)
     {
-        var evaluator = new ExactMatchEvaluator(QuietStarGenerator.For(model, tokenizer), tokenizer);
+        // The problems as GSM8K records ("#### answer"), the data set exact match reads.
+        string jsonLines = string.Concat(problems.Select(p => JsonSerializer.Serialize(new { question = p.Question, answer = $"#### {p.Answer}" }) + "\n"));
         var result = new Dictionary<string, object?>();
         foreach (string variant in variants)
         {
@@ -43,7 +42,8 @@ internal static class ArithmeticExactMatch
                 "uniform_thoughts" => new ThoughtOptions { Sampling = ThoughtSampling.Uniform },
                 _ => throw new ArgumentOutOfRangeException(nameof(variants), variant, "Unknown variant."),
             };
-            var scored = evaluator.Evaluate(problems, new ExactMatchOptions { Thoughts = thoughts, MaxTokens = maxTokens });
+            using var data = new StringReader(jsonLines);
+            var scored = pipeline.EvaluateExactMatch(data, "held-out arithmetic problems", new ExactMatchOptions { Thoughts = thoughts, MaxTokens = maxTokens });
             result[variant] = new Dictionary<string, object?>
             {
                 ["exact_match"] = scored.Accuracy,

@@ -49,7 +49,7 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
         if (problems is not null && run.ResumedFrom is null)
         {
             console.Diagnostics.MarkupLineInterpolated($"[grey]exact match before training on {problems.Count} held-out problems…[/]");
-            before = ArithmeticExactMatch.Measure(run.Model, run.Trainer.Tokenizer, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts", "greedy_thoughts");
+            before = ArithmeticExactMatch.Measure(run.Pipeline, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts", "greedy_thoughts");
         }
 
         ProcessMemory.ResetPeak();
@@ -77,12 +77,12 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
                 ["problems"] = problems.Count,
                 ["problem_seed"] = ArithmeticExactMatch.ProblemSeed,
                 ["before"] = before,
-                ["after"] = ArithmeticExactMatch.Measure(run.Model, run.Trainer.Tokenizer, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts", "greedy_thoughts", "uniform_thoughts"),
+                ["after"] = ArithmeticExactMatch.Measure(run.Pipeline, problems, settings.ArithmeticDigits!.Value + 4, "no_thoughts", "thoughts", "greedy_thoughts", "uniform_thoughts"),
             };
         }
 
         string curves = Path.Combine(runFolder, CurvesFileName);
-        monitor.WriteCurves(curves, $"quietstar train: {run.ModelName}, {(run.Options.NoThoughts ? "no thoughts" : $"{run.Model.Options.ThoughtTokens}-token thoughts")}");
+        monitor.WriteCurves(curves, $"quietstar train: {run.ModelName}, {(run.Options.NoThoughts ? "no thoughts" : $"{run.QuietStarOptions.ThoughtTokens}-token thoughts")}");
         console.Output.WriteLine(JsonLine.Serialize(TrainResult.Create(report, run, settings, curves, baseModel, exactMatch)));
         console.Diagnostics.MarkupLineInterpolated($"[grey]checkpoint: {report.CheckpointPath}; curves: {curves}[/]");
         return 0;
@@ -129,7 +129,7 @@ internal sealed class TrainCommand(CliConsole console) : Command<TrainSettings>
     private void Describe(TrainingRun run, TextCorpus corpus, string runFolder)
     {
         var o = run.Options;
-        var q = run.Model.Options;
+        var q = run.QuietStarOptions;
         string mode = o.NoThoughts ? "without thoughts (plain LM baseline)"
             : string.Create(CultureInfo.InvariantCulture, $"with {q.ThoughtTokens}-token thoughts, {q.TalkTokens} talk tokens, {q.Passes} passes, policy weight {q.PolicyLossWeight:G3}");
         console.Diagnostics.MarkupLineInterpolated(

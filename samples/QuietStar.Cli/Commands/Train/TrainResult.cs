@@ -12,7 +12,7 @@ internal static class TrainResult
     public static Dictionary<string, object?> Create(TrainingReport report, TrainingRun run, TrainSettings settings, string curvesPath, string? baseModelPath, Dictionary<string, object?>? exactMatch)
     {
         var o = run.Options;
-        var q = run.Model.Options;
+        var q = run.QuietStarOptions;
         return new Dictionary<string, object?>
         {
             ["steps"] = report.Steps,

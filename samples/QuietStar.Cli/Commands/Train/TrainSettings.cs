@@ -211,7 +211,7 @@ internal sealed class TrainSettings : ModelSettings
     /// <inheritdoc />
     public override ValidationResult Validate()
     {
-        string? problem = CheckRanges() ?? CheckFiles() ?? CheckResume() ?? CheckInit();
+        string? problem = CheckCombinations() ?? CheckFiles() ?? CheckResume() ?? CheckInit();
         return problem is not null ? ValidationResult.Error(problem)
             : Init is not null ? ValidationResult.Success() // --tokenizer goes with --init as with --model
             : base.Validate();
@@ -310,30 +310,16 @@ internal sealed class TrainSettings : ModelSettings
         ("--reward-from-thought (the checkpoint was trained with the mixed reward)", RewardFromThought && !trained.RewardFromThought),
     }.FirstOrDefault(check => check.Changed).Option;
 
-    private string? CheckRanges() => new (bool Bad, string Problem)[]
+    /// <summary>
+    /// The checks no options class can make: flags that contradict each other, choices by name, the arithmetic task's
+    /// flags. Ranges (steps, lengths, weights, rates) are left to <see cref="TrainingOptions.Validate"/> and
+    /// <see cref="QuietStarOptions.Validate"/>, whose messages name the flag (<see cref="Infrastructure.ErrorReporter"/>).
+    /// </summary>
+    private string? CheckCombinations() => new (bool Bad, string Problem)[]
     {
         (Preset is not null && TrainPreset.Find(Preset) is null, $"--preset must be one of {string.Join(", ", TrainPreset.All.Select(p => p.Name))} (got '{Preset}')."),
-        (Steps < 1, $"--steps must be at least 1 (got {Steps})."),
-        (SequenceLength < 2, $"--seq-len must be at least 2 (got {SequenceLength})."),
-        (Batch < 1, $"--batch must be at least 1 (got {Batch})."),
-        (Passes < 1, $"--passes must be at least 1 (got {Passes})."),
-        (Passes == 1 && !NoThoughts, "--passes must be at least 2: the reward baseline is the mean over the passes, so with 1 every advantage is 0."),
-        (ThoughtTokens < 1, $"--thought-tokens must be at least 1 (got {ThoughtTokens})."),
-        (TalkTokens < 1, $"--talk-tokens must be at least 1 (got {TalkTokens})."),
-        (LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr)), $"--lr must be a positive number (got {LearningRate})."),
-        (Warmup < 0, $"--warmup must be 0 or more (got {Warmup})."),
-        (PolicyWeight is { } w && !(w >= 0 && double.IsFinite(w)), $"--policy-weight must be a number ≥ 0 (got {PolicyWeight})."),
-        (EntropyWeight is { } e && !(e >= 0 && double.IsFinite(e)), $"--entropy-weight must be a number ≥ 0 (got {EntropyWeight})."),
-        (KlWeight is { } k && !(k >= 0 && double.IsFinite(k)), $"--kl-weight must be a number ≥ 0 (got {KlWeight})."),
-        (PolicyWarmup < 0, $"--policy-warmup must be 0 or more (got {PolicyWarmup})."),
         (RawAdvantages && NormalizeAdvantages, "--raw-advantages and --normalize-advantages contradict each other; give one."),
-        (LmSteps < 0, $"--lm-steps must be 0 or more (got {LmSteps})."),
-        (LmSteps > 0 && NoThoughts, "--lm-steps is a plain-LM warm start before thoughts, but --no-thoughts trains the plain LM at every step; set one of them."),
-        (LmSteps is { } n && Steps is { } total && n >= total, $"--lm-steps {LmSteps} must be less than --steps {Steps}: thoughts would never switch on."),
         (NoThoughts && (EntropyWeight > 0 || KlWeight > 0 || NormalizeAdvantages || PolicyWarmup > 0 || RewardFromThought), "--entropy-weight, --kl-weight, --normalize-advantages, --policy-warmup and --reward-from-thought shape the thoughts, but --no-thoughts turns them off."),
-        (EvalEvery < 0, $"--eval-every must be 0 or more (got {EvalEvery})."),
-        (EmbeddingGradScale is { } scale && !(scale > 0 && double.IsFinite(scale)), $"--embedding-grad-scale must be a positive number (got {EmbeddingGradScale})."),
-        (HeadLrMult is { } mult && !(mult > 0 && double.IsFinite(mult)), $"--head-lr-mult must be a positive number (got {HeadLrMult})."),
         (DecodingFlag.Problem(Decoding) is not null, DecodingFlag.Problem(Decoding)!),
         (MixedPrecision is not null && ChosenMixedPrecision is null, $"--mixed-precision must be none or bf16 (got '{MixedPrecision}')."),
         (ChosenMixedPrecision is Core.Training.MixedPrecision.BFloat16 && TorchTarget.DTypeError(DTypeName) is null && TorchTarget.DType(DTypeName) != TorchSharp.torch.ScalarType.Float32,
@@ -344,7 +330,6 @@ internal sealed class TrainSettings : ModelSettings
         ((Digits is not null || ExactMatch is not null) && ChosenPreset.ArithmeticDigits is null, "--digits and --exact-match belong to the arithmetic task; add --preset arithmetic."),
         (Digits is not null && Resume is not null, "--digits cannot be combined with --resume: a resumed arithmetic run continues on its own problems."),
         (ChosenPreset.ArithmeticDigits is not null && Data is { Length: > 0 }, "--preset arithmetic generates its own terse corpus; drop --data (or train on your file with another preset)."),
-
     }.FirstOrDefault(check => check.Bad).Problem;
 
     private string? CheckFiles() =>

@@ -14,9 +14,10 @@ internal sealed class TrainingRun : IDisposable
 {
     private readonly IDisposable owner;
 
-    private TrainingRun(QuietStarTrainer trainer, TrainingOptions options, IDisposable owner, string modelName, string? resumedFrom)
+    private TrainingRun(QuietStarPipeline pipeline, QuietStarTrainer trainer, TrainingOptions options, IDisposable owner, string modelName, string? resumedFrom)
     {
         Loaded = owner as LoadedModel;
+        Pipeline = pipeline;
         Trainer = trainer;
         Options = options;
         this.owner = owner;
@@ -27,11 +28,14 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>The model as loaded for a new run (null for a resumed one).</summary>
     public LoadedModel? Loaded { get; }
 
+    /// <summary>The pipeline whose model the trainer trains in place.</summary>
+    public QuietStarPipeline Pipeline { get; }
+
     /// <summary>The trainer.</summary>
     public QuietStarTrainer Trainer { get; }
 
-    /// <summary>The model it trains.</summary>
-    public QuietStarModel Model => Trainer.Model;
+    /// <summary>The algorithm's options of the model it trains.</summary>
+    public QuietStarOptions QuietStarOptions => Pipeline.Options;
 
     /// <summary>The training options in effect.</summary>
     public TrainingOptions Options { get; }
@@ -48,20 +52,21 @@ internal sealed class TrainingRun : IDisposable
         var options = settings.ToTrainingOptions(saved: null, checkpointFolder);
         options.Validate();
         var loaded = settings.Init is { } init
-            ? LoadedModel.Initialise(init, settings.Tokenizer is { } tokenizer ? (Directory.Exists(tokenizer) ? TextTokenizer.FromFolder(tokenizer) : TextTokenizer.FromSentencePiece(tokenizer)) : EmbeddedModel.LoadTokenizer(), (ulong)options.Seed)
+            ? LoadedModel.Initialise(init, settings.Tokenizer is { } tokenizer ? (Directory.Exists(tokenizer) ? TextTokenizer.FromFolder(tokenizer) : TextTokenizer.FromSentencePiece(tokenizer)) : EmbeddedModel.LoadTokenizer(), options.Seed)
             : settings.Model is null && settings.ArithmeticDigits is not null ? LoadedModel.Plain(EmbeddedArithmeticModel.Load(settings.TargetDevice, settings.TargetDType))
-            : settings.LoadModel();
+            : settings.LoadModel(logger);
         try
         {
-            if (loaded.QuietStar is not null && (settings.StartInit is not null || settings.EndInit is not null))
+            if (loaded.IsCheckpoint && (settings.StartInit is not null || settings.EndInit is not null))
             {
                 throw new ArgumentException("--start-init and --end-init seed fresh START/END embeddings, but --model is a Quiet-STaR checkpoint whose START/END are trained; drop them, or start from a plain model.");
             }
 
-            var model = loaded.QuietStar is { } trained
-                ? trained.With(settings.ToQuietStarOptions(trained.Options))
-                : loaded.Equip(settings.ToQuietStarOptions(null), (ulong)options.Seed);
-            return new TrainingRun(new QuietStarTrainer(model, loaded.Tokenizer, options, logger), options, loaded, settings.Init is { } config ? $"random init from {config}" : settings.Model is null && settings.ArithmeticDigits is not null ? EmbeddedArithmeticModel.Name : settings.ModelName, null);
+            var pipeline = loaded.Pipeline is { } trained
+                ? loaded.With(settings.ToQuietStarOptions(trained.Options))
+                : loaded.Equip(settings.ToQuietStarOptions(null), options.Seed, logger);
+            string name = settings.Init is { } config ? $"random init from {config}" : settings.Model is null && settings.ArithmeticDigits is not null ? EmbeddedArithmeticModel.Name : settings.ModelName;
+            return new TrainingRun(pipeline, pipeline.CreateTrainer(options), options, loaded, name, null);
         }
         catch
         {
@@ -91,7 +96,7 @@ internal sealed class TrainingRun : IDisposable
             }
 
             var trainer = pipeline.ResumeTrainer(resumeFolder, options);
-            return new TrainingRun(trainer, options, pipeline, $"{resumeFolder} (step {step})", Path.GetFullPath(resumeFolder));
+            return new TrainingRun(pipeline, trainer, options, pipeline, $"{resumeFolder} (step {step})", Path.GetFullPath(resumeFolder));
         }
         catch
         {

@@ -12,10 +12,10 @@ namespace QuietStar.Core.Tests.Oracle;
 /// Thought-on evaluation checked against an independent recomputation (issue 13): for every real position t of a padded
 /// float64 batch, with greedy thoughts, the test splices <c>[x_0..x_t, START, c_1..c_T, END]</c>, picks each c_k as the
 /// argmax (START/END excluded) of a plain causal forward of the growing sequence, applies the mixing head by hand and
-/// mixes with the base logits of x_0..x_t. <see cref="ThinkingForward.RunWithThoughts"/> must return exactly that
+/// mixes with the base logits of x_0..x_t. <see cref="ScoringPass.RunWithThoughts"/> must return exactly that
 /// prediction (and weight) at t, so a wrong position, a wrong mix or a shifted thought in evaluation is caught.
 /// </summary>
-public sealed class ThinkingForwardRecomputationTests
+public sealed class ScoringPassRecomputationTests
 {
     private const double Tolerance = 1e-10;
 
@@ -31,11 +31,11 @@ public sealed class ThinkingForwardRecomputationTests
         var options = ObjectiveOracleTests.Options(attention, space, normalize: false);
         using var model = ObjectiveOracleTests.CreateModel(options, seed: 41);
         var (ids, isReal) = ObjectiveOracleTests.Batch(seed: 42);
-        var forward = ThinkingForward.For(model, sampling: ThoughtSampling.Greedy);
+        var forward = ScoringPass.For(model, sampling: ThoughtSampling.Greedy);
 
         var result = forward.RunWithThoughts(ids, isReal, new Generator(1));
 
-        var thoughtLogits = result.ThoughtLogits!;                                                  // [B, L, V]
+        var thoughtLogits = result.TalkLogits!;                                                  // [B, L, V]
         long vocab = thoughtLogits.shape[2];
         long[][] x = ObjectiveOracleTests.ToArray(ids);
         double largestWeight = 0, largestShift = 0;

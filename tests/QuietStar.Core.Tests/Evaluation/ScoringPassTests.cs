@@ -7,14 +7,14 @@ using static TorchSharp.torch;
 
 namespace QuietStar.Core.Tests.Evaluation;
 
-public sealed class ThinkingForwardTests
+public sealed class ScoringPassTests
 {
     [Fact]
     public void At_initialisation_the_thought_logits_are_the_base_logits_and_w_is_zero()
     {
         using var scope = torch.NewDisposeScope();
         using var model = EvaluationFixtures.ThinkingModel(seed: 2);
-        var forward = ThinkingForward.For(model);
+        var forward = ScoringPass.For(model);
         var ids = TinyModels.RandomIds(2, 12, 512, seed: 3);
 
         var on = forward.RunWithThoughts(ids, null, new Generator(4));
@@ -22,9 +22,9 @@ public sealed class ThinkingForwardTests
 
         on.MixingWeights!.shape.Should().Equal(2, 12);
         on.MixingWeights.abs().max().item<float>().Should().Be(0f);
-        on.ThoughtLogits!.equal(on.BaseLogits).all().item<bool>().Should().BeTrue("w ≡ 0 mixes in nothing, bit for bit");
+        on.TalkLogits!.equal(on.BaseLogits).all().item<bool>().Should().BeTrue("w ≡ 0 mixes in nothing, bit for bit");
         on.BaseLogits.allclose(off.BaseLogits, rtol: 0, atol: 1e-5).Should().BeTrue();
-        off.ThoughtLogits.Should().BeNull();
+        off.TalkLogits.Should().BeNull();
         off.Logits.Should().BeSameAs(off.BaseLogits);
     }
 
@@ -33,7 +33,7 @@ public sealed class ThinkingForwardTests
     {
         using var scope = torch.NewDisposeScope();
         using var model = EvaluationFixtures.ThinkingModel(seed: 2);
-        var forward = ThinkingForward.For(model);
+        var forward = ScoringPass.For(model);
         var ids = TinyModels.RandomIds(1, 6, 512, seed: 3);
 
         var on = forward.RunWithThoughts(ids, null, new Generator(4));
@@ -41,7 +41,7 @@ public sealed class ThinkingForwardTests
         model.LanguageModel.Config.VocabSize.Should().Be(514);
         forward.VocabularySize.Should().Be(512);
         on.BaseLogits.shape.Should().Equal(1, 6, 512);
-        on.ThoughtLogits!.shape.Should().Equal(1, 6, 512);
+        on.TalkLogits!.shape.Should().Equal(1, 6, 512);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class ThinkingForwardTests
     {
         using var scope = torch.NewDisposeScope();
         using var model = EvaluationFixtures.ThinkingModel(seed: 2, liveHead: true);
-        var forward = ThinkingForward.For(model);
+        var forward = ScoringPass.For(model);
         var ids = TinyModels.RandomIds(2, 10, 512, seed: 3);
 
         var first = forward.RunWithThoughts(ids, null, new Generator(4));
@@ -57,9 +57,9 @@ public sealed class ThinkingForwardTests
         var other = forward.RunWithThoughts(ids, null, new Generator(5));
 
         TinyQuietStar.MaxAbs(first.MixingWeights!).Should().BeGreaterThan(1e-3);
-        TinyQuietStar.MaxAbsDiff(first.ThoughtLogits!, first.BaseLogits).Should().BeGreaterThan(1e-3f);
-        first.ThoughtLogits!.equal(same.ThoughtLogits!).all().item<bool>().Should().BeTrue();
-        TinyQuietStar.MaxAbsDiff(first.ThoughtLogits!, other.ThoughtLogits!).Should().BeGreaterThan(0f, "eval thoughts are sampled at T = 1, not greedy");
+        TinyQuietStar.MaxAbsDiff(first.TalkLogits!, first.BaseLogits).Should().BeGreaterThan(1e-3f);
+        first.TalkLogits!.equal(same.TalkLogits!).all().item<bool>().Should().BeTrue();
+        TinyQuietStar.MaxAbsDiff(first.TalkLogits!, other.TalkLogits!).Should().BeGreaterThan(0f, "eval thoughts are sampled at T = 1, not greedy");
     }
 
     [Fact]
@@ -68,10 +68,10 @@ public sealed class ThinkingForwardTests
         using var scope = torch.NewDisposeScope();
         using var model = EvaluationFixtures.ThinkingModel(seed: 2);
 
-        var forward = ThinkingForward.For(model, thoughtTokens: 2);
+        var forward = ScoringPass.For(model, thoughtTokens: 2);
         var result = forward.RunWithThoughts(TinyModels.RandomIds(3, 8, 512, seed: 1), null, new Generator(1));
 
-        result.ThoughtLogits!.shape.Should().Equal([3, 8, 512]); // one row per sequence: P = 1
+        result.TalkLogits!.shape.Should().Equal([3, 8, 512]); // one row per sequence: P = 1
         forward.ThoughtTokens.Should().Be(2);
         forward.MaxInputLength(withThoughts: true).Should().Be(128 - 4);
         forward.MaxInputLength(withThoughts: false).Should().Be(128);
@@ -85,7 +85,7 @@ public sealed class ThinkingForwardTests
     {
         using var scope = torch.NewDisposeScope();
         using var lm = EvaluationFixtures.PlainModel();
-        var forward = ThinkingForward.For(lm);
+        var forward = ScoringPass.For(lm);
         var ids = TinyModels.RandomIds(1, 5, 512, seed: 1);
 
         forward.CanThink.Should().BeFalse();

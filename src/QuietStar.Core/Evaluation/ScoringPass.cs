@@ -20,12 +20,12 @@ namespace QuietStar.Core.Evaluation;
 /// random; the <see cref="Generator"/> passed to <see cref="RunWithThoughts"/> makes them reproducible for the same
 /// batches in the same order.
 /// </remarks>
-public sealed class ThinkingForward
+internal sealed class ScoringPass
 {
     private readonly CausalLanguageModel languageModel;
     private readonly QuietStarObjective? objective;
 
-    private ThinkingForward(CausalLanguageModel languageModel, QuietStarObjective? objective, int thoughtTokens, int vocabularySize)
+    private ScoringPass(CausalLanguageModel languageModel, QuietStarObjective? objective, int thoughtTokens, int vocabularySize)
     {
         this.languageModel = languageModel;
         this.objective = objective;
@@ -62,23 +62,23 @@ public sealed class ThinkingForward
     /// </param>
     /// <exception cref="ArgumentException"><paramref name="thoughtTokens"/> is below 1.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampling"/> is not a defined value.</exception>
-    public static ThinkingForward For(QuietStarModel model, int? thoughtTokens = null, ThoughtSampling sampling = ThoughtSampling.Model)
+    public static ScoringPass For(QuietStarModel model, int? thoughtTokens = null, ThoughtSampling sampling = ThoughtSampling.Model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var own = model.Options;
         var options = (own with { ThoughtTokens = thoughtTokens ?? own.ThoughtTokens }).ForEvaluation();
         var thoughts = new ParallelThoughtGenerator(sampling);
-        return new ThinkingForward(model.LanguageModel, new QuietStarObjective(model, thoughts, options: options), options.ThoughtTokens, model.BaseVocabularySize)
+        return new ScoringPass(model.LanguageModel, new QuietStarObjective(model, thoughts, options: options), options.ThoughtTokens, model.BaseVocabularySize)
         {
             Sampling = sampling,
         };
     }
 
     /// <summary>Evaluates a plain language model, which can only be run without thoughts.</summary>
-    public static ThinkingForward For(CausalLanguageModel model)
+    public static ScoringPass For(CausalLanguageModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new ThinkingForward(model, objective: null, thoughtTokens: 0, model.Config.VocabSize);
+        return new ScoringPass(model, objective: null, thoughtTokens: 0, model.Config.VocabSize);
     }
 
     /// <summary>
@@ -168,12 +168,12 @@ public sealed class ThinkingForward
 /// to the caller's dispose scope and carry no autograd history.
 /// </summary>
 /// <param name="BaseLogits">Logits of the model without thoughts, <c>[B, L, V]</c>.</param>
-/// <param name="ThoughtLogits">Logits after a thought at every position (the post-END mixed prediction), <c>[B, L, V]</c>; null when run without thoughts.</param>
+/// <param name="TalkLogits">Logits after a thought at every position (the post-END mixed prediction), <c>[B, L, V]</c>; null when run without thoughts.</param>
 /// <param name="MixingWeights">The mixing head's weight w on the thought prediction at every position, <c>[B, L]</c>; null when run without thoughts.</param>
-public sealed record NextTokenLogits(Tensor BaseLogits, Tensor? ThoughtLogits, Tensor? MixingWeights)
+internal sealed record NextTokenLogits(Tensor BaseLogits, Tensor? TalkLogits, Tensor? MixingWeights)
 {
-    /// <summary>The prediction an evaluation scores: <see cref="ThoughtLogits"/> when thoughts ran, else <see cref="BaseLogits"/>.</summary>
-    public Tensor Logits => ThoughtLogits ?? BaseLogits;
+    /// <summary>The prediction an evaluation scores: <see cref="TalkLogits"/> when thoughts ran, else <see cref="BaseLogits"/>.</summary>
+    public Tensor Logits => TalkLogits ?? BaseLogits;
 
     /// <summary>The T sampled thought tokens before every position's prediction, <c>[B, L, T]</c> (int64); null when run without thoughts.</summary>
     public Tensor? ThoughtIds { get; init; }

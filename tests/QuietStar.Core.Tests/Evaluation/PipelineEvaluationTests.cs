@@ -1,0 +1,94 @@
+using FluentAssertions;
+using QuietStar.Core.Algorithm;
+using QuietStar.Core.Evaluation;
+using QuietStar.Core.Testing;
+using Xunit;
+
+namespace QuietStar.Core.Tests.Evaluation;
+
+/// <summary>The evaluations behind the pipeline (<c>QuietStarPipeline.Evaluation.cs</c>) run the evaluators on the pipeline's model.</summary>
+public sealed class PipelineEvaluationTests : IDisposable
+{
+    private const string Text = "The cat sat on the mat. The dog sat on the log. A bird sang in the tree and the sun came up.";
+
+    private readonly QuietStarPipeline pipeline = TestModels.TinyPipeline(seed: 5);
+
+    [Fact]
+    public void Text_nll_equals_the_evaluator_over_the_scoring_pass()
+    {
+        var options = new TextNllOptions { SequenceLength = 24, BatchSize = 2, Seed = 3 };
+
+        var viaPipeline = pipeline.EvaluateTextNll(Text, options);
+        var direct = new TextNllEvaluator(ScoringPass.For(pipeline.Model), pipeline.Tokenizer).Evaluate(Text, options);
+
+        viaPipeline.BaseNllPerToken.Should().Equal(direct.BaseNllPerToken);
+        viaPipeline.TalkNllPerToken.Should().Equal(direct.TalkNllPerToken!);
+        viaPipeline.Config.Should().Be(direct.Config);
+    }
+
+    [Fact]
+    public void The_thought_length_and_sampling_are_the_ones_asked_for()
+    {
+        using var longer = pipeline.With(o => o.ThoughtTokens = 6);
+        var options = new TextNllOptions { SequenceLength = 24, BatchSize = 2, Seed = 3, Sampling = ThoughtSampling.Uniform };
+
+        var result = longer.EvaluateTextNll(Text, options);
+        var direct = new TextNllEvaluator(ScoringPass.For(pipeline.Model, thoughtTokens: 6, ThoughtSampling.Uniform), pipeline.Tokenizer).Evaluate(Text, options);
+
+        result.Config.ThoughtTokens.Should().Be(6);
+        result.TalkNllPerToken.Should().Equal(direct.TalkNllPerToken!);
+    }
+
+    [Fact]
+    public void Progress_arrives_as_completed_and_total_pairs()
+    {
+        var reports = new List<(int Completed, int Total)>();
+
+        pipeline.EvaluateTextNll(Text, new TextNllOptions { SequenceLength = 24, BatchSize = 1, Thoughts = false }, new Recorder(reports));
+
+        reports.Should().NotBeEmpty();
+        reports[^1].Completed.Should().Be(reports[^1].Total);
+    }
+
+    [Fact]
+    public void Exact_match_reads_json_lines_and_keeps_the_first_limit_problems()
+    {
+        using var data = new StringReader("""
+            {"question": "What is 1 + 2?", "answer": "#### 3"}
+            {"question": "What is 2 + 2?", "answer": "#### 4"}
+            {"question": "What is 3 + 2?", "answer": "#### 5"}
+            """);
+
+        var result = pipeline.EvaluateExactMatch(data, "three problems", new ExactMatchOptions { Limit = 2, MaxTokens = 2 });
+
+        result.Count.Should().Be(2);
+        result.Items.Select(i => i.Expected).Should().Equal("3", "4");
+    }
+
+    [Fact]
+    public void A_malformed_line_is_named_by_the_data_set_name()
+    {
+        using var data = new StringReader("{\"question\": \"What is 1 + 2?\"}\n");
+
+        var act = () => pipeline.EvaluateExactMatch(data, "my problems", new ExactMatchOptions { MaxTokens = 2 });
+
+        act.Should().Throw<InvalidDataException>().WithMessage("my problems line 1 is malformed*");
+    }
+
+    [Fact]
+    public void The_comparison_of_two_results_is_the_one_of_the_comparison_rule()
+    {
+        var options = new TextNllOptions { SequenceLength = 24, BatchSize = 2, Seed = 3 };
+        var candidate = pipeline.EvaluateTextNll(Text, options);
+        var baseline = pipeline.EvaluateTextNll(Text, options with { Thoughts = false });
+
+        candidate.CompareWith(baseline).Should().BeEquivalentTo(TextNllComparison.Compare(candidate, baseline));
+    }
+
+    public void Dispose() => pipeline.Dispose();
+
+    private sealed class Recorder(List<(int Completed, int Total)> reports) : IProgress<(int Completed, int Total)>
+    {
+        public void Report((int Completed, int Total) value) => reports.Add(value);
+    }
+}
