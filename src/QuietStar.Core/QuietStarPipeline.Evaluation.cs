@@ -151,10 +151,10 @@ public sealed partial class QuietStarPipeline
         return new ExactMatchEvaluator(CreateGenerator(), Tokenizer).Evaluate(selected, options, Relay(progress), cancellationToken);
     }
 
-    private TextNllEvaluator TextNllEvaluatorFor(TextNllOptions options) => new(ScoringPass.For(Model, sampling: options.Sampling), Tokenizer);
+    private TextNllEvaluator TextNllEvaluatorFor(TextNllOptions options) => new(ScoringPass.For(Model, sampling: options.Sampling, components: components), Tokenizer);
 
     private AnswerProbabilityEvaluator AnswerProbabilityEvaluatorFor(AnswerProbabilityOptions options) =>
-        new(ScoringPass.For(Model, sampling: options.Sampling), Tokenizer);
+        new(ScoringPass.For(Model, sampling: options.Sampling, components: components), Tokenizer);
 
     /// <summary>
     /// The CoT evaluation's text generation: seeded temperature sampling (no nucleus cut, greedy at temperature 0) without

@@ -60,15 +60,24 @@ internal sealed class ScoringPass
     /// How thought tokens are picked: the reference's samples by default; <see cref="ThoughtSampling.Greedy"/> or the
     /// <see cref="ThoughtSampling.Uniform"/> control (random tokens) measure what the thoughts' content contributes.
     /// </param>
+    /// <param name="components">
+    /// The pipeline's components (reference ones when null): its thought generator draws the model's own thoughts, its
+    /// loss and reward estimator score them; greedy and uniform thoughts come from the reference generator.
+    /// </param>
     /// <exception cref="ArgumentException"><paramref name="thoughtTokens"/> is below 1.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sampling"/> is not a defined value.</exception>
-    public static ScoringPass For(QuietStarModel model, int? thoughtTokens = null, ThoughtSampling sampling = ThoughtSampling.Model)
+    public static ScoringPass For(QuietStarModel model, int? thoughtTokens = null, ThoughtSampling sampling = ThoughtSampling.Model,
+        QuietStarComponents? components = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var own = model.Options;
         var options = (own with { ThoughtTokens = thoughtTokens ?? own.ThoughtTokens }).ForEvaluation();
-        var thoughts = new ParallelThoughtGenerator(sampling);
-        return new ScoringPass(model.LanguageModel, new QuietStarObjective(model, thoughts, options: options), options.ThoughtTokens, model.BaseVocabularySize)
+        var parts = components ?? QuietStarComponents.Reference;
+        // The model's own thoughts come from the pipeline's generator (a custom one included); the baselines' uniform or
+        // fixed thoughts only from the reference generator, which is the one that can draw them.
+        var thoughts = sampling == ThoughtSampling.Model && parts.ThoughtGenerator is { } custom ? custom : new ParallelThoughtGenerator(sampling);
+        var objective = new QuietStarObjective(model, thoughts, parts.TeacherForcingLoss, parts.RewardEstimator, options);
+        return new ScoringPass(model.LanguageModel, objective, options.ThoughtTokens, model.BaseVocabularySize)
         {
             Sampling = sampling,
         };

@@ -2,6 +2,7 @@ using FluentAssertions;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.Evaluation;
 using QuietStar.Core.Testing;
+using QuietStar.Core.Tests.Fixtures;
 using Xunit;
 
 namespace QuietStar.Core.Tests.Evaluation;
@@ -37,6 +38,23 @@ public sealed class PipelineEvaluationTests : IDisposable
 
         result.Config.ThoughtTokens.Should().Be(6);
         result.TalkNllPerToken.Should().Equal(direct.TalkNllPerToken!);
+    }
+
+    [Fact]
+    public void The_pipelines_custom_thought_generator_makes_the_model_thoughts_and_the_reference_one_the_uniform_baseline()
+    {
+        var thoughts = new CountingThoughtGenerator();
+        using var custom = QuietStarBuilder.Create().UseModel(TestModels.Tiny(seed: 5)).UseOptions(TestModels.TinyThoughts)
+            .UseThoughtGenerator(thoughts).Build();
+        var options = new TextNllOptions { SequenceLength = 24, BatchSize = 2, Seed = 3 };
+
+        var own = custom.EvaluateTextNll(Text, options);
+        int afterOwn = thoughts.Calls;
+        custom.EvaluateTextNll(Text, options with { Sampling = ThoughtSampling.Uniform });
+
+        afterOwn.Should().BeGreaterThan(0, "the model's thoughts come from the pipeline's generator, as in training");
+        thoughts.Calls.Should().Be(afterOwn, "uniform thoughts are drawn by the reference generator, which can draw them");
+        own.TalkNllPerToken.Should().NotBeNull();
     }
 
     [Fact]
