@@ -60,12 +60,13 @@ public sealed class TrainTests(TinyRun tiny)
         trained.ExitCode.Should().Be(0, trained.ToString());
 
         var other = CliRun.Of("train", "--resume", first, "--steps", "2", "--out", tiny.NewPath("resume-other"));
-        var same = CliRun.Of("train", "--resume", first, "--data", tiny.DataPath, "--steps", "2", "--out", tiny.NewPath("resume-same"));
+        var same = CliRun.Of("train", "--resume", first, "--data", tiny.DataPath, "--steps", "2", "--threads", "1", "--out", tiny.NewPath("resume-same"));
 
         other.ExitCode.Should().Be(2, other.ToString());
         other.Stderr.Should().Contain("--resume").And.Contain(Path.GetFileName(tiny.DataPath)).And.Contain("gsm8k_train.txt");
         same.ExitCode.Should().Be(0, same.ToString());
         same.Json.GetProperty("start_step").GetInt32().Should().Be(1);
+        same.Json.GetProperty("runtime").GetProperty("threads_chosen_by").GetString().Should().Be("--threads", "a resumed run applies the thread policy too");
     }
 
     [Fact]

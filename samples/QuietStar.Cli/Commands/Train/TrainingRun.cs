@@ -95,6 +95,8 @@ internal sealed class TrainingRun : IDisposable
                 throw new ArgumentException($"--steps {options.Steps} must be more than the {step} steps the checkpoint has completed.");
             }
 
+            // The thread count by the size of the resumed run's work, as a fresh run chooses it (LoadModel).
+            ThreadPolicy.Apply(settings.Threads, pipeline.Model.LanguageModel.Config, (long)options.BatchSize * pipeline.Options.Passes * options.SequenceLength);
             var trainer = pipeline.ResumeTrainer(resumeFolder, options);
             return new TrainingRun(pipeline, trainer, options, pipeline, $"{resumeFolder} (step {step})", Path.GetFullPath(resumeFolder));
         }
