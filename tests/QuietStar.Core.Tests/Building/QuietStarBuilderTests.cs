@@ -82,16 +82,7 @@ public sealed class QuietStarBuilderTests
         }
 
         spy.Calls.Should().Be(1);
-        using var trainer = pipeline.CreateTrainer(o =>
-        {
-            o.Steps = 1;
-            o.BatchSize = 1;
-            o.GradientAccumulation = 1;
-            o.SequenceLength = 16;
-            o.WarmupSteps = 0;
-            o.EvalEvery = 0;
-            o.ValidationFraction = 0.2;
-        });
+        using var trainer = pipeline.CreateTrainer(o => TinyTraining.Fast(o, steps: 1, checkpoint: null));
         trainer.Train(TinyTraining.Corpus(pipeline.Tokenizer));
         spy.Calls.Should().BeGreaterThan(1);
     }

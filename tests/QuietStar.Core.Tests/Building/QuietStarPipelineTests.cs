@@ -134,19 +134,7 @@ public sealed class QuietStarPipelineTests : IDisposable
         loss.Calls.Should().Be(2);
     }
 
-    private static void Fast(TrainingOptions o, int steps, string? checkpoint)
-    {
-        o.Steps = steps;
-        o.LearningRate = 1e-2;
-        o.BatchSize = 1;
-        o.GradientAccumulation = 1;
-        o.SequenceLength = 16;
-        o.WarmupSteps = 0;
-        o.EvalEvery = 0;
-        o.EvalBatches = 1;
-        o.ValidationFraction = 0.2;
-        o.CheckpointFolder = checkpoint;
-    }
+    private static void Fast(TrainingOptions o, int steps, string? checkpoint) => TinyTraining.Fast(o, steps, checkpoint);
 
 
     private sealed class CountingTeacherForcingLoss : ITeacherForcingLoss

@@ -30,6 +30,24 @@ internal static class TinyTraining
         EvalBatches = 1,
     };
 
+    /// <summary>
+    /// Sets <paramref name="o"/> for a few fast steps: one sequence of 16 tokens per step, no warm-up, no validation
+    /// unless asked, one validation batch from a fifth of the corpus, checkpoints into <paramref name="checkpoint"/>.
+    /// </summary>
+    public static void Fast(TrainingOptions o, int steps, string? checkpoint)
+    {
+        o.Steps = steps;
+        o.LearningRate = 1e-2;
+        o.BatchSize = 1;
+        o.GradientAccumulation = 1;
+        o.SequenceLength = 16;
+        o.WarmupSteps = 0;
+        o.EvalEvery = 0;
+        o.EvalBatches = 1;
+        o.ValidationFraction = 0.2;
+        o.CheckpointFolder = checkpoint;
+    }
+
     public static TextTokenizer Tokenizer() => TokenizerTestData.LoadTok512();
 
     /// <summary>A vocab-512 model equipped for Quiet-STaR (vocabulary 514), START/END seeded from "-".</summary>

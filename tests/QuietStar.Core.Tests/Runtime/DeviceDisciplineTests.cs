@@ -135,15 +135,11 @@ public sealed class DeviceDisciplineTests
 
     private static void Configure(TrainingOptions o, int steps, string folder, MixedPrecision precision)
     {
-        o.Steps = steps;
-        o.BatchSize = 2;
+        TinyTraining.Fast(o, steps, folder);
+        o.BatchSize = 2;              // two sequences in each of two micro-batches: accumulation runs too
         o.GradientAccumulation = 2;
-        o.SequenceLength = 16;
         o.WarmupSteps = 1;
         o.EvalEvery = 1;
-        o.EvalBatches = 1;
-        o.ValidationFraction = 0.2;
-        o.CheckpointFolder = folder;
         o.CheckpointEvery = 1;
         o.MixedPrecision = precision;
     }
