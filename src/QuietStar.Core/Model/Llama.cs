@@ -199,7 +199,11 @@ internal sealed class AttentionPlan
     /// <summary>The caller's pattern.</summary>
     public AttentionKind Kind { get; }
 
-    /// <summary>Plain causal attention over exactly the new tokens (no cache prefix, no padding): SDPA's own causal path.</summary>
+    /// <summary>
+    /// SDPA's own causal path: for sequential kinds, plain causal attention over exactly the new tokens (no cache prefix,
+    /// no padding); for <see cref="AttentionKind.Branches"/>, a prefix mask that is exactly causal over as many cached
+    /// keys as there are queries (no padding), so that the branch sink can sit before the prefix keys.
+    /// </summary>
     public bool IsCausal { get; }
 
     /// <summary>
@@ -226,8 +230,18 @@ internal sealed class AttentionPlan
                 var mask = CheckMask(spec.Mask!, queries, cached + queries);
                 return new AttentionPlan(spec.Kind, false, AllTrue(mask) ? null : Additive(mask, groups, 0, dtype));
             default:
-                return new AttentionPlan(spec.Kind, false, Additive(CheckMask(spec.Mask!, queries, cached), groups, 1, dtype));
+                var prefixMask = CheckMask(spec.Mask!, queries, cached);
+                return queries == cached && IsPlainCausal(prefixMask)
+                    ? new AttentionPlan(spec.Kind, isCausal: true, mask: null)                 // SDPA's causal path, see BranchAttention
+                    : new AttentionPlan(spec.Kind, false, Additive(prefixMask, groups, 1, dtype));
         }
+    }
+
+    /// <summary>Whether a square mask <c>[B|1, 1, L, L]</c> is exactly causal (no padded key). One host sync per forward call.</summary>
+    private static bool IsPlainCausal(Tensor mask)
+    {
+        var causal = torch.ones(mask.shape[^2], mask.shape[^1], dtype: ScalarType.Bool, device: mask.device).tril(); // [L, L]
+        return mask.eq(causal).all().item<bool>();
     }
 
     /// <summary>
@@ -383,7 +397,9 @@ internal sealed class SelfAttention : nn.Module
     private Tensor BranchAttention(Tensor query, Tensor key, Tensor value, AttentionPlan plan, KeyValueCache cache, int layer)
     {
         // Contiguous blocks, so that the batched products below read them as views (no copy per block and step).
-        var (prefixKeys, prefixValues, branches) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), SinkAugmented); // [B, nKV, Sp+1, D+1] each
+        var (prefixKeys, prefixValues, branches) = plan.IsCausal
+            ? cache.AppendBranch(layer, key.contiguous(), value.contiguous(), SinkFirstPerHead)      // [B, nH, 1+Sp, D'] each
+            : cache.AppendBranch(layer, key.contiguous(), value.contiguous(), SinkAugmented);        // [B, nKV, Sp+1, D'] each
         long b = query.shape[0], l = query.shape[2];
         if (key.shape[2] != l || prefixKeys.shape[0] != b)
         {
@@ -395,6 +411,18 @@ internal sealed class SelfAttention : nn.Module
         var own = BranchKeysAttention.apply([q5.transpose(2, 3), scale, .. branches.Select(bk => bk.Key), .. branches.Select(bk => bk.Value)]);
         var ownLse = own[0];                                                                           // [B, nKV, L, g, 1]: log-sum-exp of the branch scores
         var fromBranches = own[1].transpose(2, 3);                                                     // [B, nKV, g, L, D]: softmax within the branch keys · values
+        if (plan.IsCausal)
+        {
+            // Keys [sink, k_0, …, k_{L−1}] and queries [dummy, q_0, …, q_{L−1}]: SDPA's (top-left) causal pattern lets
+            // query i see the sink and keys 0 … i, exactly the causal prefix, with no mask to read and the key blocks
+            // above the diagonal skipped. The dummy query (all zero) sees the sink only; its row is dropped.
+            var lse = ownLse.transpose(2, 3).reshape(b, numHeads, l, 1);                              // [B, nH, L, 1]
+            var widened = nn.functional.pad(torch.cat([query, lse], dim: -1), [0, augmentedDim - headDim - 1, 1, 0]); // [B, nH, 1+L, D']
+            var causalJoint = nn.functional.scaled_dot_product_attention(widened, prefixKeys, prefixValues, is_casual: true)
+                .narrow(2, 1, l);                                                                    // [B, nH, L, D']
+            var share = causalJoint.narrow(-1, headDim, 1);                                            // [B, nH, L, 1]
+            return causalJoint.narrow(-1, 0, headDim) + (share * fromBranches.reshape(b, numHeads, l, headDim)); // [B, nH, L, D]
+        }
 
         var lanes = new List<Tensor> { q5, ownLse.transpose(2, 3) };
         if (augmentedDim > headDim + 1)
@@ -419,22 +447,42 @@ internal sealed class SelfAttention : nn.Module
     /// </summary>
     private (Tensor Keys, Tensor Values) SinkAugmented(Tensor keys, Tensor values)
     {
+        var (sinkKey, sinkValue, widenedKeys, widenedValues) = SinkParts(keys, values);
+        return (torch.cat([widenedKeys, sinkKey], dim: 2), torch.cat([widenedValues, sinkValue], dim: 2)); // [B, nKV, Sp+1, D']
+    }
+
+    /// <summary>
+    /// The widened prefix of <see cref="SinkAugmented"/> for SDPA's causal path: the sink first, then the prefix keys,
+    /// each KV head repeated for its g query heads (the causal pattern is relative to the query length, so the groups
+    /// cannot be folded into it): <c>[B, nH, 1+Sp, D']</c>. Built once per layer and training step.
+    /// </summary>
+    private (Tensor Keys, Tensor Values) SinkFirstPerHead(Tensor keys, Tensor values)
+    {
+        var (sinkKey, sinkValue, widenedKeys, widenedValues) = SinkParts(keys, values);
+        var k = torch.cat([sinkKey, widenedKeys], dim: 2);                                            // [B, nKV, 1+Sp, D']
+        var v = torch.cat([sinkValue, widenedValues], dim: 2);                                        // [B, nKV, 1+Sp, D']
+        return groups == 1 ? (k, v) : (k.repeat_interleave(groups, dim: 1), v.repeat_interleave(groups, dim: 1)); // [B, nH, 1+Sp, D']
+    }
+
+    /// <summary>The sink key and value <c>[B, nKV, 1, D']</c> and the widened prefix keys and values <c>[B, nKV, Sp, D']</c>.</summary>
+    private (Tensor SinkKey, Tensor SinkValue, Tensor Keys, Tensor Values) SinkParts(Tensor keys, Tensor values)
+    {
         long b = keys.shape[0], s = keys.shape[2], extra = augmentedDim - headDim;
         var zero = torch.zeros(b, numKvHeads, s, extra, dtype: keys.dtype, device: keys.device);          // [B, nKV, Sp, D'−D]
         var sinkKey = torch.zeros(b, numKvHeads, 1, augmentedDim, dtype: keys.dtype, device: keys.device);
         sinkKey.narrow(-1, headDim, 1).fill_(Math.Sqrt(augmentedDim));                                 // [B, nKV, 1, D']
         var sinkValue = torch.zeros(b, numKvHeads, 1, augmentedDim, dtype: keys.dtype, device: keys.device);
         sinkValue.narrow(-1, headDim, 1).fill_(1.0);
-        var augmentedKeys = torch.cat([torch.cat([keys * Math.Sqrt((double)augmentedDim / headDim), zero], dim: -1), sinkKey], dim: 2); // [B, nKV, Sp+1, D']
-        var augmentedValues = torch.cat([torch.cat([values, zero], dim: -1), sinkValue], dim: 2);                                     // [B, nKV, Sp+1, D']
-        return (augmentedKeys, augmentedValues);
+        var widenedKeys = torch.cat([keys * Math.Sqrt((double)augmentedDim / headDim), zero], dim: -1); // [B, nKV, Sp, D']
+        var widenedValues = torch.cat([values, zero], dim: -1);                                          // [B, nKV, Sp, D']
+        return (sinkKey, sinkValue, widenedKeys, widenedValues);
     }
 }
 
 /// <summary>
 /// Attention of each position's g queries over that position's own n branch keys (one per branch block), returning
 /// the log-sum-exp of the scores <c>[.., g, 1]</c> and the softmax-weighted values <c>[.., g, D]</c>. As a custom
-/// autograd function it keeps only the queries and the cached blocks for backward: letting autograd see the stacked
+/// autograd function it keeps only the queries, the probabilities <c>[.., g, n]</c> and the cached blocks for backward: letting autograd see the stacked
 /// <c>[.., n, D]</c> keys and values would keep a new copy of all earlier blocks at every step (memory growing with n²).
 /// Inputs: queries <c>[B, nKV, L, g, D]</c>, the scale, then n keys and n values <c>[B, nKV, L, D]</c>.
 /// </summary>
@@ -445,9 +493,9 @@ internal sealed class BranchKeysAttention : torch.autograd.MultiTensorFunction<B
     public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
         var (q, scale, keys, values) = Unpack(vars);
-        ctx.save_for_backward([q, .. keys, .. values]);
+        var (lse, probs, _, vStack) = Probabilities(q, keys, values, scale);
+        ctx.save_for_backward([q, probs, .. keys, .. values]);                                       // probs [.., g, n]: n·g numbers per position, no recomputation in backward
         ctx.save_data("scale", scale);
-        var (lse, probs, kStack, vStack) = Probabilities(q, keys, values, scale);
         return [lse.to_type(q.dtype), torch.matmul(probs, vStack)];                                   // [.., g, 1], [.., g, D]
     }
 
@@ -456,19 +504,19 @@ internal sealed class BranchKeysAttention : torch.autograd.MultiTensorFunction<B
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var saved = ctx.get_saved_variables();
-        int n = (saved.Count - 1) / 2;
-        var (q, keys, values) = (saved[0], saved.GetRange(1, n), saved.GetRange(1 + n, n));
+        int n = (saved.Count - 2) / 2;
+        var (q, probs, keys, values) = (saved[0], saved[1], saved.GetRange(2, n), saved.GetRange(2 + n, n)); // probs [.., g, n]
         double scale = (double)ctx.get_data("scale");
-        var (_, probs, kStack, vStack) = Probabilities(q, keys, values, scale);                         // [.., g, n]
-        var (dLse, dOut) = (gradOutputs[0].to_type(probs.dtype), gradOutputs[1]);                      // [.., g, 1], [.., g, D]
-        var outFull = torch.matmul(probs, vStack.to_type(probs.dtype));                                // [.., g, D]
-        // d(scores) = p ⊙ (dOut·vᵀ − Σ dOut ⊙ out + dLse): the softmax's and the log-sum-exp's parts together.
-        var dScores = probs * (torch.matmul(dOut.to_type(probs.dtype), vStack.to_type(probs.dtype).transpose(-1, -2))
-            - (dOut.to_type(probs.dtype) * outFull).sum(-1, keepdim: true) + dLse);                    // [.., g, n]
-        var dScaled = (dScores * scale).to_type(q.dtype);
+        var (kStack, vStack) = (torch.stack(keys, dim: 3), torch.stack(values, dim: 3));              // [B, nKV, L, n, D] each
+        var (dLse, dOut) = (gradOutputs[0].to_type(probs.dtype), gradOutputs[1].to_type(probs.dtype)); // [.., g, 1], [.., g, D]
+        var dProbs = torch.matmul(dOut, vStack.transpose(-1, -2));                                     // [.., g, n]: dOut·vᵀ
+        // d(scores) = p ⊙ (dOut·vᵀ − Σ dOut ⊙ out + dLse): the softmax's and the log-sum-exp's parts together, with
+        // Σ_d dOut ⊙ out = Σ_j p_j (dOut·v_j), so the output need not be recomputed.
+        var rowDot = (probs * dProbs).sum(-1, keepdim: true);                                          // [.., g, 1]
+        var dScaled = dProbs.sub_(rowDot).add_(dLse).mul_(probs).mul_(scale);                          // [.., g, n]: in place on fresh temporaries
         var dq = torch.matmul(dScaled, kStack);                                                        // [.., g, D]
         var dKeys = torch.matmul(dScaled.transpose(-1, -2), q).unbind(3);                              // n × [B, nKV, L, D]
-        var dValues = torch.matmul(probs.to_type(q.dtype).transpose(-1, -2), dOut).unbind(3);          // n × [B, nKV, L, D]
+        var dValues = torch.matmul(probs.transpose(-1, -2), dOut).unbind(3);                           // n × [B, nKV, L, D]
         // One gradient per input of forward: the scale (not a tensor) gets none.
         List<Tensor> grads = [dq, null!, .. dKeys, .. dValues];
         foreach (var grad in grads.Where(g => g is not null))
@@ -493,7 +541,7 @@ internal sealed class BranchKeysAttention : torch.autograd.MultiTensorFunction<B
         var vStack = torch.stack(values, dim: 3);                                                      // [B, nKV, L, n, D]
         var scores = torch.matmul(q, kStack.transpose(-1, -2)).to_type(Precision.AtLeastFloat32(q.dtype)) * scale; // [.., g, n]
         var lse = scores.logsumexp(-1, keepdim: true);                                                 // [.., g, 1]
-        var probs = (scores - lse).exp();                                                              // [.., g, n]
+        var probs = (scores - lse).exp_();                                                             // [.., g, n]
         return (lse, probs.to_type(q.dtype), kStack, vStack);
     }
 }
