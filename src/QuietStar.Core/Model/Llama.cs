@@ -137,11 +137,115 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    /// <summary>ε inside the root mean square.</summary>
+    public double Eps => eps;
+
+    /// <summary>The norm of <paramref name="x"/> <c>[..., H]</c>; with autograd as <see cref="RecomputedRmsNorm"/>, which keeps only x and the statistics.</summary>
+    public override Tensor forward(Tensor x) =>
+        torch.is_grad_enabled() && (x.requires_grad || weight.requires_grad)
+            ? RecomputedRmsNorm.apply(x, weight, eps)
+            : Normalize(x, weight, eps).Output;
+
+    /// <summary>
+    /// The norm of <paramref name="x"/> <c>[..., H]</c> with gain <paramref name="gain"/> <c>[H]</c>, and the reciprocal
+    /// root mean square <c>[..., 1]</c> (in at least float32) that <see cref="Backward"/> needs. The one formula of the
+    /// module and of the fused training functions, so both give the same bits.
+    /// </summary>
+    public static (Tensor Output, Tensor Rstd) Normalize(Tensor x, Tensor gain, double eps)
     {
         var x32 = Precision.AtLeastFloat32(x);                                        // [..., H]
-        var normed = x32 * x32.square().mean([-1L], keepdim: true).add_(eps).rsqrt_(); // [..., H]: in place on the [..., 1] statistics
-        return weight * (normed.dtype == x.dtype ? normed : normed.to_type(x.dtype));
+        var rstd = x32.square().mean([-1L], keepdim: true).add_(eps).rsqrt_();       // [..., 1]: in place on the statistics
+        var normed = x32 * rstd;                                                      // [..., H]
+        return (gain * (normed.dtype == x.dtype ? normed : normed.to_type(x.dtype)), rstd);
+    }
+
+    /// <summary>
+    /// Gradients of <see cref="Normalize"/> by hand from its input and <paramref name="rstd"/>: with n = x·r,
+    /// dx = r·(dn − n·mean(dn ⊙ n)) and d(gain) = Σ dy ⊙ n over all rows. Returns dx <c>[..., H]</c> and d(gain) <c>[H]</c>.
+    /// </summary>
+    public static (Tensor Input, Tensor Gain) Backward(Tensor x, Tensor gain, Tensor rstd, Tensor gradOutput)
+    {
+        var normed = Precision.AtLeastFloat32(x) * rstd;                              // [..., H], at least float32
+        var normedCast = normed.dtype == x.dtype ? normed : normed.to_type(x.dtype);
+        var dGain = (gradOutput * normedCast).flatten(0, -2).sum(0L, keepdim: false);                // [H]
+        var dNormed = Precision.AtLeastFloat32(gradOutput * gain);                    // [..., H]
+        var dx = dNormed.sub_(normed * (dNormed * normed).mean([-1L], keepdim: true)).mul_(rstd); // [..., H]
+        return (dx.dtype == x.dtype ? dx : dx.to_type(x.dtype), dGain.dtype == gain.dtype ? dGain : dGain.to_type(gain.dtype));
+    }
+}
+
+/// <summary>
+/// RMSNorm for training: keeps its input, the gain and the <c>[.., 1]</c> statistics for backward instead of the
+/// normalised input autograd would keep. Inputs: x <c>[.., H]</c>, gain <c>[H]</c>, ε; output <c>[.., H]</c>.
+/// </summary>
+internal sealed class RecomputedRmsNorm : torch.autograd.SingleTensorFunction<RecomputedRmsNorm>
+{
+    public override string Name => nameof(RecomputedRmsNorm);
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (x, gain, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
+        var (output, rstd) = RmsNorm.Normalize(x, gain, eps);                                         // [.., H], [.., 1]
+        ctx.save_for_backward([x, gain, rstd]);
+        return output;
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var saved = ctx.get_saved_variables();
+        var (dx, dGain) = RmsNorm.Backward(saved[0], saved[1], saved[2], gradOutput);
+        return [dx.MoveToOuterDisposeScope(), dGain.MoveToOuterDisposeScope(), null!];               // ε gets none
+    }
+}
+
+/// <summary>
+/// RMSNorm followed by the attention input projections, for training: <c>cat(ŷ·W_iᵀ)</c> with ŷ = gain ⊙ norm(x). It
+/// keeps only x, the gain, the <c>[.., 1]</c> statistics and the weights for backward and recomputes ŷ there, instead
+/// of the normalised x and ŷ autograd would keep (two <c>[.., H]</c> tensors per layer and forward call).
+/// Inputs: x <c>[.., H]</c>, gain <c>[H]</c>, ε, then the projection weights <c>[O_i, H]</c>; output <c>[.., ΣO_i]</c>.
+/// </summary>
+internal sealed class NormedProjections : torch.autograd.SingleTensorFunction<NormedProjections>
+{
+    public override string Name => nameof(NormedProjections);
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (x, gain, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
+        var weights = vars.Skip(3).Cast<Tensor>().ToList();
+        var (normed, rstd) = RmsNorm.Normalize(x, gain, eps);                          // [.., H], [.., 1]
+        ctx.save_for_backward([x, gain, rstd, .. weights]);
+        return torch.cat(weights.Select(w => nn.functional.linear(normed, w)).ToList(), dim: -1); // [.., ΣO_i]
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var saved = ctx.get_saved_variables();
+        var (x, gain, rstd, weights) = (saved[0], saved[1], saved[2], saved.GetRange(3, saved.Count - 3));
+        var normed = (gain * (Precision.AtLeastFloat32(x) * rstd).to_type(x.dtype)).flatten(0, -2); // [N, H]: ŷ recomputed
+        var dy = gradOutput.flatten(0, -2);                                                           // [N, ΣO_i]
+        var dNormed = torch.zeros_like(normed);                                                       // [N, H]
+        var dWeights = new List<Tensor>(weights.Count);
+        long offset = 0;
+        foreach (var w in weights)
+        {
+            var part = dy.narrow(1, offset, w.shape[0]);                                              // [N, O_i]
+            dNormed.addmm_(part, w);                                                                  // += dY_i·W_i
+            dWeights.Add(part.t().matmul(normed));                                                    // [O_i, H]
+            offset += w.shape[0];
+        }
+
+        var (dx, dGain) = RmsNorm.Backward(x, gain, rstd, dNormed.view(x.shape));
+        List<Tensor> grads = [dx, dGain, null!, .. dWeights];                                         // ε gets none
+        foreach (var grad in grads.Where(g => g is not null))
+        {
+            grad.MoveToOuterDisposeScope();
+        }
+
+        return grads;
     }
 }
 
@@ -337,28 +441,34 @@ internal sealed class SelfAttention : nn.Module
     }
 
     /// <summary>
-    /// q, k and v of <paramref name="x"/> <c>[B, L, H]</c> side by side, <c>[B, L, (nH+2nKV)·D]</c>. Without autograd, one
-    /// matmul over the three weights concatenated on the fly (the checkpoint keeps its three). With autograd, three
-    /// matmuls whose outputs are concatenated: a fused weight would be a fresh copy that backward keeps alive for every
-    /// layer of every forward call of the step (T + M + 2 of them), gigabytes at 7B parameters.
+    /// q, k and v of <paramref name="residual"/> <c>[B, L, H]</c> after <paramref name="norm"/>, side by side,
+    /// <c>[B, L, (nH+2nKV)·D]</c>. Without autograd, one matmul over the three weights concatenated on the fly (the
+    /// checkpoint keeps its three). With autograd, <see cref="NormedProjections"/>: three matmuls whose outputs are
+    /// concatenated (a fused weight would be a fresh copy that backward keeps alive for every layer of every forward call
+    /// of the step, gigabytes at 7B parameters), with the norm recomputed in backward (plain autograd with biases).
     /// </summary>
-    private Tensor Project(Tensor x)
+    private Tensor Project(Tensor residual, RmsNorm norm)
     {
-        if (torch.is_grad_enabled() && q.weight!.requires_grad)
+        if (torch.is_grad_enabled() && (residual.requires_grad || q.weight!.requires_grad || norm.weight.requires_grad))
         {
-            return torch.cat([q.forward(x), k.forward(x), v.forward(x)], dim: -1);                    // [B, L, (nH+2nKV)·D]
+            return q.bias is null
+                ? NormedProjections.apply(residual, norm.weight, norm.Eps, q.weight!, k.weight!, v.weight!) // [B, L, (nH+2nKV)·D]
+                : ProjectSeparately(norm.call(residual));
         }
 
+        var x = norm.call(residual);                                                                    // [B, L, H]
         var weight = torch.cat([q.weight!, k.weight!, v.weight!], dim: 0);                             // [(nH+2nKV)·D, H]
         var bias = q.bias is null ? null : torch.cat([q.bias, k.bias!, v.bias!], dim: 0);
         return nn.functional.linear(x, weight, bias);                                                   // [B, L, (nH+2nKV)·D]
     }
 
-    /// <summary>Runs attention for new tokens <paramref name="x"/> <c>[B, L, H]</c>; returns <c>[B, L, H]</c>.</summary>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor signedSin, AttentionPlan plan, KeyValueCache? cache, int layer)
+    private Tensor ProjectSeparately(Tensor x) => torch.cat([q.forward(x), k.forward(x), v.forward(x)], dim: -1); // [B, L, (nH+2nKV)·D]
+
+    /// <summary>Runs attention for new tokens <paramref name="x"/> <c>[B, L, H]</c> (before <paramref name="norm"/>); returns <c>[B, L, H]</c>.</summary>
+    public Tensor Forward(Tensor x, RmsNorm norm, Tensor cos, Tensor signedSin, AttentionPlan plan, KeyValueCache? cache, int layer)
     {
         long b = x.shape[0], l = x.shape[1];
-        var heads = Project(x).view(b, l, numHeads + (2 * numKvHeads), headDim).transpose(1, 2);       // [B, nH+2nKV, L, D]
+        var heads = Project(x, norm).view(b, l, numHeads + (2 * numKvHeads), headDim).transpose(1, 2);       // [B, nH+2nKV, L, D]
         var qkAndV = heads.split([numHeads + numKvHeads, numKvHeads], dim: 1);
         var qk = RotaryEmbedding.Apply(qkAndV[0], cos, signedSin).split([numHeads, numKvHeads], dim: 1); // rotary once for q and k
         var (query, key, value) = (qk[0], qk[1], qkAndV[1]);                                           // [B, nH, L, D], [B, nKV, L, D] ×2
@@ -569,6 +679,19 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// <paramref name="norm"/> then the block, on the residual stream <paramref name="h"/> <c>[B, L, H]</c>. When
+    /// gradients are recorded, one <see cref="NormedSwiGlu"/> (keeps h only); otherwise the norm module and
+    /// <see cref="forward"/> (module hooks fire, e.g. for <c>bench train --breakdown</c>).
+    /// </summary>
+    public Tensor Forward(Tensor h, RmsNorm norm)
+    {
+        var (wGate, wUp, wDown) = (gate.weight!, up.weight!, down.weight!);
+        bool recording = torch.is_grad_enabled()
+            && (h.requires_grad || norm.weight.requires_grad || wGate.requires_grad || wUp.requires_grad || wDown.requires_grad);
+        return recording ? NormedSwiGlu.apply(h, norm.weight, norm.Eps, wGate, wUp, wDown) : call(norm.call(h)); // [B, L, H]
+    }
+
     public override Tensor forward(Tensor x)
     {
         var (wGate, wUp, wDown) = (gate.weight!, up.weight!, down.weight!);
@@ -601,6 +724,13 @@ internal sealed class RecomputedSwiGlu : torch.autograd.SingleTensorFunction<Rec
         using var noGrad = torch.no_grad();
         var saved = ctx.get_saved_variables();
         var (x, wGate, wUp, wDown) = (saved[0], saved[1], saved[2], saved[3]);
+        var (dx, dWGate, dWUp, dDown) = Backward(x, wGate, wUp, wDown, gradOutput);
+        return [dx.MoveToOuterDisposeScope(), dWGate.MoveToOuterDisposeScope(), dWUp.MoveToOuterDisposeScope(), dDown.MoveToOuterDisposeScope()];
+    }
+
+    /// <summary>The block's gradients by hand, recomputing its gate and up products from <paramref name="x"/> <c>[.., H]</c>: dx and the three weight gradients.</summary>
+    public static (Tensor Input, Tensor Gate, Tensor Up, Tensor Down) Backward(Tensor x, Tensor wGate, Tensor wUp, Tensor wDown, Tensor gradOutput)
+    {
         var rows = x.flatten(0, -2);                                         // [N, H]
         var g = nn.functional.linear(x, wGate);                              // [.., I]
         var u = nn.functional.linear(x, wUp);                                // [.., I]
@@ -614,7 +744,45 @@ internal sealed class RecomputedSwiGlu : torch.autograd.SingleTensorFunction<Rec
         var dx = dGate.matmul(wGate) + dUp.matmul(wUp);                     // [.., H]
         var dWGate = dGate.flatten(0, -2).t().matmul(rows);                  // [I, H]
         var dWUp = dUp.flatten(0, -2).t().matmul(rows);                      // [I, H]
-        return [dx.MoveToOuterDisposeScope(), dWGate.MoveToOuterDisposeScope(), dWUp.MoveToOuterDisposeScope(), dDown.MoveToOuterDisposeScope()];
+        return (dx, dWGate, dWUp, dDown);
+    }
+}
+
+/// <summary>
+/// RMSNorm followed by the SwiGLU block, for training: keeps only the residual-stream input h, the gain, the
+/// <c>[.., 1]</c> statistics and the three weights, and recomputes the norm and the block in backward (the normalised h
+/// and the block's input are not kept: two <c>[.., H]</c> tensors per layer and forward call, besides the block's four
+/// <c>[.., I]</c> ones). Inputs: h <c>[.., H]</c>, gain <c>[H]</c>, ε, gate, up, down weights; output <c>[.., H]</c>.
+/// </summary>
+internal sealed class NormedSwiGlu : torch.autograd.SingleTensorFunction<NormedSwiGlu>
+{
+    public override string Name => nameof(NormedSwiGlu);
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (h, gain, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
+        var (wGate, wUp, wDown) = ((Tensor)vars[3], (Tensor)vars[4], (Tensor)vars[5]);
+        var (x, rstd) = RmsNorm.Normalize(h, gain, eps);                                             // [.., H], [.., 1]
+        ctx.save_for_backward([h, gain, rstd, wGate, wUp, wDown]);
+        return nn.functional.linear(nn.functional.silu(nn.functional.linear(x, wGate)) * nn.functional.linear(x, wUp), wDown); // [.., H]
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var saved = ctx.get_saved_variables();
+        var (h, gain, rstd, wGate, wUp, wDown) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
+        var x = gain * (Precision.AtLeastFloat32(h) * rstd).to_type(h.dtype);                        // [.., H]: the block's input recomputed
+        var (dx, dWGate, dWUp, dDown) = RecomputedSwiGlu.Backward(x, wGate, wUp, wDown, gradOutput);
+        var (dh, dGain) = RmsNorm.Backward(h, gain, rstd, dx);
+        List<Tensor> grads = [dh, dGain, null!, dWGate, dWUp, dDown];                               // ε gets none
+        foreach (var grad in grads.Where(g => g is not null))
+        {
+            grad.MoveToOuterDisposeScope();
+        }
+
+        return grads;
     }
 }
 
@@ -644,9 +812,10 @@ internal sealed class DecoderLayer : nn.Module
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor signedSin, AttentionPlan plan, KeyValueCache? cache, int layer)
     {
-        // call() (not forward) runs module hooks, which `quietstar bench train --breakdown` uses to time the MLP.
-        var h = x + attention.Forward(attentionNorm.call(x), cos, signedSin, plan, cache, layer);      // [B, L, H]
-        return h + feedForward.call(feedForwardNorm.call(h));                                           // [B, L, H]
+        // The norms run inside the training functions (recomputed in backward); without autograd through their
+        // modules' call(), whose hooks `quietstar bench train --breakdown` uses.
+        var h = x + attention.Forward(x, attentionNorm, cos, signedSin, plan, cache, layer);            // [B, L, H]
+        return h + feedForward.Forward(h, feedForwardNorm);                                             // [B, L, H]
     }
 }
 
