@@ -175,6 +175,57 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
+/// What a custom autograd function keeps for its backward, handed over once and released when that backward is done.
+/// TorchSharp keeps the tensors of <c>AutogradContext.save_for_backward</c> until the whole graph is freed (its node
+/// does not release them when backward passes it, as libtorch's built-in nodes do), so every tensor the step's custom
+/// functions saved stayed alive through all of backward. Kept as detached aliases (same storage, no autograd history)
+/// outside any dispose scope. Backward may run once (no <c>retain_graph</c>); inputs must not be modified in place
+/// between forward and backward (there is no version check).
+/// </summary>
+internal sealed class BackwardStash : IDisposable
+{
+    private const string Key = "backward_stash";
+    private Tensor[]? tensors;
+
+    private BackwardStash(Tensor[] tensors) => this.tensors = tensors;
+
+    /// <summary>The tensors, in the order saved.</summary>
+    public IReadOnlyList<Tensor> Tensors => tensors ?? throw new ObjectDisposedException(nameof(BackwardStash));
+
+    /// <summary>Number of tensors.</summary>
+    public int Count => Tensors.Count;
+
+    /// <summary>The tensor saved at <paramref name="index"/>.</summary>
+    public Tensor this[int index] => Tensors[index];
+
+    /// <summary>Called in forward: keeps <paramref name="saved"/> for backward.</summary>
+    public static void Save(torch.autograd.AutogradContext ctx, Tensor[] saved) =>
+        ctx.save_data(Key, new BackwardStash(saved.Select(t => t.detach().DetachFromDisposeScope()).ToArray()));
+
+    /// <summary>Called in backward: takes the saved tensors; disposing the result releases them.</summary>
+    /// <exception cref="InvalidOperationException">Backward runs a second time over the same graph.</exception>
+    public static BackwardStash Take(torch.autograd.AutogradContext ctx)
+    {
+        var stash = ctx.get_data(Key) as BackwardStash;
+        var taken = stash?.tensors ?? throw new InvalidOperationException(
+            "A training function's backward ran twice over one graph; retain_graph is not supported (its saved tensors are released after the first backward).");
+        stash.tensors = null;
+        return new BackwardStash(taken);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in tensors ?? [])
+        {
+            t.Dispose();
+        }
+
+        tensors = null;
+    }
+}
+
+/// <summary>
 /// RMSNorm for training: keeps its input, the gain and the <c>[.., 1]</c> statistics for backward instead of the
 /// normalised input autograd would keep. Inputs: x <c>[.., H]</c>, gain <c>[H]</c>, ε; output <c>[.., H]</c>.
 /// </summary>
@@ -186,7 +237,7 @@ internal sealed class RecomputedRmsNorm : torch.autograd.SingleTensorFunction<Re
     {
         var (x, gain, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
         var (output, rstd) = RmsNorm.Normalize(x, gain, eps);                                         // [.., H], [.., 1]
-        ctx.save_for_backward([x, gain, rstd]);
+        BackwardStash.Save(ctx, [x, gain, rstd]);
         return output;
     }
 
@@ -194,7 +245,7 @@ internal sealed class RecomputedRmsNorm : torch.autograd.SingleTensorFunction<Re
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var saved = ctx.get_saved_variables();
+        using var saved = BackwardStash.Take(ctx);
         var (dx, dGain) = RmsNorm.Backward(saved[0], saved[1], saved[2], gradOutput);
         return [dx.MoveToOuterDisposeScope(), dGain.MoveToOuterDisposeScope(), null!];               // ε gets none
     }
@@ -215,7 +266,7 @@ internal sealed class NormedProjections : torch.autograd.SingleTensorFunction<No
         var (x, gain, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
         var weights = vars.Skip(3).Cast<Tensor>().ToList();
         var (normed, rstd) = RmsNorm.Normalize(x, gain, eps);                          // [.., H], [.., 1]
-        ctx.save_for_backward([x, gain, rstd, .. weights]);
+        BackwardStash.Save(ctx, [x, gain, rstd, .. weights]);
         return torch.cat(weights.Select(w => nn.functional.linear(normed, w)).ToList(), dim: -1); // [.., ΣO_i]
     }
 
@@ -223,8 +274,8 @@ internal sealed class NormedProjections : torch.autograd.SingleTensorFunction<No
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var saved = ctx.get_saved_variables();
-        var (x, gain, rstd, weights) = (saved[0], saved[1], saved[2], saved.GetRange(3, saved.Count - 3));
+        using var saved = BackwardStash.Take(ctx);
+        var (x, gain, rstd, weights) = (saved[0], saved[1], saved[2], saved.Tensors.Skip(3).ToList());
         var normed = (gain * (Precision.AtLeastFloat32(x) * rstd).to_type(x.dtype)).flatten(0, -2); // [N, H]: ŷ recomputed
         var dy = gradOutput.flatten(0, -2);                                                           // [N, ΣO_i]
         var dNormed = torch.zeros_like(normed);                                                       // [N, H]
@@ -516,32 +567,31 @@ internal sealed class SelfAttention : nn.Module
             throw new ArgumentException("Branch attention expects one new token per prefix position of the same batch.");
         }
 
-        var q5 = query.reshape(b, numKvHeads, groups, l, headDim);                                     // [B, nKV, g, L, D]
+        // SDPA's query [q, λ, 0, …] is built first with its λ lane at 0 (and, on the causal path, a leading dummy query
+        // row): the branch part reads q from it as a view, so no separate copy of the queries lives until backward; λ,
+        // the branch log-sum-exp, is then written into its lane in place.
+        var widened = plan.IsCausal
+            ? nn.functional.pad(query, [0, augmentedDim - headDim, 1, 0])                            // [B, nH, 1+L, D']
+            : nn.functional.pad(query, [0, augmentedDim - headDim]);                                 // [B, nH, L, D']
+        var rows = plan.IsCausal ? widened.narrow(2, 1, l) : widened;                                  // [B, nH, L, D']
+        var q5 = rows.narrow(-1, 0, headDim).view(b, numKvHeads, groups, l, headDim);                  // [B, nKV, g, L, D]
         // The branch part per (row, kv head, position): the g queries against that position's n branch keys.
         var own = BranchKeysAttention.apply([q5.transpose(2, 3), scale, .. branches.Select(bk => bk.Key), .. branches.Select(bk => bk.Value)]);
         var ownLse = own[0];                                                                           // [B, nKV, L, g, 1]: log-sum-exp of the branch scores
         var fromBranches = own[1].transpose(2, 3);                                                     // [B, nKV, g, L, D]: softmax within the branch keys · values
+        rows.narrow(-1, headDim, 1).view(b, numKvHeads, groups, l, 1).copy_(ownLse.transpose(2, 3));   // λ lane, [B, nKV, g, L, 1]
         if (plan.IsCausal)
         {
             // Keys [sink, k_0, …, k_{L−1}] and queries [dummy, q_0, …, q_{L−1}]: SDPA's (top-left) causal pattern lets
             // query i see the sink and keys 0 … i, exactly the causal prefix, with no mask to read and the key blocks
             // above the diagonal skipped. The dummy query (all zero) sees the sink only; its row is dropped.
-            var lse = ownLse.transpose(2, 3).reshape(b, numHeads, l, 1);                              // [B, nH, L, 1]
-            var widened = nn.functional.pad(torch.cat([query, lse], dim: -1), [0, augmentedDim - headDim - 1, 1, 0]); // [B, nH, 1+L, D']
             var causalJoint = nn.functional.scaled_dot_product_attention(widened, prefixKeys, prefixValues, is_casual: true)
                 .narrow(2, 1, l);                                                                    // [B, nH, L, D']
             var share = causalJoint.narrow(-1, headDim, 1);                                            // [B, nH, L, 1]
             return causalJoint.narrow(-1, 0, headDim) + (share * fromBranches.reshape(b, numHeads, l, headDim)); // [B, nH, L, D]
         }
 
-        var lanes = new List<Tensor> { q5, ownLse.transpose(2, 3) };
-        if (augmentedDim > headDim + 1)
-        {
-            lanes.Add(torch.zeros([b, numKvHeads, groups, l, augmentedDim - headDim - 1], dtype: q5.dtype, device: q5.device)); // [B, nKV, g, L, D'−D−1]
-        }
-
-        var augmented = torch.cat(lanes, dim: -1).view(b, numKvHeads, groups * l, augmentedDim);      // [B, nKV, g·L, D']
-        var joint = nn.functional.scaled_dot_product_attention(augmented, prefixKeys, prefixValues, attn_mask: plan.Mask)
+        var joint = nn.functional.scaled_dot_product_attention(widened.view(b, numKvHeads, groups * l, augmentedDim), prefixKeys, prefixValues, attn_mask: plan.Mask)
             .view(b, numKvHeads, groups, l, augmentedDim);                                           // [B, nKV, g, L, D']
         var fromPrefix = joint.narrow(-1, 0, headDim);                                                 // [B, nKV, g, L, D]
         var branchShare = joint.narrow(-1, headDim, 1);                                                // [B, nKV, g, L, 1]
@@ -604,7 +654,7 @@ internal sealed class BranchKeysAttention : torch.autograd.MultiTensorFunction<B
     {
         var (q, scale, keys, values) = Unpack(vars);
         var (lse, probs, _, vStack) = Probabilities(q, keys, values, scale);
-        ctx.save_for_backward([q, probs, .. keys, .. values]);                                       // probs [.., g, n]: n·g numbers per position, no recomputation in backward
+        BackwardStash.Save(ctx, [q, probs, .. keys, .. values]);                                     // probs [.., g, n]: n·g numbers per position, no recomputation in backward
         ctx.save_data("scale", scale);
         return [lse.to_type(q.dtype), torch.matmul(probs, vStack)];                                   // [.., g, 1], [.., g, D]
     }
@@ -613,9 +663,9 @@ internal sealed class BranchKeysAttention : torch.autograd.MultiTensorFunction<B
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var saved = ctx.get_saved_variables();
+        using var saved = BackwardStash.Take(ctx);
         int n = (saved.Count - 2) / 2;
-        var (q, probs, keys, values) = (saved[0], saved[1], saved.GetRange(2, n), saved.GetRange(2 + n, n)); // probs [.., g, n]
+        var (q, probs, keys, values) = (saved[0], saved[1], saved.Tensors.Skip(2).Take(n).ToList(), saved.Tensors.Skip(2 + n).ToList()); // probs [.., g, n]
         double scale = (double)ctx.get_data("scale");
         var (kStack, vStack) = (torch.stack(keys, dim: 3), torch.stack(values, dim: 3));              // [B, nKV, L, n, D] each
         var (dLse, dOut) = (gradOutputs[0].to_type(probs.dtype), gradOutputs[1].to_type(probs.dtype)); // [.., g, 1], [.., g, D]
@@ -714,7 +764,7 @@ internal sealed class RecomputedSwiGlu : torch.autograd.SingleTensorFunction<Rec
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
         var (x, wGate, wUp, wDown) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3]);
-        ctx.save_for_backward([x, wGate, wUp, wDown]);
+        BackwardStash.Save(ctx, [x, wGate, wUp, wDown]);
         return nn.functional.linear(nn.functional.silu(nn.functional.linear(x, wGate)) * nn.functional.linear(x, wUp), wDown); // [.., H]
     }
 
@@ -722,7 +772,7 @@ internal sealed class RecomputedSwiGlu : torch.autograd.SingleTensorFunction<Rec
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var saved = ctx.get_saved_variables();
+        using var saved = BackwardStash.Take(ctx);
         var (x, wGate, wUp, wDown) = (saved[0], saved[1], saved[2], saved[3]);
         var (dx, dWGate, dWUp, dDown) = Backward(x, wGate, wUp, wDown, gradOutput);
         return [dx.MoveToOuterDisposeScope(), dWGate.MoveToOuterDisposeScope(), dWUp.MoveToOuterDisposeScope(), dDown.MoveToOuterDisposeScope()];
@@ -763,7 +813,7 @@ internal sealed class NormedSwiGlu : torch.autograd.SingleTensorFunction<NormedS
         var (h, gain, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
         var (wGate, wUp, wDown) = ((Tensor)vars[3], (Tensor)vars[4], (Tensor)vars[5]);
         var (x, rstd) = RmsNorm.Normalize(h, gain, eps);                                             // [.., H], [.., 1]
-        ctx.save_for_backward([h, gain, rstd, wGate, wUp, wDown]);
+        BackwardStash.Save(ctx, [h, gain, rstd, wGate, wUp, wDown]);
         return nn.functional.linear(nn.functional.silu(nn.functional.linear(x, wGate)) * nn.functional.linear(x, wUp), wDown); // [.., H]
     }
 
@@ -771,7 +821,7 @@ internal sealed class NormedSwiGlu : torch.autograd.SingleTensorFunction<NormedS
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var saved = ctx.get_saved_variables();
+        using var saved = BackwardStash.Take(ctx);
         var (h, gain, rstd, wGate, wUp, wDown) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
         var x = gain * (Precision.AtLeastFloat32(h) * rstd).to_type(h.dtype);                        // [.., H]: the block's input recomputed
         var (dx, dWGate, dWUp, dDown) = RecomputedSwiGlu.Backward(x, wGate, wUp, wDown, gradOutput);
