@@ -175,53 +175,68 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// What a custom autograd function keeps for its backward, handed over once and released when that backward is done.
-/// TorchSharp keeps the tensors of <c>AutogradContext.save_for_backward</c> until the whole graph is freed (its node
+/// What a custom autograd function kept for its backward (<c>AutogradContext.save_for_backward</c>), taken once and
+/// released when that backward is done. TorchSharp's node keeps its saved tensors until the whole graph is freed (it
 /// does not release them when backward passes it, as libtorch's built-in nodes do), so every tensor the step's custom
-/// functions saved stayed alive through all of backward. Kept as detached aliases (same storage, no autograd history)
-/// outside any dispose scope. Backward may run once (no <c>retain_graph</c>); inputs must not be modified in place
-/// between forward and backward (there is no version check).
+/// functions saved stayed alive through all of backward. Releasing reaches into the context's private list of saved
+/// variables (TorchSharp 0.107); if that field is missing, nothing is released early and the graph frees them as
+/// before. Nodes that backward never reaches keep theirs until the graph is freed, as any saved tensor. Backward may run
+/// once per graph (no <c>retain_graph</c>).
 /// </summary>
 internal sealed class BackwardStash : IDisposable
 {
-    private const string Key = "backward_stash";
-    private Tensor[]? tensors;
+    private const string Released = "saved_tensors_released";
 
-    private BackwardStash(Tensor[] tensors) => this.tensors = tensors;
+    private static readonly System.Reflection.FieldInfo? SavedVariables =
+        typeof(torch.autograd.AutogradContext).GetField("_savedVariables", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+
+    private readonly List<Tensor> tensors;
+
+    private BackwardStash(List<Tensor> tensors) => this.tensors = tensors;
 
     /// <summary>The tensors, in the order saved.</summary>
-    public IReadOnlyList<Tensor> Tensors => tensors ?? throw new ObjectDisposedException(nameof(BackwardStash));
+    public IReadOnlyList<Tensor> Tensors => tensors;
 
     /// <summary>Number of tensors.</summary>
-    public int Count => Tensors.Count;
+    public int Count => tensors.Count;
 
     /// <summary>The tensor saved at <paramref name="index"/>.</summary>
-    public Tensor this[int index] => Tensors[index];
+    public Tensor this[int index] => tensors[index];
 
     /// <summary>Called in forward: keeps <paramref name="saved"/> for backward.</summary>
-    public static void Save(torch.autograd.AutogradContext ctx, Tensor[] saved) =>
-        ctx.save_data(Key, new BackwardStash(saved.Select(t => t.detach().DetachFromDisposeScope()).ToArray()));
+    public static void Save(torch.autograd.AutogradContext ctx, Tensor[] saved) => ctx.save_for_backward([.. saved]);
 
-    /// <summary>Called in backward: takes the saved tensors; disposing the result releases them.</summary>
+    /// <summary>Called in backward: takes the saved tensors and drops the context's hold on them; disposing the result releases them.</summary>
     /// <exception cref="InvalidOperationException">Backward runs a second time over the same graph.</exception>
     public static BackwardStash Take(torch.autograd.AutogradContext ctx)
     {
-        var stash = ctx.get_data(Key) as BackwardStash;
-        var taken = stash?.tensors ?? throw new InvalidOperationException(
-            "A training function's backward ran twice over one graph; retain_graph is not supported (its saved tensors are released after the first backward).");
-        stash.tensors = null;
+        if (ctx.get_data(Released) is true)
+        {
+            throw new InvalidOperationException(
+                "A training function's backward ran twice over one graph; retain_graph is not supported (its saved tensors are released after the first backward).");
+        }
+
+        var taken = ctx.get_saved_variables();
+        if (SavedVariables?.GetValue(ctx) is System.Collections.IEnumerable held)
+        {
+            foreach (var variable in held)
+            {
+                (variable as IDisposable)?.Dispose();                // frees the native saved variable; a second Dispose is a no-op
+            }
+
+            ctx.save_data(Released, true);
+        }
+
         return new BackwardStash(taken);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var t in tensors ?? [])
+        foreach (var t in tensors)
         {
             t.Dispose();
         }
-
-        tensors = null;
     }
 }
 
@@ -567,14 +582,15 @@ internal sealed class SelfAttention : nn.Module
             throw new ArgumentException("Branch attention expects one new token per prefix position of the same batch.");
         }
 
-        // SDPA's query [q, λ, 0, …] is built first with its λ lane at 0 (and, on the causal path, a leading dummy query
-        // row): the branch part reads q from it as a view, so no separate copy of the queries lives until backward; λ,
-        // the branch log-sum-exp, is then written into its lane in place.
+        // SDPA's query [q, λ, 0, …] is padded from q with its λ lane at 0 (and, on the causal path, a leading dummy query
+        // row); λ, the branch log-sum-exp, is written into its lane in place once the branch part has run. The branch
+        // part gets its own copy of q: it saves q for backward, and a view of SDPA's query would fail autograd's
+        // version check after that write.
         var widened = plan.IsCausal
             ? nn.functional.pad(query, [0, augmentedDim - headDim, 1, 0])                            // [B, nH, 1+L, D']
             : nn.functional.pad(query, [0, augmentedDim - headDim]);                                 // [B, nH, L, D']
         var rows = plan.IsCausal ? widened.narrow(2, 1, l) : widened;                                  // [B, nH, L, D']
-        var q5 = rows.narrow(-1, 0, headDim).view(b, numKvHeads, groups, l, headDim);                  // [B, nKV, g, L, D]
+        var q5 = query.reshape(b, numKvHeads, groups, l, headDim);                                     // [B, nKV, g, L, D]
         // The branch part per (row, kv head, position): the g queries against that position's n branch keys.
         var own = BranchKeysAttention.apply([q5.transpose(2, 3), scale, .. branches.Select(bk => bk.Key), .. branches.Select(bk => bk.Value)]);
         var ownLse = own[0];                                                                           // [B, nKV, L, g, 1]: log-sum-exp of the branch scores
