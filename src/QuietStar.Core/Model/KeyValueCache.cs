@@ -16,6 +16,7 @@ public sealed class KeyValueCache : IDisposable
     private readonly Tensor?[] values;
     private readonly List<(Tensor Key, Tensor Value)>[] branches;
     private readonly (Tensor Keys, Tensor Values)?[] branchPrefix;
+    private readonly System.Reflection.MethodInfo?[] branchPrefixForm; // which prefixForm built branchPrefix
 
     /// <summary>Creates an empty cache for a model with <paramref name="numLayers"/> layers.</summary>
     public KeyValueCache(int numLayers)
@@ -25,6 +26,7 @@ public sealed class KeyValueCache : IDisposable
         values = new Tensor?[numLayers];
         branches = Enumerable.Range(0, numLayers).Select(_ => new List<(Tensor, Tensor)>()).ToArray();
         branchPrefix = new (Tensor, Tensor)?[numLayers];
+        branchPrefixForm = new System.Reflection.MethodInfo?[numLayers];
     }
 
     /// <summary>Number of sequential (prefix) positions cached.</summary>
@@ -51,7 +53,8 @@ public sealed class KeyValueCache : IDisposable
     /// <summary>
     /// Appends a branch block to a layer and returns the layer's sequential prefix in the form
     /// <paramref name="prefixForm"/> makes of it (built on the first branch block and kept until the prefix changes,
-    /// e.g. augmented with extra keys once for every thought step) and all branch blocks.
+    /// e.g. augmented with extra keys once for every thought step; rebuilt when another form is asked for) and all
+    /// branch blocks.
     /// </summary>
     internal (Tensor Keys, Tensor Values, IReadOnlyList<(Tensor Key, Tensor Value)> Branches) AppendBranch(
         int layer, Tensor key, Tensor value, Func<Tensor, Tensor, (Tensor Keys, Tensor Values)> prefixForm)
@@ -61,10 +64,18 @@ public sealed class KeyValueCache : IDisposable
             throw new InvalidOperationException("Branch attention needs a cached prefix; run a causal pass first.");
         }
 
+        if (branchPrefix[layer] is { } stale && branchPrefixForm[layer] != prefixForm.Method)
+        {
+            stale.Keys.Dispose();
+            stale.Values.Dispose();
+            branchPrefix[layer] = null;
+        }
+
         if (branchPrefix[layer] is null)
         {
             var (k, v) = prefixForm(keys[layer]!, values[layer]!);
             branchPrefix[layer] = (Own(k), Own(v));
+            branchPrefixForm[layer] = prefixForm.Method;
         }
 
         branches[layer].Add((Own(key.alias()), Own(value.alias())));

@@ -137,11 +137,181 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    /// <summary>ε inside the root mean square.</summary>
+    public double Eps => eps;
+
+    /// <summary>The norm of <paramref name="x"/> <c>[..., H]</c>; with autograd as <see cref="RecomputedRmsNorm"/>, which keeps only x and the statistics.</summary>
+    public override Tensor forward(Tensor x) =>
+        torch.is_grad_enabled() && (x.requires_grad || weight.requires_grad)
+            ? RecomputedRmsNorm.apply(x, weight, eps)
+            : Normalize(x, weight, eps).Output;
+
+    /// <summary>
+    /// The norm of <paramref name="x"/> <c>[..., H]</c> with gain <paramref name="gain"/> <c>[H]</c>, and the reciprocal
+    /// root mean square <c>[..., 1]</c> (in at least float32) that <see cref="Backward"/> needs. The one formula of the
+    /// module and of the fused training functions, so both give the same bits.
+    /// </summary>
+    public static (Tensor Output, Tensor Rstd) Normalize(Tensor x, Tensor gain, double eps)
     {
         var x32 = Precision.AtLeastFloat32(x);                                        // [..., H]
-        var normed = x32 * x32.square().mean([-1L], keepdim: true).add_(eps).rsqrt_(); // [..., H]: in place on the [..., 1] statistics
-        return weight * (normed.dtype == x.dtype ? normed : normed.to_type(x.dtype));
+        var rstd = x32.square().mean([-1L], keepdim: true).add_(eps).rsqrt_();       // [..., 1]: in place on the statistics
+        var normed = x32 * rstd;                                                      // [..., H]
+        return (gain * (normed.dtype == x.dtype ? normed : normed.to_type(x.dtype)), rstd);
+    }
+
+    /// <summary>
+    /// Gradients of <see cref="Normalize"/> by hand from its input and <paramref name="rstd"/>: with n = x·r,
+    /// dx = r·(dn − n·mean(dn ⊙ n)) and d(gain) = Σ dy ⊙ n over all rows. Returns dx <c>[..., H]</c> and d(gain) <c>[H]</c>.
+    /// </summary>
+    public static (Tensor Input, Tensor Gain) Backward(Tensor x, Tensor gain, Tensor rstd, Tensor gradOutput)
+    {
+        var normed = Precision.AtLeastFloat32(x) * rstd;                              // [..., H], at least float32
+        var normedCast = normed.dtype == x.dtype ? normed : normed.to_type(x.dtype);
+        var dGain = (gradOutput * normedCast).flatten(0, -2).sum(0L, keepdim: false);                // [H]
+        var dNormed = Precision.AtLeastFloat32(gradOutput * gain);                    // [..., H]
+        var dx = dNormed.sub_(normed * (dNormed * normed).mean([-1L], keepdim: true)).mul_(rstd); // [..., H]
+        return (dx.dtype == x.dtype ? dx : dx.to_type(x.dtype), dGain.dtype == gain.dtype ? dGain : dGain.to_type(gain.dtype));
+    }
+}
+
+/// <summary>
+/// What a custom autograd function kept for its backward (<c>AutogradContext.save_for_backward</c>), taken once and
+/// released when that backward is done. TorchSharp's node keeps its saved tensors until the whole graph is freed (it
+/// does not release them when backward passes it, as libtorch's built-in nodes do), so every tensor the step's custom
+/// functions saved stayed alive through all of backward. Releasing reaches into the context's private list of saved
+/// variables (TorchSharp 0.107); if that field is missing, nothing is released early and the graph frees them as
+/// before. Nodes that backward never reaches keep theirs until the graph is freed, as any saved tensor. Backward may run
+/// once per graph (no <c>retain_graph</c>).
+/// </summary>
+internal sealed class BackwardStash : IDisposable
+{
+    private const string Released = "saved_tensors_released";
+
+    private static readonly System.Reflection.FieldInfo? SavedVariables =
+        typeof(torch.autograd.AutogradContext).GetField("_savedVariables", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+
+    private readonly List<Tensor> tensors;
+
+    private BackwardStash(List<Tensor> tensors) => this.tensors = tensors;
+
+    /// <summary>The tensors, in the order saved.</summary>
+    public IReadOnlyList<Tensor> Tensors => tensors;
+
+    /// <summary>Number of tensors.</summary>
+    public int Count => tensors.Count;
+
+    /// <summary>The tensor saved at <paramref name="index"/>.</summary>
+    public Tensor this[int index] => tensors[index];
+
+    /// <summary>Called in forward: keeps <paramref name="saved"/> for backward.</summary>
+    public static void Save(torch.autograd.AutogradContext ctx, Tensor[] saved) => ctx.save_for_backward([.. saved]);
+
+    /// <summary>Called in backward: takes the saved tensors and drops the context's hold on them; disposing the result releases them.</summary>
+    /// <exception cref="InvalidOperationException">Backward runs a second time over the same graph.</exception>
+    public static BackwardStash Take(torch.autograd.AutogradContext ctx)
+    {
+        if (ctx.get_data(Released) is true)
+        {
+            throw new InvalidOperationException(
+                "A training function's backward ran twice over one graph; retain_graph is not supported (its saved tensors are released after the first backward).");
+        }
+
+        var taken = ctx.get_saved_variables();
+        if (SavedVariables?.GetValue(ctx) is System.Collections.IEnumerable held)
+        {
+            foreach (var variable in held)
+            {
+                (variable as IDisposable)?.Dispose();                // frees the native saved variable; a second Dispose is a no-op
+            }
+
+            ctx.save_data(Released, true);
+        }
+
+        return new BackwardStash(taken);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in tensors)
+        {
+            t.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// RMSNorm for training: keeps its input, the gain and the <c>[.., 1]</c> statistics for backward instead of the
+/// normalised input autograd would keep. Inputs: x <c>[.., H]</c>, gain <c>[H]</c>, ε; output <c>[.., H]</c>.
+/// </summary>
+internal sealed class RecomputedRmsNorm : torch.autograd.SingleTensorFunction<RecomputedRmsNorm>
+{
+    public override string Name => nameof(RecomputedRmsNorm);
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (x, gain, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
+        var (output, rstd) = RmsNorm.Normalize(x, gain, eps);                                         // [.., H], [.., 1]
+        BackwardStash.Save(ctx, [x, gain, rstd]);
+        return output;
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        using var saved = BackwardStash.Take(ctx);
+        var (dx, dGain) = RmsNorm.Backward(saved[0], saved[1], saved[2], gradOutput);
+        return [dx.MoveToOuterDisposeScope(), dGain.MoveToOuterDisposeScope(), null!];               // ε gets none
+    }
+}
+
+/// <summary>
+/// RMSNorm followed by the attention input projections, for training: <c>cat(ŷ·W_iᵀ)</c> with ŷ = gain ⊙ norm(x). It
+/// keeps only x, the gain, the <c>[.., 1]</c> statistics and the weights for backward and recomputes ŷ there, instead
+/// of the normalised x and ŷ autograd would keep (two <c>[.., H]</c> tensors per layer and forward call).
+/// Inputs: x <c>[.., H]</c>, gain <c>[H]</c>, ε, then the projection weights <c>[O_i, H]</c>; output <c>[.., ΣO_i]</c>.
+/// </summary>
+internal sealed class NormedProjections : torch.autograd.SingleTensorFunction<NormedProjections>
+{
+    public override string Name => nameof(NormedProjections);
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (x, gain, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
+        var weights = vars.Skip(3).Cast<Tensor>().ToList();
+        var (normed, rstd) = RmsNorm.Normalize(x, gain, eps);                          // [.., H], [.., 1]
+        BackwardStash.Save(ctx, [x, gain, rstd, .. weights]);
+        return torch.cat(weights.Select(w => nn.functional.linear(normed, w)).ToList(), dim: -1); // [.., ΣO_i]
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        using var saved = BackwardStash.Take(ctx);
+        var (x, gain, rstd, weights) = (saved[0], saved[1], saved[2], saved.Tensors.Skip(3).ToList());
+        var normed = (gain * (Precision.AtLeastFloat32(x) * rstd).to_type(x.dtype)).flatten(0, -2); // [N, H]: ŷ recomputed
+        var dy = gradOutput.flatten(0, -2);                                                           // [N, ΣO_i]
+        var dNormed = torch.zeros_like(normed);                                                       // [N, H]
+        var dWeights = new List<Tensor>(weights.Count);
+        long offset = 0;
+        foreach (var w in weights)
+        {
+            var part = dy.narrow(1, offset, w.shape[0]);                                              // [N, O_i]
+            dNormed.addmm_(part, w);                                                                  // += dY_i·W_i
+            dWeights.Add(part.t().matmul(normed));                                                    // [O_i, H]
+            offset += w.shape[0];
+        }
+
+        var (dx, dGain) = RmsNorm.Backward(x, gain, rstd, dNormed.view(x.shape));
+        List<Tensor> grads = [dx, dGain, null!, .. dWeights];                                         // ε gets none
+        foreach (var grad in grads.Where(g => g is not null))
+        {
+            grad.MoveToOuterDisposeScope();
+        }
+
+        return grads;
     }
 }
 
@@ -201,7 +371,11 @@ internal sealed class AttentionPlan
     /// <summary>The caller's pattern.</summary>
     public AttentionKind Kind { get; }
 
-    /// <summary>Plain causal attention over exactly the new tokens (no cache prefix, no padding): SDPA's own causal path.</summary>
+    /// <summary>
+    /// SDPA's own causal path: for sequential kinds, plain causal attention over exactly the new tokens (no cache prefix,
+    /// no padding); for <see cref="AttentionKind.Branches"/>, a prefix mask that is exactly causal over as many cached
+    /// keys as there are queries (no padding), so that the branch sink can sit before the prefix keys.
+    /// </summary>
     public bool IsCausal { get; }
 
     /// <summary>
@@ -228,8 +402,18 @@ internal sealed class AttentionPlan
                 var mask = CheckMask(spec.Mask!, queries, cached + queries);
                 return new AttentionPlan(spec.Kind, false, AllTrue(mask) ? null : Additive(mask, groups, 0, dtype));
             default:
-                return new AttentionPlan(spec.Kind, false, Additive(CheckMask(spec.Mask!, queries, cached), groups, 1, dtype));
+                var prefixMask = CheckMask(spec.Mask!, queries, cached);
+                return queries == cached && IsPlainCausal(prefixMask)
+                    ? new AttentionPlan(spec.Kind, isCausal: true, mask: null)                 // SDPA's causal path, see BranchAttention
+                    : new AttentionPlan(spec.Kind, false, Additive(prefixMask, groups, 1, dtype));
         }
+    }
+
+    /// <summary>Whether a square mask <c>[B|1, 1, L, L]</c> is exactly causal (no padded key). One host sync per forward call.</summary>
+    private static bool IsPlainCausal(Tensor mask)
+    {
+        var causal = torch.ones(mask.shape[^2], mask.shape[^1], dtype: ScalarType.Bool, device: mask.device).tril(); // [L, L]
+        return mask.eq(causal).all().item<bool>();
     }
 
     /// <summary>
@@ -325,28 +509,34 @@ internal sealed class SelfAttention : nn.Module
     }
 
     /// <summary>
-    /// q, k and v of <paramref name="x"/> <c>[B, L, H]</c> side by side, <c>[B, L, (nH+2nKV)·D]</c>. Without autograd, one
-    /// matmul over the three weights concatenated on the fly (the checkpoint keeps its three). With autograd, three
-    /// matmuls whose outputs are concatenated: a fused weight would be a fresh copy that backward keeps alive for every
-    /// layer of every forward call of the step (T + M + 2 of them), gigabytes at 7B parameters.
+    /// q, k and v of <paramref name="residual"/> <c>[B, L, H]</c> after <paramref name="norm"/>, side by side,
+    /// <c>[B, L, (nH+2nKV)·D]</c>. Without autograd, one matmul over the three weights concatenated on the fly (the
+    /// checkpoint keeps its three). With autograd, <see cref="NormedProjections"/>: three matmuls whose outputs are
+    /// concatenated (a fused weight would be a fresh copy that backward keeps alive for every layer of every forward call
+    /// of the step, gigabytes at 7B parameters), with the norm recomputed in backward (plain autograd with biases).
     /// </summary>
-    private Tensor Project(Tensor x)
+    private Tensor Project(Tensor residual, RmsNorm norm)
     {
-        if (torch.is_grad_enabled() && q.weight!.requires_grad)
+        if (torch.is_grad_enabled() && (residual.requires_grad || q.weight!.requires_grad || norm.weight.requires_grad))
         {
-            return torch.cat([q.forward(x), k.forward(x), v.forward(x)], dim: -1);                    // [B, L, (nH+2nKV)·D]
+            return q.bias is null
+                ? NormedProjections.apply(residual, norm.weight, norm.Eps, q.weight!, k.weight!, v.weight!) // [B, L, (nH+2nKV)·D]
+                : ProjectSeparately(norm.call(residual));
         }
 
+        var x = norm.call(residual);                                                                    // [B, L, H]
         var weight = torch.cat([q.weight!, k.weight!, v.weight!], dim: 0);                             // [(nH+2nKV)·D, H]
         var bias = q.bias is null ? null : torch.cat([q.bias, k.bias!, v.bias!], dim: 0);
         return nn.functional.linear(x, weight, bias);                                                   // [B, L, (nH+2nKV)·D]
     }
 
-    /// <summary>Runs attention for new tokens <paramref name="x"/> <c>[B, L, H]</c>; returns <c>[B, L, H]</c>.</summary>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor signedSin, AttentionPlan plan, KeyValueCache? cache, int layer)
+    private Tensor ProjectSeparately(Tensor x) => torch.cat([q.forward(x), k.forward(x), v.forward(x)], dim: -1); // [B, L, (nH+2nKV)·D]
+
+    /// <summary>Runs attention for new tokens <paramref name="x"/> <c>[B, L, H]</c> (before <paramref name="norm"/>); returns <c>[B, L, H]</c>.</summary>
+    public Tensor Forward(Tensor x, RmsNorm norm, Tensor cos, Tensor signedSin, AttentionPlan plan, KeyValueCache? cache, int layer)
     {
         long b = x.shape[0], l = x.shape[1];
-        var heads = Project(x).view(b, l, numHeads + (2 * numKvHeads), headDim).transpose(1, 2);       // [B, nH+2nKV, L, D]
+        var heads = Project(x, norm).view(b, l, numHeads + (2 * numKvHeads), headDim).transpose(1, 2);       // [B, nH+2nKV, L, D]
         var qkAndV = heads.split([numHeads + numKvHeads, numKvHeads], dim: 1);
         var qk = RotaryEmbedding.Apply(qkAndV[0], cos, signedSin).split([numHeads, numKvHeads], dim: 1); // rotary once for q and k
         var (query, key, value) = (qk[0], qk[1], qkAndV[1]);                                           // [B, nH, L, D], [B, nKV, L, D] ×2
@@ -385,27 +575,41 @@ internal sealed class SelfAttention : nn.Module
     private Tensor BranchAttention(Tensor query, Tensor key, Tensor value, AttentionPlan plan, KeyValueCache cache, int layer)
     {
         // Contiguous blocks, so that the batched products below read them as views (no copy per block and step).
-        var (prefixKeys, prefixValues, branches) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), SinkAugmented); // [B, nKV, Sp+1, D+1] each
+        var (prefixKeys, prefixValues, branches) = plan.IsCausal
+            ? cache.AppendBranch(layer, key.contiguous(), value.contiguous(), SinkFirstPerHead)      // [B, nH, 1+Sp, D'] each
+            : cache.AppendBranch(layer, key.contiguous(), value.contiguous(), SinkAugmented);        // [B, nKV, Sp+1, D'] each
         long b = query.shape[0], l = query.shape[2];
         if (key.shape[2] != l || prefixKeys.shape[0] != b)
         {
             throw new ArgumentException("Branch attention expects one new token per prefix position of the same batch.");
         }
 
+        // SDPA's query [q, λ, 0, …] is padded from q with its λ lane at 0 (and, on the causal path, a leading dummy query
+        // row); λ, the branch log-sum-exp, is written into its lane in place once the branch part has run. The branch
+        // part gets its own copy of q: it saves q for backward, and a view of SDPA's query would fail autograd's
+        // version check after that write.
+        var widened = plan.IsCausal
+            ? nn.functional.pad(query, [0, augmentedDim - headDim, 1, 0])                            // [B, nH, 1+L, D']
+            : nn.functional.pad(query, [0, augmentedDim - headDim]);                                 // [B, nH, L, D']
+        var rows = plan.IsCausal ? widened.narrow(2, 1, l) : widened;                                  // [B, nH, L, D']
         var q5 = query.reshape(b, numKvHeads, groups, l, headDim);                                     // [B, nKV, g, L, D]
         // The branch part per (row, kv head, position): the g queries against that position's n branch keys.
         var own = BranchKeysAttention.apply([q5.transpose(2, 3), scale, .. branches.Select(bk => bk.Key), .. branches.Select(bk => bk.Value)]);
         var ownLse = own[0];                                                                           // [B, nKV, L, g, 1]: log-sum-exp of the branch scores
         var fromBranches = own[1].transpose(2, 3);                                                     // [B, nKV, g, L, D]: softmax within the branch keys · values
-
-        var lanes = new List<Tensor> { q5, ownLse.transpose(2, 3) };
-        if (augmentedDim > headDim + 1)
+        rows.narrow(-1, headDim, 1).view(b, numKvHeads, groups, l, 1).copy_(ownLse.transpose(2, 3));   // λ lane, [B, nKV, g, L, 1]
+        if (plan.IsCausal)
         {
-            lanes.Add(torch.zeros([b, numKvHeads, groups, l, augmentedDim - headDim - 1], dtype: q5.dtype, device: q5.device)); // [B, nKV, g, L, D'−D−1]
+            // Keys [sink, k_0, …, k_{L−1}] and queries [dummy, q_0, …, q_{L−1}]: SDPA's (top-left) causal pattern lets
+            // query i see the sink and keys 0 … i, exactly the causal prefix, with no mask to read and the key blocks
+            // above the diagonal skipped. The dummy query (all zero) sees the sink only; its row is dropped.
+            var causalJoint = nn.functional.scaled_dot_product_attention(widened, prefixKeys, prefixValues, is_casual: true)
+                .narrow(2, 1, l);                                                                    // [B, nH, L, D']
+            var share = causalJoint.narrow(-1, headDim, 1);                                            // [B, nH, L, 1]
+            return causalJoint.narrow(-1, 0, headDim) + (share * fromBranches.reshape(b, numHeads, l, headDim)); // [B, nH, L, D]
         }
 
-        var augmented = torch.cat(lanes, dim: -1).view(b, numKvHeads, groups * l, augmentedDim);      // [B, nKV, g·L, D']
-        var joint = nn.functional.scaled_dot_product_attention(augmented, prefixKeys, prefixValues, attn_mask: plan.Mask)
+        var joint = nn.functional.scaled_dot_product_attention(widened.view(b, numKvHeads, groups * l, augmentedDim), prefixKeys, prefixValues, attn_mask: plan.Mask)
             .view(b, numKvHeads, groups, l, augmentedDim);                                           // [B, nKV, g, L, D']
         var fromPrefix = joint.narrow(-1, 0, headDim);                                                 // [B, nKV, g, L, D]
         var branchShare = joint.narrow(-1, headDim, 1);                                                // [B, nKV, g, L, 1]
@@ -421,22 +625,42 @@ internal sealed class SelfAttention : nn.Module
     /// </summary>
     private (Tensor Keys, Tensor Values) SinkAugmented(Tensor keys, Tensor values)
     {
+        var (sinkKey, sinkValue, widenedKeys, widenedValues) = SinkParts(keys, values);
+        return (torch.cat([widenedKeys, sinkKey], dim: 2), torch.cat([widenedValues, sinkValue], dim: 2)); // [B, nKV, Sp+1, D']
+    }
+
+    /// <summary>
+    /// The widened prefix of <see cref="SinkAugmented"/> for SDPA's causal path: the sink first, then the prefix keys,
+    /// each KV head repeated for its g query heads (the causal pattern is relative to the query length, so the groups
+    /// cannot be folded into it): <c>[B, nH, 1+Sp, D']</c>. Built once per layer and training step.
+    /// </summary>
+    private (Tensor Keys, Tensor Values) SinkFirstPerHead(Tensor keys, Tensor values)
+    {
+        var (sinkKey, sinkValue, widenedKeys, widenedValues) = SinkParts(keys, values);
+        var k = torch.cat([sinkKey, widenedKeys], dim: 2);                                            // [B, nKV, 1+Sp, D']
+        var v = torch.cat([sinkValue, widenedValues], dim: 2);                                        // [B, nKV, 1+Sp, D']
+        return groups == 1 ? (k, v) : (k.repeat_interleave(groups, dim: 1), v.repeat_interleave(groups, dim: 1)); // [B, nH, 1+Sp, D']
+    }
+
+    /// <summary>The sink key and value <c>[B, nKV, 1, D']</c> and the widened prefix keys and values <c>[B, nKV, Sp, D']</c>.</summary>
+    private (Tensor SinkKey, Tensor SinkValue, Tensor Keys, Tensor Values) SinkParts(Tensor keys, Tensor values)
+    {
         long b = keys.shape[0], s = keys.shape[2], extra = augmentedDim - headDim;
         var zero = torch.zeros(b, numKvHeads, s, extra, dtype: keys.dtype, device: keys.device);          // [B, nKV, Sp, D'−D]
         var sinkKey = torch.zeros(b, numKvHeads, 1, augmentedDim, dtype: keys.dtype, device: keys.device);
         sinkKey.narrow(-1, headDim, 1).fill_(Math.Sqrt(augmentedDim));                                 // [B, nKV, 1, D']
         var sinkValue = torch.zeros(b, numKvHeads, 1, augmentedDim, dtype: keys.dtype, device: keys.device);
         sinkValue.narrow(-1, headDim, 1).fill_(1.0);
-        var augmentedKeys = torch.cat([torch.cat([keys * Math.Sqrt((double)augmentedDim / headDim), zero], dim: -1), sinkKey], dim: 2); // [B, nKV, Sp+1, D']
-        var augmentedValues = torch.cat([torch.cat([values, zero], dim: -1), sinkValue], dim: 2);                                     // [B, nKV, Sp+1, D']
-        return (augmentedKeys, augmentedValues);
+        var widenedKeys = torch.cat([keys * Math.Sqrt((double)augmentedDim / headDim), zero], dim: -1); // [B, nKV, Sp, D']
+        var widenedValues = torch.cat([values, zero], dim: -1);                                          // [B, nKV, Sp, D']
+        return (sinkKey, sinkValue, widenedKeys, widenedValues);
     }
 }
 
 /// <summary>
 /// Attention of each position's g queries over that position's own n branch keys (one per branch block), returning
 /// the log-sum-exp of the scores <c>[.., g, 1]</c> and the softmax-weighted values <c>[.., g, D]</c>. As a custom
-/// autograd function it keeps only the queries and the cached blocks for backward: letting autograd see the stacked
+/// autograd function it keeps only the queries, the probabilities <c>[.., g, n]</c> and the cached blocks for backward: letting autograd see the stacked
 /// <c>[.., n, D]</c> keys and values would keep a new copy of all earlier blocks at every step (memory growing with n²).
 /// Inputs: queries <c>[B, nKV, L, g, D]</c>, the scale, then n keys and n values <c>[B, nKV, L, D]</c>.
 /// </summary>
@@ -447,9 +671,9 @@ internal sealed class BranchKeysAttention : torch.autograd.MultiTensorFunction<B
     public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
         var (q, scale, keys, values) = Unpack(vars);
-        ctx.save_for_backward([q, .. keys, .. values]);
+        var (lse, probs, _, vStack) = Probabilities(q, keys, values, scale);
+        BackwardStash.Save(ctx, [q, probs, .. keys, .. values]);                                     // probs [.., g, n]: n·g numbers per position, no recomputation in backward
         ctx.save_data("scale", scale);
-        var (lse, probs, kStack, vStack) = Probabilities(q, keys, values, scale);
         return [lse.to_type(q.dtype), torch.matmul(probs, vStack)];                                   // [.., g, 1], [.., g, D]
     }
 
@@ -457,20 +681,20 @@ internal sealed class BranchKeysAttention : torch.autograd.MultiTensorFunction<B
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var saved = ctx.get_saved_variables();
-        int n = (saved.Count - 1) / 2;
-        var (q, keys, values) = (saved[0], saved.GetRange(1, n), saved.GetRange(1 + n, n));
+        using var saved = BackwardStash.Take(ctx);
+        int n = (saved.Count - 2) / 2;
+        var (q, probs, keys, values) = (saved[0], saved[1], saved.Tensors.Skip(2).Take(n).ToList(), saved.Tensors.Skip(2 + n).ToList()); // probs [.., g, n]
         double scale = (double)ctx.get_data("scale");
-        var (_, probs, kStack, vStack) = Probabilities(q, keys, values, scale);                         // [.., g, n]
-        var (dLse, dOut) = (gradOutputs[0].to_type(probs.dtype), gradOutputs[1]);                      // [.., g, 1], [.., g, D]
-        var outFull = torch.matmul(probs, vStack.to_type(probs.dtype));                                // [.., g, D]
-        // d(scores) = p ⊙ (dOut·vᵀ − Σ dOut ⊙ out + dLse): the softmax's and the log-sum-exp's parts together.
-        var dScores = probs * (torch.matmul(dOut.to_type(probs.dtype), vStack.to_type(probs.dtype).transpose(-1, -2))
-            - (dOut.to_type(probs.dtype) * outFull).sum(-1, keepdim: true) + dLse);                    // [.., g, n]
-        var dScaled = (dScores * scale).to_type(q.dtype);
+        var (kStack, vStack) = (torch.stack(keys, dim: 3), torch.stack(values, dim: 3));              // [B, nKV, L, n, D] each
+        var (dLse, dOut) = (gradOutputs[0].to_type(probs.dtype), gradOutputs[1].to_type(probs.dtype)); // [.., g, 1], [.., g, D]
+        var dProbs = torch.matmul(dOut, vStack.transpose(-1, -2));                                     // [.., g, n]: dOut·vᵀ
+        // d(scores) = p ⊙ (dOut·vᵀ − Σ dOut ⊙ out + dLse): the softmax's and the log-sum-exp's parts together, with
+        // Σ_d dOut ⊙ out = Σ_j p_j (dOut·v_j), so the output need not be recomputed.
+        var rowDot = (probs * dProbs).sum(-1, keepdim: true);                                          // [.., g, 1]
+        var dScaled = dProbs.sub_(rowDot).add_(dLse).mul_(probs).mul_(scale);                          // [.., g, n]: in place on fresh temporaries
         var dq = torch.matmul(dScaled, kStack);                                                        // [.., g, D]
         var dKeys = torch.matmul(dScaled.transpose(-1, -2), q).unbind(3);                              // n × [B, nKV, L, D]
-        var dValues = torch.matmul(probs.to_type(q.dtype).transpose(-1, -2), dOut).unbind(3);          // n × [B, nKV, L, D]
+        var dValues = torch.matmul(probs.transpose(-1, -2), dOut).unbind(3);                           // n × [B, nKV, L, D]
         // One gradient per input of forward: the scale (not a tensor) gets none.
         List<Tensor> grads = [dq, null!, .. dKeys, .. dValues];
         foreach (var grad in grads.Where(g => g is not null))
@@ -495,7 +719,7 @@ internal sealed class BranchKeysAttention : torch.autograd.MultiTensorFunction<B
         var vStack = torch.stack(values, dim: 3);                                                      // [B, nKV, L, n, D]
         var scores = torch.matmul(q, kStack.transpose(-1, -2)).to_type(Precision.AtLeastFloat32(q.dtype)) * scale; // [.., g, n]
         var lse = scores.logsumexp(-1, keepdim: true);                                                 // [.., g, 1]
-        var probs = (scores - lse).exp();                                                              // [.., g, n]
+        var probs = (scores - lse).exp_();                                                             // [.., g, n]
         return (lse, probs.to_type(q.dtype), kStack, vStack);
     }
 }
@@ -523,6 +747,19 @@ internal sealed class FeedForward : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// <paramref name="norm"/> then the block, on the residual stream <paramref name="h"/> <c>[B, L, H]</c>. When
+    /// gradients are recorded, one <see cref="NormedSwiGlu"/> (keeps h only); otherwise the norm module and
+    /// <see cref="forward"/> (module hooks fire, e.g. for <c>bench train --breakdown</c>).
+    /// </summary>
+    public Tensor Forward(Tensor h, RmsNorm norm)
+    {
+        var (wGate, wUp, wDown) = (gate.weight!, up.weight!, down.weight!);
+        bool recording = torch.is_grad_enabled()
+            && (h.requires_grad || norm.weight.requires_grad || wGate.requires_grad || wUp.requires_grad || wDown.requires_grad);
+        return recording ? NormedSwiGlu.apply(h, norm.weight, norm.Eps, wGate, wUp, wDown) : call(norm.call(h)); // [B, L, H]
+    }
+
     public override Tensor forward(Tensor x)
     {
         var (wGate, wUp, wDown) = (gate.weight!, up.weight!, down.weight!);
@@ -545,7 +782,7 @@ internal sealed class RecomputedSwiGlu : torch.autograd.SingleTensorFunction<Rec
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
         var (x, wGate, wUp, wDown) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3]);
-        ctx.save_for_backward([x, wGate, wUp, wDown]);
+        BackwardStash.Save(ctx, [x, wGate, wUp, wDown]);
         return nn.functional.linear(nn.functional.silu(nn.functional.linear(x, wGate)) * nn.functional.linear(x, wUp), wDown); // [.., H]
     }
 
@@ -553,8 +790,15 @@ internal sealed class RecomputedSwiGlu : torch.autograd.SingleTensorFunction<Rec
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var saved = ctx.get_saved_variables();
+        using var saved = BackwardStash.Take(ctx);
         var (x, wGate, wUp, wDown) = (saved[0], saved[1], saved[2], saved[3]);
+        var (dx, dWGate, dWUp, dDown) = Backward(x, wGate, wUp, wDown, gradOutput);
+        return [dx.MoveToOuterDisposeScope(), dWGate.MoveToOuterDisposeScope(), dWUp.MoveToOuterDisposeScope(), dDown.MoveToOuterDisposeScope()];
+    }
+
+    /// <summary>The block's gradients by hand, recomputing its gate and up products from <paramref name="x"/> <c>[.., H]</c>: dx and the three weight gradients.</summary>
+    public static (Tensor Input, Tensor Gate, Tensor Up, Tensor Down) Backward(Tensor x, Tensor wGate, Tensor wUp, Tensor wDown, Tensor gradOutput)
+    {
         var rows = x.flatten(0, -2);                                         // [N, H]
         var g = nn.functional.linear(x, wGate);                              // [.., I]
         var u = nn.functional.linear(x, wUp);                                // [.., I]
@@ -568,7 +812,45 @@ internal sealed class RecomputedSwiGlu : torch.autograd.SingleTensorFunction<Rec
         var dx = dGate.matmul(wGate) + dUp.matmul(wUp);                     // [.., H]
         var dWGate = dGate.flatten(0, -2).t().matmul(rows);                  // [I, H]
         var dWUp = dUp.flatten(0, -2).t().matmul(rows);                      // [I, H]
-        return [dx.MoveToOuterDisposeScope(), dWGate.MoveToOuterDisposeScope(), dWUp.MoveToOuterDisposeScope(), dDown.MoveToOuterDisposeScope()];
+        return (dx, dWGate, dWUp, dDown);
+    }
+}
+
+/// <summary>
+/// RMSNorm followed by the SwiGLU block, for training: keeps only the residual-stream input h, the gain, the
+/// <c>[.., 1]</c> statistics and the three weights, and recomputes the norm and the block in backward (the normalised h
+/// and the block's input are not kept: two <c>[.., H]</c> tensors per layer and forward call, besides the block's four
+/// <c>[.., I]</c> ones). Inputs: h <c>[.., H]</c>, gain <c>[H]</c>, ε, gate, up, down weights; output <c>[.., H]</c>.
+/// </summary>
+internal sealed class NormedSwiGlu : torch.autograd.SingleTensorFunction<NormedSwiGlu>
+{
+    public override string Name => nameof(NormedSwiGlu);
+
+    public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (h, gain, eps) = ((Tensor)vars[0], (Tensor)vars[1], (double)vars[2]);
+        var (wGate, wUp, wDown) = ((Tensor)vars[3], (Tensor)vars[4], (Tensor)vars[5]);
+        var (x, rstd) = RmsNorm.Normalize(h, gain, eps);                                             // [.., H], [.., 1]
+        BackwardStash.Save(ctx, [h, gain, rstd, wGate, wUp, wDown]);
+        return nn.functional.linear(nn.functional.silu(nn.functional.linear(x, wGate)) * nn.functional.linear(x, wUp), wDown); // [.., H]
+    }
+
+    public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        using var saved = BackwardStash.Take(ctx);
+        var (h, gain, rstd, wGate, wUp, wDown) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
+        var x = gain * (Precision.AtLeastFloat32(h) * rstd).to_type(h.dtype);                        // [.., H]: the block's input recomputed
+        var (dx, dWGate, dWUp, dDown) = RecomputedSwiGlu.Backward(x, wGate, wUp, wDown, gradOutput);
+        var (dh, dGain) = RmsNorm.Backward(h, gain, rstd, dx);
+        List<Tensor> grads = [dh, dGain, null!, dWGate, dWUp, dDown];                               // ε gets none
+        foreach (var grad in grads.Where(g => g is not null))
+        {
+            grad.MoveToOuterDisposeScope();
+        }
+
+        return grads;
     }
 }
 
@@ -598,9 +880,10 @@ internal sealed class DecoderLayer : nn.Module
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor signedSin, AttentionPlan plan, KeyValueCache? cache, int layer)
     {
-        // call() (not forward) runs module hooks, which `quietstar bench train --breakdown` uses to time the MLP.
-        var h = x + attention.Forward(attentionNorm.call(x), cos, signedSin, plan, cache, layer);      // [B, L, H]
-        return h + feedForward.call(feedForwardNorm.call(h));                                           // [B, L, H]
+        // The norms run inside the training functions (recomputed in backward); without autograd through their
+        // modules' call(), whose hooks `quietstar bench train --breakdown` uses.
+        var h = x + attention.Forward(x, attentionNorm, cos, signedSin, plan, cache, layer);            // [B, L, H]
+        return h + feedForward.Forward(h, feedForwardNorm);                                             // [B, L, H]
     }
 }
 

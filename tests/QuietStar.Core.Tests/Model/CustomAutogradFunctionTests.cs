@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace QuietStar.Core.Tests.Model;
 
 /// <summary>
-/// The backbone's two hand-written backward passes against autograd on the plain formula, in float64: outputs and
+/// The backbone's hand-written backward passes against autograd on the plain formula, in float64: outputs and
 /// every input gradient agree to rounding.
 /// </summary>
 public sealed class CustomAutogradFunctionTests
@@ -61,6 +61,75 @@ public sealed class CustomAutogradFunctionTests
         MaxRelative(custom[0], lse).Should().BeLessThan(Tolerance);
         MaxRelative(custom[1], output).Should().BeLessThan(Tolerance);
         for (int i = 0; i < inputs.Length; i++)
+        {
+            MaxRelative(customGrads[i], plainGrads[i]).Should().BeLessThan(Tolerance, $"gradient of input {i}");
+        }
+    }
+
+    [Fact]
+    public void Recomputed_rms_norm_equals_autograd_in_output_and_every_gradient()
+    {
+        using var scope = torch.NewDisposeScope();
+        var generator = new Generator(43);
+        Tensor Leaf(params long[] shape) => torch.randn(shape, dtype: ScalarType.Float64, generator: generator).requires_grad_(true);
+        var (x, gain) = (Leaf(2, 5, 6), Leaf(6));
+        var upstream = torch.randn([2, 5, 6], dtype: ScalarType.Float64, generator: generator);
+
+        var custom = RecomputedRmsNorm.apply(x, gain, Eps);                                             // [2, 5, 6]
+        var customGrads = torch.autograd.grad([(custom * upstream).sum()], [x, gain]);
+        var plain = PlainNorm(x, gain);
+        var plainGrads = torch.autograd.grad([(plain * upstream).sum()], [x, gain]);
+
+        AssertSame(custom, plain, customGrads, plainGrads);
+    }
+
+    [Fact]
+    public void Normed_projections_equal_autograd_on_norm_then_linears_in_output_and_every_gradient()
+    {
+        using var scope = torch.NewDisposeScope();
+        var generator = new Generator(44);
+        Tensor Leaf(params long[] shape) => torch.randn(shape, dtype: ScalarType.Float64, generator: generator).requires_grad_(true);
+        var (x, gain, wq, wk, wv) = (Leaf(2, 5, 6), Leaf(6), Leaf(8, 6), Leaf(4, 6), Leaf(4, 6));
+        var upstream = torch.randn([2, 5, 16], dtype: ScalarType.Float64, generator: generator);
+        Tensor[] inputs = [x, gain, wq, wk, wv];
+
+        var custom = NormedProjections.apply(x, gain, Eps, wq, wk, wv);                                 // [2, 5, 16]
+        var customGrads = torch.autograd.grad([(custom * upstream).sum()], inputs);
+        var normed = PlainNorm(x, gain);
+        var plain = torch.cat([nn.functional.linear(normed, wq), nn.functional.linear(normed, wk), nn.functional.linear(normed, wv)], dim: -1);
+        var plainGrads = torch.autograd.grad([(plain * upstream).sum()], inputs);
+
+        AssertSame(custom, plain, customGrads, plainGrads);
+    }
+
+    [Fact]
+    public void Normed_swiglu_equals_autograd_on_norm_then_swiglu_in_output_and_every_gradient()
+    {
+        using var scope = torch.NewDisposeScope();
+        var generator = new Generator(45);
+        Tensor Leaf(params long[] shape) => torch.randn(shape, dtype: ScalarType.Float64, generator: generator).requires_grad_(true);
+        var (h, gain, gate, up, down) = (Leaf(2, 5, 6), Leaf(6), Leaf(7, 6), Leaf(7, 6), Leaf(6, 7));
+        var upstream = torch.randn([2, 5, 6], dtype: ScalarType.Float64, generator: generator);
+        Tensor[] inputs = [h, gain, gate, up, down];
+
+        var custom = NormedSwiGlu.apply(h, gain, Eps, gate, up, down);                                  // [2, 5, 6]
+        var customGrads = torch.autograd.grad([(custom * upstream).sum()], inputs);
+        var x = PlainNorm(h, gain);
+        var plain = nn.functional.linear(nn.functional.silu(nn.functional.linear(x, gate)) * nn.functional.linear(x, up), down);
+        var plainGrads = torch.autograd.grad([(plain * upstream).sum()], inputs);
+
+        AssertSame(custom, plain, customGrads, plainGrads);
+    }
+
+    private const double Eps = 1e-5;
+
+    /// <summary>RMSNorm written out for autograd: gain ⊙ x / √(mean(x²) + ε).</summary>
+    private static Tensor PlainNorm(Tensor x, Tensor gain) => gain * (x * (x.square().mean([-1L], keepdim: true) + Eps).rsqrt());
+
+    private static void AssertSame(Tensor custom, Tensor plain, IList<Tensor> customGrads, IList<Tensor> plainGrads)
+    {
+        MaxRelative(custom, plain).Should().BeLessThan(Tolerance);
+        for (int i = 0; i < plainGrads.Count; i++)
         {
             MaxRelative(customGrads[i], plainGrads[i]).Should().BeLessThan(Tolerance, $"gradient of input {i}");
         }

@@ -52,24 +52,35 @@ public sealed class ObjectiveOracleTests(ITestOutputHelper output)
             MeanBaseline = meanBaseline,
         }, $"P={passes}/clamp={clamp}/mean baseline={meanBaseline}/tied={tied}", tied);
 
-    private void AssertMatchesOracle(QuietStarOptions options, string label, bool tied = false)
+    /// <summary>
+    /// Without padding the diagonal prefix mask is exactly causal, and branch attention takes SDPA's causal path (the
+    /// sink key first, a dummy query row): the same oracle, every row real, with and without a padding mask passed.
+    /// </summary>
+    [Theory]
+    [InlineData(MixingSpace.Logits, true)]
+    [InlineData(MixingSpace.Hidden, false)]
+    public void Unpadded_batches_through_the_causal_branch_path_match_the_oracle(MixingSpace space, bool passMask) =>
+        AssertMatchesOracle(Options(ThoughtAttention.Diagonal, space, normalize: true), $"unpadded/{space}/mask passed={passMask}", padded: false, passMask: passMask);
+
+    private void AssertMatchesOracle(QuietStarOptions options, string label, bool tied = false, bool padded = true, bool passMask = true)
     {
         using var scope = torch.NewDisposeScope();
         using var model = CreateModel(options, seed: 31, tied);
-        var (ids, isReal) = Batch(seed: 32);
+        var (ids, isReal) = padded ? Batch(seed: 32) : (TinyModels.RandomIds(Sequences, Length, Vocabulary, 32), torch.ones(Sequences, Length, dtype: ScalarType.Bool));
+        var real = padded ? Real : Enumerable.Range(0, Sequences).Select(_ => Enumerable.Repeat(true, Length).ToArray()).ToArray();
 
-        var library = new QuietStarObjective(model).Compute(ids, isReal, new Generator(33));
+        var library = new QuietStarObjective(model).Compute(ids, passMask ? isReal : null, new Generator(33));
         library.Loss.backward();
         var libraryGradients = Gradients(model);
         var components = library.Metrics();
         model.zero_grad();
 
-        var oracle = ObjectiveOracle.Compute(model, options, ToArray(ids), Real, ToArray3(library.Rollout.ThoughtIds), PolicyWeight);
+        var oracle = ObjectiveOracle.Compute(model, options, ToArray(ids), real, ToArray3(library.Rollout.ThoughtIds), PolicyWeight);
         oracle.Loss.backward();
         var oracleGradients = Gradients(model);
 
         // The case is not degenerate: the head is live, the policy term and the padding-only positions are there.
-        oracle.UnscoredRewardPositions.Should().Be(2 * options.Passes, "row 1's positions 2 and 3 see only padding, in both passes");
+        oracle.UnscoredRewardPositions.Should().Be(padded ? 2 * options.Passes : 0, "row 1's positions 2 and 3 see only padding, in both passes");
         oracle.ScoredMixingWeights.Max(Math.Abs).Should().BeGreaterThan(0.05, "the mixing head is live");
         Math.Abs(PolicyWeight * oracle.PolicyLoss).Should().BeGreaterThan(0.01 * oracle.LanguageModelingLoss, "the policy term matters");
 
