@@ -52,6 +52,33 @@ public sealed class BrowserTests(WebAppFixture web, ITestOutputHelper output)
               if (added > 0) window.arrivals.push({ added, status: document.getElementById('status').textContent });
             }).observe(document.getElementById('output'), { childList: true });
             """);
+        // The page must render each event as it is read. How the server's events are grouped into network reads depends on
+        // the machine's load (a short reply can reach a busy browser as one chunk and is then, rightly, drawn in one
+        // update), so the test hands the page the real reply one event per read, 30 ms apart: the check is deterministic.
+        await page.EvaluateExpressionAsync("""
+            const realFetch = window.fetch;
+            window.fetch = async (...args) => {
+              const response = await realFetch(...args);
+              if (!String(args[0]).startsWith('/api/generate') || !response.ok) return response;
+              const reader = response.body.getReader(), decoder = new TextDecoder(), encoder = new TextEncoder();
+              let pending = '';
+              const oneEventPerRead = new ReadableStream({ async pull(controller) {
+                for (;;) {
+                  const end = pending.indexOf('\n\n');
+                  if (end >= 0) {
+                    const block = pending.slice(0, end + 2); pending = pending.slice(end + 2);
+                    await new Promise(resolve => setTimeout(resolve, 30));
+                    controller.enqueue(encoder.encode(block));
+                    return;
+                  }
+                  const { value, done } = await reader.read();
+                  if (done) { if (pending) controller.enqueue(encoder.encode(pending)); controller.close(); return; }
+                  pending += decoder.decode(value, { stream: true });
+                }
+              } });
+              return new Response(oneEventPerRead, { status: response.status, headers: response.headers });
+            };
+            """);
         await page.EvaluateFunctionAsync("p => { document.getElementById('prompt').value = p; }", prompt);
         await page.EvaluateExpressionAsync("document.getElementById('maxTokens').value = '24'");
         await page.ClickAsync("#generate");
