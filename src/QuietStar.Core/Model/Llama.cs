@@ -180,12 +180,23 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 /// does not release them when backward passes it, as libtorch's built-in nodes do), so every tensor the step's custom
 /// functions saved stayed alive through all of backward. Releasing reaches into the context's private list of saved
 /// variables (TorchSharp 0.107); if that field is missing, nothing is released early and the graph frees them as
-/// before. Nodes that backward never reaches keep theirs until the graph is freed, as any saved tensor. Backward may run
-/// once per graph (no <c>retain_graph</c>).
+/// before. Nodes that backward never reaches keep theirs until the graph is freed, as any saved tensor.
+/// <para>
+/// Releasing is what libtorch does without <c>retain_graph</c>, so it is opt-in: only functions run inside
+/// <see cref="SingleBackward"/> (the objective's <c>ReleaseSavedTensorsInBackward</c>, which the trainer sets) release.
+/// Others keep their tensors, and backward may run over their graph again (<c>retain_graph</c>). An exception cannot
+/// leave a TorchSharp backward callback (the process would end), so a second backward over a released node does not
+/// throw: it yields NaN gradients, visibly wrong (the trainer runs one backward per step).
+/// </para>
 /// </summary>
 internal sealed class BackwardStash : IDisposable
 {
+    private const string Releasable = "saved_tensors_releasable";
     private const string Released = "saved_tensors_released";
+    private const string Shapes = "saved_tensor_shapes";
+
+    [ThreadStatic]
+    private static int singleBackwardDepth;  // forward runs on the caller's thread; the choice is recorded per node
 
     private static readonly System.Reflection.FieldInfo? SavedVariables =
         typeof(torch.autograd.AutogradContext).GetField("_savedVariables", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
@@ -203,21 +214,42 @@ internal sealed class BackwardStash : IDisposable
     /// <summary>The tensor saved at <paramref name="index"/>.</summary>
     public Tensor this[int index] => tensors[index];
 
-    /// <summary>Called in forward: keeps <paramref name="saved"/> for backward.</summary>
-    public static void Save(torch.autograd.AutogradContext ctx, Tensor[] saved) => ctx.save_for_backward([.. saved]);
+    /// <summary>
+    /// While the returned scope is open on this thread, the functions' forward calls mark their nodes for release after
+    /// their (one) backward.
+    /// </summary>
+    public static IDisposable SingleBackward()
+    {
+        singleBackwardDepth++;
+        return new Scope();
+    }
 
-    /// <summary>Called in backward: takes the saved tensors and drops the context's hold on them; disposing the result releases them.</summary>
-    /// <exception cref="InvalidOperationException">Backward runs a second time over the same graph.</exception>
+    /// <summary>Called in forward: keeps <paramref name="saved"/> for backward.</summary>
+    public static void Save(torch.autograd.AutogradContext ctx, Tensor[] saved)
+    {
+        ctx.save_for_backward([.. saved]);
+        if (singleBackwardDepth > 0)
+        {
+            ctx.save_data(Releasable, true);
+            ctx.save_data(Shapes, saved.Select(t => (t.shape, t.dtype, t.device)).ToArray());
+        }
+    }
+
+    /// <summary>
+    /// Called in backward: takes the saved tensors; for a node saved under <see cref="SingleBackward"/> also drops the
+    /// context's hold on them. Disposing the result releases them.
+    /// </summary>
     public static BackwardStash Take(torch.autograd.AutogradContext ctx)
     {
         if (ctx.get_data(Released) is true)
         {
-            throw new InvalidOperationException(
-                "A training function's backward ran twice over one graph; retain_graph is not supported (its saved tensors are released after the first backward).");
+            // A second backward over a released node: no values are left. NaN makes every gradient through it visibly wrong.
+            var shapes = ((long[] Shape, ScalarType DType, Device Device)[])ctx.get_data(Shapes);
+            return new BackwardStash(shapes.Select(s => torch.full(s.Shape, double.NaN, dtype: s.DType, device: s.Device)).ToList());
         }
 
         var taken = ctx.get_saved_variables();
-        if (SavedVariables?.GetValue(ctx) is System.Collections.IEnumerable held)
+        if (ctx.get_data(Releasable) is true && SavedVariables?.GetValue(ctx) is System.Collections.IEnumerable held)
         {
             foreach (var variable in held)
             {
@@ -236,6 +268,20 @@ internal sealed class BackwardStash : IDisposable
         foreach (var t in tensors)
         {
             t.Dispose();
+        }
+    }
+
+    private sealed class Scope : IDisposable
+    {
+        private bool closed;
+
+        public void Dispose()
+        {
+            if (!closed)
+            {
+                closed = true;
+                singleBackwardDepth--;
+            }
         }
     }
 }

@@ -84,6 +84,53 @@ public sealed class CustomAutogradFunctionTests
     }
 
     [Fact]
+    public void Outside_a_single_backward_scope_the_saved_tensors_stay_and_backward_may_run_twice()
+    {
+        using var scope = torch.NewDisposeScope();
+        var (x, gain) = NormInputs(45);
+        var loss = RecomputedRmsNorm.apply(x, gain, Eps).sum();
+
+        loss.backward(retain_graph: true);
+        var first = x.grad!.clone();
+        loss.backward();
+
+        MaxRelative(x.grad!, first * 2).Should().BeLessThan(Tolerance, "the second backward adds the same gradient again");
+    }
+
+    [Fact]
+    public void In_a_single_backward_scope_the_saved_tensors_are_released_and_a_second_backward_gives_NaN_not_a_crash()
+    {
+        // BackwardStash reaches TorchSharp's private list of saved variables to free them as soon as backward has used
+        // them (otherwise they live until the whole graph is freed). If a TorchSharp upgrade renames the field, the memory
+        // saving silently stops: this test says so instead.
+        typeof(torch.autograd.AutogradContext).GetField("_savedVariables",
+            System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance).Should().NotBeNull();
+
+        using var scope = torch.NewDisposeScope();
+        var (x, gain) = NormInputs(46);
+        Tensor loss;
+        using (BackwardStash.SingleBackward())
+        {
+            loss = RecomputedRmsNorm.apply(x, gain, Eps).sum();
+        }
+
+        loss.backward(retain_graph: true);
+        bool firstFinite = x.grad!.isfinite().all().item<bool>();
+        loss.backward();                                                     // an exception here would end the process
+
+        firstFinite.Should().BeTrue();
+        x.grad!.isnan().all().item<bool>().Should().BeTrue("a released node has no values left; NaN says so");
+    }
+
+    private static (Tensor X, Tensor Gain) NormInputs(ulong seed)
+    {
+        var generator = new Generator(seed);
+        var x = torch.randn([3, 4], dtype: ScalarType.Float64, generator: generator).requires_grad_(true);
+        var gain = torch.randn([4], dtype: ScalarType.Float64, generator: generator).requires_grad_(true);
+        return (x, gain);
+    }
+
+    [Fact]
     public void Normed_projections_equal_autograd_on_norm_then_linears_in_output_and_every_gradient()
     {
         using var scope = torch.NewDisposeScope();

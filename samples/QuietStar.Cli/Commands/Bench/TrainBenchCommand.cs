@@ -155,7 +155,7 @@ internal sealed class TrainBenchCommand(CliConsole console) : Command<TrainBench
             PolicyWeight = policyWeight;
             Name = named ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Attention} w={policyWeight:G3}") : Attention;
             this.pretrained = pretrained;
-            objective = pipeline.CreateObjective();
+            objective = pipeline.CreateObjective(releaseSavedTensorsInBackward: true);  // as the trainer runs it
             optimizer = torch.optim.AdamW(model.parameters(), lr: 1e-6, weight_decay: 0.001);
             generator = new Generator(unchecked((ulong)seed));
         }
