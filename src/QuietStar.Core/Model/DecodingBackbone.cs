@@ -1,0 +1,234 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Model;
+
+/// <summary>
+/// A lean forward pass for decoding (no gradients), used for every call of a few new tokens after the prefill. It
+/// computes what <see cref="CausalLanguageModel.forward"/> computes with fewer torch calls per layer:
+/// <list type="bullet">
+/// <item>q/k/v and gate/up weights concatenated once per decoding run (the general path concatenates q/k/v on every call);</item>
+/// <item>rotary tables looked up from a table built once per run (the general path builds them from the angles on every call);</item>
+/// <item>the hidden state kept as <c>[B·L, H]</c>, each residual connection folded into its projection (<c>addmm</c>);</item>
+/// <item>the attention mask built by the caller once per thought (<see cref="Mask"/>) and narrowed per call, with no
+///   host sync per call; the RMSNorm epsilon a reused scalar.</item>
+/// </list>
+/// Keys and values go to the same <see cref="KeyValueCache"/> as the general path's. The weights are snapshotted at
+/// construction: build one per decoding run, never across a weight update.
+/// </summary>
+/// <remarks>
+/// Values: the products are the general path's (same GEMMs on the same operands), but the rotary table's cos/sin are
+/// computed over many positions at once, where libtorch's vectorised kernel may round the last bit differently from
+/// the per-call computation over a handful of angles, and a fused gate/up or <c>addmm</c> may accumulate in another
+/// order. So the result equals the general forward to float rounding (tested), and base and quiet decoding, which
+/// both use this path, stay bit-identical to each other.
+/// </remarks>
+internal sealed class DecodingBackbone : IDisposable
+{
+    private static readonly long[] LastDim = [-1L];
+
+    private readonly CausalLanguageModel model;
+    private readonly Layer[] layers;
+    private readonly Tensor finalNorm;      // [H]
+    private readonly Tensor cosTable;       // [P, D]: [cos θ, cos θ] per position
+    private readonly Tensor signedSinTable; // [P, D]: [−sin θ, sin θ] per position
+    private readonly Scalar eps;
+    private readonly int numHeads;
+    private readonly int numKvHeads;
+    private readonly int groups;
+    private readonly int headDim;
+    private readonly int hiddenSize;
+    private readonly bool lowPrecision; // 16-bit weights: RMSNorm statistics in float32, as the general path
+
+    /// <summary>Snapshots <paramref name="model"/>'s weights for decoding positions below its context plus <paramref name="extraPositions"/>.</summary>
+    /// <param name="model">The language model.</param>
+    /// <param name="extraPositions">Positions beyond <see cref="TransformerConfig.MaxPositionEmbeddings"/> the caller may use (a thought's slots after the last text token).</param>
+    public DecodingBackbone(CausalLanguageModel model, int extraPositions)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(extraPositions);
+        this.model = model;
+        var config = model.Config;
+        numHeads = config.NumAttentionHeads;
+        numKvHeads = config.NumKeyValueHeads;
+        groups = numHeads / numKvHeads;
+        headDim = config.EffectiveHeadDim;
+        hiddenSize = config.HiddenSize;
+        lowPrecision = model.DType is ScalarType.Float16 or ScalarType.BFloat16;
+        eps = config.RmsNormEps.ToScalar();
+
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var w = model.Weights();
+        Tensor W(string name) => w[name];
+        Tensor Keep(Tensor t) => t.detach().DetachFromDisposeScope();
+        layers = new Layer[config.NumLayers];
+        for (int i = 0; i < layers.Length; i++)
+        {
+            string p = $"model.layers.{i}.";
+            var bias = config.AttentionBias
+                ? Keep(torch.cat([W(p + "self_attn.q_proj.bias"), W(p + "self_attn.k_proj.bias"), W(p + "self_attn.v_proj.bias")], dim: 0)) // [(nH+2nKV)·D]
+                : null;
+            layers[i] = new Layer(
+                Keep(W(p + "input_layernorm.weight")),                                                                                       // [H]
+                Keep(torch.cat([W(p + "self_attn.q_proj.weight"), W(p + "self_attn.k_proj.weight"), W(p + "self_attn.v_proj.weight")], dim: 0)), // [(nH+2nKV)·D, H]
+                bias,
+                Keep(W(p + "self_attn.o_proj.weight").t()),                                                                                  // [nH·D, H]
+                Keep(W(p + "post_attention_layernorm.weight")),                                                                              // [H]
+                Keep(torch.cat([W(p + "mlp.gate_proj.weight"), W(p + "mlp.up_proj.weight")], dim: 0)),                                      // [2I, H]
+                Keep(W(p + "mlp.down_proj.weight").t()));                                                                                    // [I, H]
+        }
+
+        finalNorm = Keep(W("model.norm.weight"));
+        (cosTable, signedSinTable) = RotaryTables(config, config.MaxPositionEmbeddings + extraPositions, model.DType, model.Device);
+    }
+
+    /// <summary>
+    /// Rotary cos and signed-sin rows for <paramref name="positions"/> <c>[B, L]</c>, each <c>[B, L, 1, D]</c> (broadcast over
+    /// heads). A caller feeding a thought slot by slot looks up all its positions once and narrows along L.
+    /// </summary>
+    public (Tensor Cos, Tensor SignedSin) Rotary(Tensor positions)
+    {
+        long b = positions.shape[0], l = positions.shape[1];
+        var flat = positions.reshape(-1);                                                               // [B·L]
+        return (cosTable.index_select(0, flat).view(b, l, 1, headDim), signedSinTable.index_select(0, flat).view(b, l, 1, headDim)); // [B, L, 1, D] ×2
+    }
+
+    /// <summary>
+    /// The additive mask the general path builds for <paramref name="spec"/> with <paramref name="queries"/> new tokens after
+    /// <paramref name="cached"/> keys: <c>[B|1, 1, g·L, S]</c>, or null when every query sees every key. One host sync.
+    /// </summary>
+    public Tensor? Mask(AttentionSpec spec, long queries, long cached) =>
+        AttentionPlan.Create(spec, queries, cached, groups, model.DType, model.Device).Mask;
+
+    /// <summary>Token embeddings of <paramref name="ids"/> <c>[B, L]</c>, <c>[B, L, H]</c> (a row lookup without the range check: the ids come from decoding).</summary>
+    public Tensor Embed(Tensor ids)
+    {
+        long b = ids.shape[0], l = ids.shape[1];
+        return model.EmbeddingWeight.index_select(0, ids.reshape(-1)).view(b, l, hiddenSize);        // [B, L, H]
+    }
+
+    /// <summary>
+    /// Runs the text tokens of <paramref name="input"/> (ids, positions, attention, cache): one new token per row through
+    /// this path, a prefill (several tokens, where SDPA's causal path is used) through the general forward.
+    /// </summary>
+    /// <returns>The final-norm hidden states <c>[B, L, H]</c>.</returns>
+    public Tensor ForwardText(ModelInput input)
+    {
+        var ids = input.InputIds!;                                                                      // [B, L]
+        var cache = input.Cache!;
+        long cached = cache.Length;
+        if (ids.shape[1] != 1 || cached == 0)
+        {
+            return model.forward(input).Hidden;                                                        // [B, L, H]
+        }
+
+        var (cos, signedSin) = Rotary(input.PositionIds!);                                              // [B, 1, 1, D] ×2
+        return Forward(Embed(ids), cos, signedSin, Mask(input.Attention, 1, cached), cache);           // [B, 1, H]
+    }
+
+    /// <summary>
+    /// Appends <paramref name="embeddings"/> <c>[B, L, H]</c> to <paramref name="cache"/> and returns the final-norm hidden
+    /// states <c>[B, L, H]</c>. Gradients must be off.
+    /// </summary>
+    /// <param name="embeddings">The new slots' input embeddings.</param>
+    /// <param name="cos">Rotary cos rows <c>[B, L, 1, D]</c> (<see cref="Rotary"/>).</param>
+    /// <param name="signedSin">Rotary signed-sin rows <c>[B, L, 1, D]</c>.</param>
+    /// <param name="mask">Additive mask <c>[B|1, 1, g·L, S]</c> over the cached keys and these (<see cref="Mask"/>); null when every slot sees every key, which needs L = 1.</param>
+    /// <param name="cache">The cache the keys are read from and appended to.</param>
+    public Tensor Forward(Tensor embeddings, Tensor cos, Tensor signedSin, Tensor? mask, KeyValueCache cache)
+    {
+        if (torch.is_grad_enabled())
+        {
+            throw new InvalidOperationException("The decoding backbone computes without gradients; call it under no_grad or inference_mode.");
+        }
+
+        long b = embeddings.shape[0], l = embeddings.shape[1], n = b * l;
+        if (mask is null && l != 1)
+        {
+            throw new ArgumentException("Several new slots need a mask (at least the causal one).", nameof(mask));
+        }
+
+        using var scope = torch.NewDisposeScope();
+        var x = embeddings.reshape(n, hiddenSize);                                                     // [N, H], N = B·L
+        for (int i = 0; i < layers.Length; i++)
+        {
+            var layer = layers[i];
+            var qkv = nn.functional.linear(Norm(x, layer.AttentionNorm), layer.Qkv, layer.QkvBias);    // [N, (nH+2nKV)·D]
+            var heads = qkv.view(b, l, numHeads + (2 * numKvHeads), headDim);                          // [B, L, nH+2nKV, D]
+            var qk = heads.narrow(2, 0, numHeads + numKvHeads);                                        // [B, L, nH+nKV, D]
+            var rotated = qk * cos + qk.roll(headDim / 2, -1) * signedSin;                            // [B, L, nH+nKV, D]: RotaryEmbedding.Apply
+            var key = rotated.narrow(2, numHeads, numKvHeads).transpose(1, 2);                         // [B, nKV, L, D]
+            var value = heads.narrow(2, numHeads + numKvHeads, numKvHeads).transpose(1, 2);            // [B, nKV, L, D]
+            var (keys, values) = cache.AppendSequential(i, key, value);                                // [B, nKV, S, D] ×2
+            var query = rotated.narrow(2, 0, numHeads);                                                // [B, L, nH, D]
+            var grouped = l == 1
+                ? query.reshape(b, numKvHeads, groups, headDim)                                        // [B, nKV, g, D]: the g heads of a group are its rows
+                : query.transpose(1, 2).reshape(b, numKvHeads, groups * l, headDim);                   // [B, nKV, g·L, D]
+            var attended = nn.functional.scaled_dot_product_attention(grouped, keys, values, attn_mask: mask); // [B, nKV, g·L, D]
+            var merged = l == 1
+                ? attended.reshape(n, numHeads * headDim)                                              // [N, nH·D]
+                : attended.reshape(b, numHeads, l, headDim).transpose(1, 2).reshape(n, numHeads * headDim);
+            x = torch.addmm(x, merged, layer.OutputT, 1, 1);                                        // [N, H]: x + o(attended)
+            var gateUp = nn.functional.linear(Norm(x, layer.FeedForwardNorm), layer.GateUp).chunk(2, -1); // [N, I] ×2
+            x = torch.addmm(x, nn.functional.silu(gateUp[0]) * gateUp[1], layer.DownT, 1, 1);          // [N, H]: x + down(silu(gate)·up)
+        }
+
+        return Norm(x, finalNorm).view(b, l, hiddenSize).MoveToOuterDisposeScope();                  // [B, L, H]
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var layer in layers)
+        {
+            layer.Dispose();
+        }
+
+        finalNorm.Dispose();
+        cosTable.Dispose();
+        signedSinTable.Dispose();
+        eps.Dispose();
+    }
+
+    /// <summary>RMSNorm of <paramref name="x"/> <c>[N, H]</c> with gain <paramref name="weight"/>, as <see cref="RmsNorm"/> computes it.</summary>
+    private Tensor Norm(Tensor x, Tensor weight)
+    {
+        var x32 = lowPrecision ? x.to_type(ScalarType.Float32) : x;                                    // [N, H]
+        var normed = x32 * x32.square().mean(LastDim, keepdim: true).add_(eps).rsqrt_();               // [N, H]
+        return weight * (lowPrecision ? normed.to_type(model.DType) : normed);
+    }
+
+    /// <summary>The cos and signed-sin tables <c>[P, D]</c> for positions 0 … P − 1, computed as <see cref="RotaryEmbedding.Tables"/> does.</summary>
+    private static (Tensor Cos, Tensor SignedSin) RotaryTables(TransformerConfig config, int positions, ScalarType dtype, Device device)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        int headDim = config.EffectiveHeadDim;
+        bool precise = dtype == ScalarType.Float64;
+        var exponents = torch.arange(0, headDim, 2, dtype: ScalarType.Float64, device: device) / headDim;
+        var invFreq = torch.pow(config.RopeTheta, exponents).reciprocal();                             // [D/2], float64
+        var angleType = precise ? ScalarType.Float64 : ScalarType.Float32;
+        var angles = torch.arange(0, positions, dtype: ScalarType.Int64, device: device).to_type(angleType).unsqueeze(-1)
+            * invFreq.to_type(angleType);                                                              // [P, D/2]
+        var cos = angles.cos();
+        var sin = angles.sin();
+        var cosTable = torch.cat([cos, cos], dim: -1).to_type(dtype);                                  // [P, D]
+        var sinTable = torch.cat([-sin, sin], dim: -1).to_type(dtype);                                 // [P, D]
+        return (cosTable.DetachFromDisposeScope(), sinTable.DetachFromDisposeScope());
+    }
+
+    /// <summary>One layer's weights for decoding.</summary>
+    private sealed record Layer(Tensor AttentionNorm, Tensor Qkv, Tensor? QkvBias, Tensor OutputT, Tensor FeedForwardNorm, Tensor GateUp, Tensor DownT) : IDisposable
+    {
+        public void Dispose()
+        {
+            AttentionNorm.Dispose();
+            Qkv.Dispose();
+            QkvBias?.Dispose();
+            OutputT.Dispose();
+            FeedForwardNorm.Dispose();
+            GateUp.Dispose();
+            DownT.Dispose();
+        }
+    }
+}
