@@ -122,7 +122,9 @@ internal sealed class DecodingBackbone : IDisposable
             return model.forward(input).Hidden;                                                        // [B, L, H]
         }
 
-        var (cos, signedSin) = Rotary(input.PositionIds!);                                              // [B, 1, 1, D] ×2
+        var positions = input.PositionIds
+            ?? torch.arange(cached, cached + 1, dtype: ScalarType.Int64, device: model.Device).unsqueeze(0).expand(ids.shape[0], 1); // [B, 1]: the general path's default
+        var (cos, signedSin) = Rotary(positions);                                                       // [B, 1, 1, D] ×2
         return Forward(Embed(ids), cos, signedSin, Mask(input.Attention, 1, cached), cache);           // [B, 1, H]
     }
 
