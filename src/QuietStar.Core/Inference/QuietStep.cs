@@ -151,7 +151,7 @@ internal sealed class QuietStep : IDisposable
         var ids = new Tensor[thoughtTokens];
         for (int k = 0; k < thoughtTokens; k++)
         {
-            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill(-1, unsampled, GumbelSampler.Unsampleable); // [B, V+2], −1e10 overflows Half
+            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill_(-1, unsampled, GumbelSampler.Unsampleable); // [B, V+2], −1e10 overflows Half
             ids[k] = chooseThought(logits, k);                                                  // [B]
             if (k < thoughtTokens - 1)
             {

@@ -7,7 +7,8 @@ namespace QuietStar.Core.Model;
 /// A lean forward pass for decoding (no gradients), used for every call of a few new tokens after the prefill. It
 /// computes what <see cref="CausalLanguageModel.forward"/> computes with fewer torch calls per layer:
 /// <list type="bullet">
-/// <item>q/k/v and gate/up weights concatenated once per decoding run (the general path concatenates q/k/v on every call);</item>
+/// <item>q/k/v and gate/up weights concatenated once per decoding run (the general path concatenates q/k/v on every call),
+///   each with the gain of the RMSNorm before it folded in (<c>W·diag(g)</c>), so a layer's two norms need no gain product;</item>
 /// <item>rotary tables looked up from a table built once per run (the general path builds them from the angles on every call);</item>
 /// <item>the hidden state kept as <c>[B·L, H]</c>, each residual connection folded into its projection (<c>addmm</c>);</item>
 /// <item>the attention mask built by the caller once per thought (<see cref="Mask"/>) and narrowed per call, with no
@@ -19,9 +20,10 @@ namespace QuietStar.Core.Model;
 /// <remarks>
 /// Values: the products are the general path's (same GEMMs on the same operands), but the rotary table's cos/sin are
 /// computed over many positions at once, where libtorch's vectorised kernel may round the last bit differently from
-/// the per-call computation over a handful of angles, and a fused gate/up or <c>addmm</c> may accumulate in another
-/// order. So the result equals the general forward to float rounding (tested), and base and quiet decoding, which
-/// both use this path, stay bit-identical to each other.
+/// the per-call computation over a handful of angles, the folded norm gains round once in the weight instead of once
+/// in the activation, and a fused gate/up or <c>addmm</c> may accumulate in another order. So the result equals the
+/// general forward to float rounding (tested: 1e-12 in float64, where a structural slip would show as O(1); a few
+/// 1e-7 in float32), and base and quiet decoding, which both use this path, stay bit-identical to each other.
 /// </remarks>
 internal sealed class DecodingBackbone : IDisposable
 {
@@ -68,14 +70,14 @@ internal sealed class DecodingBackbone : IDisposable
             var bias = config.AttentionBias
                 ? Keep(torch.cat([W(p + "self_attn.q_proj.bias"), W(p + "self_attn.k_proj.bias"), W(p + "self_attn.v_proj.bias")], dim: 0)) // [(nH+2nKV)·D]
                 : null;
+            var qkv = torch.cat([W(p + "self_attn.q_proj.weight"), W(p + "self_attn.k_proj.weight"), W(p + "self_attn.v_proj.weight")], dim: 0); // [(nH+2nKV)·D, H]
+            var gateUp = torch.cat([W(p + "mlp.gate_proj.weight"), W(p + "mlp.up_proj.weight")], dim: 0);                                       // [2I, H]
             layers[i] = new Layer(
-                Keep(W(p + "input_layernorm.weight")),                                                                                       // [H]
-                Keep(torch.cat([W(p + "self_attn.q_proj.weight"), W(p + "self_attn.k_proj.weight"), W(p + "self_attn.v_proj.weight")], dim: 0)), // [(nH+2nKV)·D, H]
+                Keep(qkv * W(p + "input_layernorm.weight")),                                                                 // [(nH+2nKV)·D, H]: columns times the norm gain
                 bias,
-                Keep(W(p + "self_attn.o_proj.weight").t()),                                                                                  // [nH·D, H]
-                Keep(W(p + "post_attention_layernorm.weight")),                                                                              // [H]
-                Keep(torch.cat([W(p + "mlp.gate_proj.weight"), W(p + "mlp.up_proj.weight")], dim: 0)),                                      // [2I, H]
-                Keep(W(p + "mlp.down_proj.weight").t()));                                                                                    // [I, H]
+                Keep(W(p + "self_attn.o_proj.weight").t()),                                                                  // [nH·D, H]
+                Keep(gateUp * W(p + "post_attention_layernorm.weight")),                                                     // [2I, H]
+                Keep(W(p + "mlp.down_proj.weight").t()));                                                                    // [I, H]
         }
 
         finalNorm = Keep(W("model.norm.weight"));
@@ -155,7 +157,7 @@ internal sealed class DecodingBackbone : IDisposable
         for (int i = 0; i < layers.Length; i++)
         {
             var layer = layers[i];
-            var qkv = nn.functional.linear(Norm(x, layer.AttentionNorm), layer.Qkv, layer.QkvBias);    // [N, (nH+2nKV)·D]
+            var qkv = nn.functional.linear(Norm(x), layer.Qkv, layer.QkvBias);                         // [N, (nH+2nKV)·D]
             var heads = qkv.view(b, l, numHeads + (2 * numKvHeads), headDim);                          // [B, L, nH+2nKV, D]
             var qk = heads.narrow(2, 0, numHeads + numKvHeads);                                        // [B, L, nH+nKV, D]
             var rotated = qk * cos + qk.roll(headDim / 2, -1) * signedSin;                            // [B, L, nH+nKV, D]: RotaryEmbedding.Apply
@@ -171,11 +173,11 @@ internal sealed class DecodingBackbone : IDisposable
                 ? attended.reshape(n, numHeads * headDim)                                              // [N, nH·D]
                 : attended.reshape(b, numHeads, l, headDim).transpose(1, 2).reshape(n, numHeads * headDim);
             x = torch.addmm(x, merged, layer.OutputT, 1, 1);                                        // [N, H]: x + o(attended)
-            var gateUp = nn.functional.linear(Norm(x, layer.FeedForwardNorm), layer.GateUp).chunk(2, -1); // [N, I] ×2
+            var gateUp = nn.functional.linear(Norm(x), layer.GateUp).chunk(2, -1);                     // [N, I] ×2
             x = torch.addmm(x, nn.functional.silu(gateUp[0]) * gateUp[1], layer.DownT, 1, 1);          // [N, H]: x + down(silu(gate)·up)
         }
 
-        return Norm(x, finalNorm).view(b, l, hiddenSize).MoveToOuterDisposeScope();                  // [B, L, H]
+        return (finalNorm * Norm(x)).view(b, l, hiddenSize).MoveToOuterDisposeScope();                // [B, L, H]
     }
 
     /// <inheritdoc />
@@ -192,12 +194,12 @@ internal sealed class DecodingBackbone : IDisposable
         eps.Dispose();
     }
 
-    /// <summary>RMSNorm of <paramref name="x"/> <c>[N, H]</c> with gain <paramref name="weight"/>, as <see cref="RmsNorm"/> computes it.</summary>
-    private Tensor Norm(Tensor x, Tensor weight)
+    /// <summary>RMSNorm of <paramref name="x"/> <c>[N, H]</c> without the gain (the caller applies it), as <see cref="RmsNorm"/> computes it.</summary>
+    private Tensor Norm(Tensor x)
     {
         var x32 = lowPrecision ? x.to_type(ScalarType.Float32) : x;                                    // [N, H]
         var normed = x32 * x32.square().mean(LastDim, keepdim: true).add_(eps).rsqrt_();               // [N, H]
-        return weight * (lowPrecision ? normed.to_type(model.DType) : normed);
+        return lowPrecision ? normed.to_type(model.DType) : normed;
     }
 
     /// <summary>The cos and signed-sin tables <c>[P, D]</c> for positions 0 … P − 1, computed as <see cref="RotaryEmbedding.Tables"/> does.</summary>
@@ -220,15 +222,13 @@ internal sealed class DecodingBackbone : IDisposable
     }
 
     /// <summary>One layer's weights for decoding.</summary>
-    private sealed record Layer(Tensor AttentionNorm, Tensor Qkv, Tensor? QkvBias, Tensor OutputT, Tensor FeedForwardNorm, Tensor GateUp, Tensor DownT) : IDisposable
+    private sealed record Layer(Tensor Qkv, Tensor? QkvBias, Tensor OutputT, Tensor GateUp, Tensor DownT) : IDisposable
     {
         public void Dispose()
         {
-            AttentionNorm.Dispose();
             Qkv.Dispose();
             QkvBias?.Dispose();
             OutputT.Dispose();
-            FeedForwardNorm.Dispose();
             GateUp.Dispose();
             DownT.Dispose();
         }
