@@ -9,6 +9,8 @@ namespace QuietStar.Core.Model;
 /// <list type="bullet">
 /// <item>q/k/v and gate/up weights concatenated once per decoding run (the general path concatenates q/k/v on every call),
 ///   each with the gain of the RMSNorm before it folded in (<c>W·diag(g)</c>), so a layer's two norms need no gain product;</item>
+/// <item>rotary's rotate-half done by the projection: the q and k rows are appended once more with each head's halves
+///   swapped, so no <c>roll</c> per call; the RMSNorm statistics as one small matrix product instead of a reduction;</item>
 /// <item>rotary tables looked up from a table built once per run (the general path builds them from the angles on every call);</item>
 /// <item>the hidden state kept as <c>[B·L, H]</c>, each residual connection folded into its projection (<c>addmm</c>);</item>
 /// <item>the attention mask built by the caller once per thought (<see cref="Mask"/>) and narrowed per call, with no
@@ -27,19 +29,19 @@ namespace QuietStar.Core.Model;
 /// </remarks>
 internal sealed class DecodingBackbone : IDisposable
 {
-    private static readonly long[] LastDim = [-1L];
-
     private readonly CausalLanguageModel model;
     private readonly Layer[] layers;
     private readonly Tensor finalNorm;      // [H]
     private readonly Tensor cosTable;       // [P, D]: [cos θ, cos θ] per position
     private readonly Tensor signedSinTable; // [P, D]: [−sin θ, sin θ] per position
-    private readonly Scalar eps;
+    private readonly Tensor meanColumn;     // [H, 1]: 1/H, so that x² · meanColumn is the mean of squares as one matrix product
+    private readonly Tensor epsilon;        // [1]: RMSNorm's ε, added by the same product (addmm)
     private readonly int numHeads;
     private readonly int numKvHeads;
     private readonly int groups;
     private readonly int headDim;
     private readonly int hiddenSize;
+    private readonly int intermediateSize;
     private readonly bool lowPrecision; // 16-bit weights: RMSNorm statistics in float32, as the general path
 
     /// <summary>Snapshots <paramref name="model"/>'s weights for decoding positions below its context plus <paramref name="extraPositions"/>.</summary>
@@ -55,9 +57,8 @@ internal sealed class DecodingBackbone : IDisposable
         groups = numHeads / numKvHeads;
         headDim = config.EffectiveHeadDim;
         hiddenSize = config.HiddenSize;
+        intermediateSize = config.IntermediateSize;
         lowPrecision = model.DType is ScalarType.Float16 or ScalarType.BFloat16;
-        eps = config.RmsNormEps.ToScalar();
-
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var w = model.Weights();
@@ -67,13 +68,18 @@ internal sealed class DecodingBackbone : IDisposable
         for (int i = 0; i < layers.Length; i++)
         {
             string p = $"model.layers.{i}.";
-            var bias = config.AttentionBias
-                ? Keep(torch.cat([W(p + "self_attn.q_proj.bias"), W(p + "self_attn.k_proj.bias"), W(p + "self_attn.v_proj.bias")], dim: 0)) // [(nH+2nKV)·D]
-                : null;
-            var qkv = torch.cat([W(p + "self_attn.q_proj.weight"), W(p + "self_attn.k_proj.weight"), W(p + "self_attn.v_proj.weight")], dim: 0); // [(nH+2nKV)·D, H]
+            Tensor? bias = null;
+            if (config.AttentionBias)
+            {
+                var qkBias = torch.cat([W(p + "self_attn.q_proj.bias"), W(p + "self_attn.k_proj.bias")], dim: 0);        // [(nH+nKV)·D]
+                bias = Keep(torch.cat([qkBias, W(p + "self_attn.v_proj.bias"), RotateHalfRows(qkBias.unsqueeze(-1)).squeeze(-1)], dim: 0)); // [(2nH+3nKV)·D]
+            }
+
+            var qk = torch.cat([W(p + "self_attn.q_proj.weight"), W(p + "self_attn.k_proj.weight")], dim: 0);           // [(nH+nKV)·D, H]
+            var qkv = torch.cat([qk, W(p + "self_attn.v_proj.weight"), RotateHalfRows(qk)], dim: 0);                      // [(2nH+3nKV)·D, H]
             var gateUp = torch.cat([W(p + "mlp.gate_proj.weight"), W(p + "mlp.up_proj.weight")], dim: 0);                                       // [2I, H]
             layers[i] = new Layer(
-                Keep(qkv * W(p + "input_layernorm.weight")),                                                                 // [(nH+2nKV)·D, H]: columns times the norm gain
+                Keep(qkv * W(p + "input_layernorm.weight")),                                                                 // [(2nH+3nKV)·D, H]: columns times the norm gain
                 bias,
                 Keep(W(p + "self_attn.o_proj.weight").t()),                                                                  // [nH·D, H]
                 Keep(gateUp * W(p + "post_attention_layernorm.weight")),                                                     // [2I, H]
@@ -81,6 +87,9 @@ internal sealed class DecodingBackbone : IDisposable
         }
 
         finalNorm = Keep(W("model.norm.weight"));
+        var statistics = Precision.AtLeastFloat32(model.DType);
+        meanColumn = Keep(torch.full(new long[] { hiddenSize, 1 }, 1.0 / hiddenSize, dtype: statistics, device: model.Device));
+        epsilon = Keep(torch.full(new long[] { 1 }, config.RmsNormEps, dtype: statistics, device: model.Device));
         (cosTable, signedSinTable) = RotaryTables(config, config.MaxPositionEmbeddings + extraPositions, model.DType, model.Device);
     }
 
@@ -157,10 +166,11 @@ internal sealed class DecodingBackbone : IDisposable
         for (int i = 0; i < layers.Length; i++)
         {
             var layer = layers[i];
-            var qkv = nn.functional.linear(Norm(x), layer.Qkv, layer.QkvBias);                         // [N, (nH+2nKV)·D]
-            var heads = qkv.view(b, l, numHeads + (2 * numKvHeads), headDim);                          // [B, L, nH+2nKV, D]
+            var qkv = nn.functional.linear(Norm(x), layer.Qkv, layer.QkvBias);                         // [N, (2nH+3nKV)·D]
+            var heads = qkv.view(b, l, (2 * numHeads) + (3 * numKvHeads), headDim);                    // [B, L, 2nH+3nKV, D]: q, k, v, roll(q), roll(k)
             var qk = heads.narrow(2, 0, numHeads + numKvHeads);                                        // [B, L, nH+nKV, D]
-            var rotated = qk * cos + qk.roll(headDim / 2, -1) * signedSin;                            // [B, L, nH+nKV, D]: RotaryEmbedding.Apply
+            var rolled = heads.narrow(2, numHeads + (2 * numKvHeads), numHeads + numKvHeads);          // [B, L, nH+nKV, D]: roll(qk, D/2) from the weights
+            var rotated = qk * cos + rolled * signedSin;                                               // [B, L, nH+nKV, D]: RotaryEmbedding.Apply
             var key = rotated.narrow(2, numHeads, numKvHeads).transpose(1, 2);                         // [B, nKV, L, D]
             var value = heads.narrow(2, numHeads + numKvHeads, numKvHeads).transpose(1, 2);            // [B, nKV, L, D]
             var (keys, values) = cache.AppendSequential(i, key, value);                                // [B, nKV, S, D] ×2
@@ -173,8 +183,10 @@ internal sealed class DecodingBackbone : IDisposable
                 ? attended.reshape(n, numHeads * headDim)                                              // [N, nH·D]
                 : attended.reshape(b, numHeads, l, headDim).transpose(1, 2).reshape(n, numHeads * headDim);
             x = torch.addmm(x, merged, layer.OutputT, 1, 1);                                        // [N, H]: x + o(attended)
-            var gateUp = nn.functional.linear(Norm(x), layer.GateUp).chunk(2, -1);                     // [N, I] ×2
-            x = torch.addmm(x, nn.functional.silu(gateUp[0]) * gateUp[1], layer.DownT, 1, 1);          // [N, H]: x + down(silu(gate)·up)
+            var gateUp = nn.functional.linear(Norm(x), layer.GateUp);                                  // [N, 2I]
+            var gate = gateUp.narrow(-1, 0, intermediateSize);                                         // [N, I]: two narrows cost less than chunk
+            var up = gateUp.narrow(-1, intermediateSize, intermediateSize);                            // [N, I]
+            x = torch.addmm(x, nn.functional.silu(gate) * up, layer.DownT, 1, 1);                      // [N, H]: x + down(silu(gate)·up)
         }
 
         return (finalNorm * Norm(x)).view(b, l, hiddenSize).MoveToOuterDisposeScope();                // [B, L, H]
@@ -191,16 +203,28 @@ internal sealed class DecodingBackbone : IDisposable
         finalNorm.Dispose();
         cosTable.Dispose();
         signedSinTable.Dispose();
-        eps.Dispose();
+        meanColumn.Dispose();
+        epsilon.Dispose();
     }
 
-    /// <summary>RMSNorm of <paramref name="x"/> <c>[N, H]</c> without the gain (the caller applies it), as <see cref="RmsNorm"/> computes it.</summary>
+    /// <summary>
+    /// RMSNorm of <paramref name="x"/> <c>[N, H]</c> without the gain (the caller applies it): x · (ε + mean(x²))^−½ in at
+    /// least float32, as <see cref="RmsNorm"/> computes it, with ε + mean(x²) as one <c>addmm</c> (a matrix product sums in
+    /// another order than the mean's reduction: equal to rounding; a small reduction cost about twice a small product here).
+    /// </summary>
     private Tensor Norm(Tensor x)
     {
         var x32 = lowPrecision ? x.to_type(ScalarType.Float32) : x;                                    // [N, H]
-        var normed = x32 * x32.square().mean(LastDim, keepdim: true).add_(eps).rsqrt_();               // [N, H]
+        var normed = x32 * torch.addmm(epsilon, x32.square(), meanColumn, 1, 1).rsqrt_();             // [N, H]: [N, 1] statistics
         return lowPrecision ? normed.to_type(model.DType) : normed;
     }
+
+    /// <summary>
+    /// Rows <paramref name="rows"/> <c>[heads·D, H]</c> reordered so that a product with them gives roll(y, D/2) per head
+    /// of the product y with the original rows (rotary's rotate-half, up to its signs, which the signed-sine table carries).
+    /// </summary>
+    private Tensor RotateHalfRows(Tensor rows) =>
+        rows.view(-1, headDim, rows.shape[^1]).roll(headDim / 2, 1).reshape(-1, rows.shape[^1]);      // [heads·D, H]
 
     /// <summary>The cos and signed-sin tables <c>[P, D]</c> for positions 0 … P − 1, computed as <see cref="RotaryEmbedding.Tables"/> does.</summary>
     private static (Tensor Cos, Tensor SignedSin) RotaryTables(TransformerConfig config, int positions, ScalarType dtype, Device device)
