@@ -18,7 +18,9 @@ namespace QuietStar.Core.Inference;
 /// A branch's slots attend to every real text key up to the thought's origin and to their own earlier slots, which is
 /// what either of training's thought-attention strategies computes for one position. With a single query per row the
 /// diagonal (branch-block) form saves nothing and costs more operations per layer (docs/performance.md). All rows of
-/// a batch advance in lockstep, so they think at the same steps.
+/// a batch advance in lockstep, so they think at the same steps. Every one-token text step and every thought slot runs
+/// through <see cref="DecodingBackbone"/> (fewer torch calls per layer than the general forward; the same cache), under
+/// inference mode; only the prompt's prefill takes the general forward.
 /// </remarks>
 internal sealed class QuietStep : IDisposable
 {
