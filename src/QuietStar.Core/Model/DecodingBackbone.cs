@@ -14,14 +14,13 @@ namespace QuietStar.Core.Model;
 /// <item>rotary tables looked up from a table built once per run (the general path builds them from the angles on every call);</item>
 /// <item>the hidden state kept as <c>[B·L, H]</c>, each residual connection folded into its projection (<c>addmm</c>);</item>
 /// <item>the attention mask built by the caller once per thought (<see cref="Mask"/>) and narrowed per call, with no
-///   host sync per call; the RMSNorm epsilon a reused scalar.</item>
+///   host sync per call; no scalar created per call (ε and 1/H live in small tensors).</item>
 /// </list>
 /// Keys and values go to the same <see cref="KeyValueCache"/> as the general path's. The weights are snapshotted at
 /// construction: build one per decoding run, never across a weight update.
 /// </summary>
 /// <remarks>
-/// Values: the products are the general path's (same GEMMs on the same operands), but the rotary table's cos/sin are
-/// computed over many positions at once, where libtorch's vectorised kernel may round the last bit differently from
+/// Values: the same computation up to rounding order: the rotary table's cos/sin are computed over many positions at once, where libtorch's vectorised kernel may round the last bit differently from
 /// the per-call computation over a handful of angles, the folded norm gains round once in the weight instead of once
 /// in the activation, and a fused gate/up or <c>addmm</c> may accumulate in another order. So the result equals the
 /// general forward to float rounding (tested: 1e-12 in float64, where a structural slip would show as O(1); a few
