@@ -20,9 +20,10 @@ namespace QuietStar.Core.Model;
 /// construction: build one per decoding run, never across a weight update.
 /// </summary>
 /// <remarks>
-/// Values: the same computation up to rounding order: the rotary table's cos/sin are computed over many positions at once, where libtorch's vectorised kernel may round the last bit differently from
-/// the per-call computation over a handful of angles, the folded norm gains round once in the weight instead of once
-/// in the activation, and a fused gate/up or <c>addmm</c> may accumulate in another order. So the result equals the
+/// Values: the same computation up to rounding order. The rotary table's cos/sin are computed over many positions at
+/// once, where libtorch's vectorised kernel may round the last bit differently from the per-call computation over a
+/// handful of angles; the folded norm gains round once in the weight instead of once in the activation; a fused
+/// gate/up or <c>addmm</c> may accumulate in another order. So the result equals the
 /// general forward to float rounding (tested: 1e-12 in float64, where a structural slip would show as O(1); a few
 /// 1e-7 in float32), and base and quiet decoding, which both use this path, stay bit-identical to each other.
 /// </remarks>
