@@ -17,7 +17,9 @@ namespace QuietStar.Core.Model;
 ///   host sync per call; no scalar created per call (ε and 1/H live in small tensors).</item>
 /// </list>
 /// Keys and values go to the same <see cref="KeyValueCache"/> as the general path's. The weights are snapshotted at
-/// construction: build one per decoding run, never across a weight update.
+/// construction: build one per decoding run, never across a weight update. The fused copies cost memory (about the
+/// attention and MLP input weights once more), so above <see cref="FusedWeightBudgetBytes"/> (large models, whose calls
+/// are dominated by their products anyway) the backbone reads the model's own weights with separate products instead.
 /// </summary>
 /// <remarks>
 /// Values: the same computation up to rounding order. The rotary table's cos/sin are computed over many positions at
@@ -44,10 +46,14 @@ internal sealed class DecodingBackbone : IDisposable
     private readonly int intermediateSize;
     private readonly bool lowPrecision; // 16-bit weights: RMSNorm statistics in float32, as the general path
 
+    /// <summary>The largest extra memory spent on fused weight copies; larger models use their own weights unfused.</summary>
+    internal const long FusedWeightBudgetBytes = 256L << 20;
+
     /// <summary>Snapshots <paramref name="model"/>'s weights for decoding positions below its context plus <paramref name="extraPositions"/>.</summary>
     /// <param name="model">The language model.</param>
     /// <param name="extraPositions">Positions beyond <see cref="TransformerConfig.MaxPositionEmbeddings"/> the caller may use (a thought's slots after the last text token).</param>
-    public DecodingBackbone(CausalLanguageModel model, int extraPositions)
+    /// <param name="fusedBudgetBytes">The budget for fused weight copies (tests pass 0 to run the unfused form).</param>
+    public DecodingBackbone(CausalLanguageModel model, int extraPositions, long fusedBudgetBytes = FusedWeightBudgetBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(extraPositions);
         this.model = model;
@@ -65,9 +71,32 @@ internal sealed class DecodingBackbone : IDisposable
         Tensor W(string name) => w[name];
         Tensor Keep(Tensor t) => t.detach().DetachFromDisposeScope();
         layers = new Layer[config.NumLayers];
+        int elementSize = model.DType switch { ScalarType.Float64 => 8, ScalarType.Float16 or ScalarType.BFloat16 => 2, _ => 4 };
+        long fusedRows = ((2L * numHeads) + (3L * numKvHeads)) * headDim + (2L * intermediateSize);
+        Fused = fusedRows * hiddenSize * elementSize * config.NumLayers <= fusedBudgetBytes;
         for (int i = 0; i < layers.Length; i++)
         {
             string p = $"model.layers.{i}.";
+            if (!Fused)
+            {
+                layers[i] = new Layer
+                {
+                    AttentionGain = Keep(W(p + "input_layernorm.weight")),                                                   // [H]
+                    Q = Keep(W(p + "self_attn.q_proj.weight")),                                                              // [nH·D, H]
+                    K = Keep(W(p + "self_attn.k_proj.weight")),                                                              // [nKV·D, H]
+                    V = Keep(W(p + "self_attn.v_proj.weight")),                                                              // [nKV·D, H]
+                    QBias = config.AttentionBias ? Keep(W(p + "self_attn.q_proj.bias")) : null,
+                    KBias = config.AttentionBias ? Keep(W(p + "self_attn.k_proj.bias")) : null,
+                    VBias = config.AttentionBias ? Keep(W(p + "self_attn.v_proj.bias")) : null,
+                    OutputT = Keep(W(p + "self_attn.o_proj.weight").t()),                                                    // [nH·D, H]
+                    FeedForwardGain = Keep(W(p + "post_attention_layernorm.weight")),                                        // [H]
+                    Gate = Keep(W(p + "mlp.gate_proj.weight")),                                                              // [I, H]
+                    Up = Keep(W(p + "mlp.up_proj.weight")),                                                                  // [I, H]
+                    DownT = Keep(W(p + "mlp.down_proj.weight").t()),                                                         // [I, H]
+                };
+                continue;
+            }
+
             Tensor? bias = null;
             if (config.AttentionBias)
             {
@@ -78,12 +107,14 @@ internal sealed class DecodingBackbone : IDisposable
             var qk = torch.cat([W(p + "self_attn.q_proj.weight"), W(p + "self_attn.k_proj.weight")], dim: 0);           // [(nH+nKV)·D, H]
             var qkv = torch.cat([qk, W(p + "self_attn.v_proj.weight"), RotateHalfRows(qk)], dim: 0);                      // [(2nH+3nKV)·D, H]
             var gateUp = torch.cat([W(p + "mlp.gate_proj.weight"), W(p + "mlp.up_proj.weight")], dim: 0);                                       // [2I, H]
-            layers[i] = new Layer(
-                Keep(qkv * W(p + "input_layernorm.weight")),                                                                 // [(2nH+3nKV)·D, H]: columns times the norm gain
-                bias,
-                Keep(W(p + "self_attn.o_proj.weight").t()),                                                                  // [nH·D, H]
-                Keep(gateUp * W(p + "post_attention_layernorm.weight")),                                                     // [2I, H]
-                Keep(W(p + "mlp.down_proj.weight").t()));                                                                    // [I, H]
+            layers[i] = new Layer
+            {
+                Qkv = Keep(qkv * W(p + "input_layernorm.weight")),                                                           // [(2nH+3nKV)·D, H]: columns times the norm gain
+                QkvBias = bias,
+                OutputT = Keep(W(p + "self_attn.o_proj.weight").t()),                                                        // [nH·D, H]
+                GateUp = Keep(gateUp * W(p + "post_attention_layernorm.weight")),                                            // [2I, H]
+                DownT = Keep(W(p + "mlp.down_proj.weight").t()),                                                             // [I, H]
+            };
         }
 
         finalNorm = Keep(W("model.norm.weight"));
@@ -92,6 +123,9 @@ internal sealed class DecodingBackbone : IDisposable
         epsilon = Keep(torch.full(new long[] { 1 }, config.RmsNormEps, dtype: statistics, device: model.Device));
         (cosTable, signedSinTable) = RotaryTables(config, config.MaxPositionEmbeddings + extraPositions, model.DType, model.Device);
     }
+
+    /// <summary>Whether the weights are fused copies (small models) or the model's own, used unfused (see <see cref="FusedWeightBudgetBytes"/>).</summary>
+    public bool Fused { get; }
 
     /// <summary>
     /// Rotary cos and signed-sin rows for <paramref name="positions"/> <c>[B, L]</c>, each <c>[B, L, 1, D]</c> (broadcast over
@@ -166,10 +200,8 @@ internal sealed class DecodingBackbone : IDisposable
         for (int i = 0; i < layers.Length; i++)
         {
             var layer = layers[i];
-            var qkv = nn.functional.linear(Norm(x), layer.Qkv, layer.QkvBias);                         // [N, (2nH+3nKV)·D]
-            var heads = qkv.view(b, l, (2 * numHeads) + (3 * numKvHeads), headDim);                    // [B, L, 2nH+3nKV, D]: q, k, v, roll(q), roll(k)
+            var (heads, rolled) = Project(layer, x, b, l);                                             // [B, L, ≥ nH+2nKV, D] (q, k, v first), [B, L, nH+nKV, D]
             var qk = heads.narrow(2, 0, numHeads + numKvHeads);                                        // [B, L, nH+nKV, D]
-            var rolled = heads.narrow(2, numHeads + (2 * numKvHeads), numHeads + numKvHeads);          // [B, L, nH+nKV, D]: roll(qk, D/2) from the weights
             var rotated = qk * cos + rolled * signedSin;                                               // [B, L, nH+nKV, D]: RotaryEmbedding.Apply
             var key = rotated.narrow(2, numHeads, numKvHeads).transpose(1, 2);                         // [B, nKV, L, D]
             var value = heads.narrow(2, numHeads + numKvHeads, numKvHeads).transpose(1, 2);            // [B, nKV, L, D]
@@ -183,13 +215,44 @@ internal sealed class DecodingBackbone : IDisposable
                 ? attended.reshape(n, numHeads * headDim)                                              // [N, nH·D]
                 : attended.reshape(b, numHeads, l, headDim).transpose(1, 2).reshape(n, numHeads * headDim);
             x = torch.addmm(x, merged, layer.OutputT, 1, 1);                                        // [N, H]: x + o(attended)
-            var gateUp = nn.functional.linear(Norm(x), layer.GateUp);                                  // [N, 2I]
-            var gate = gateUp.narrow(-1, 0, intermediateSize);                                         // [N, I]: two narrows cost less than chunk
-            var up = gateUp.narrow(-1, intermediateSize, intermediateSize);                            // [N, I]
+            var (gate, up) = GateAndUp(layer, x);                                                      // [N, I] ×2
             x = torch.addmm(x, nn.functional.silu(gate) * up, layer.DownT, 1, 1);                      // [N, H]: x + down(silu(gate)·up)
         }
 
         return (finalNorm * Norm(x)).view(b, l, hiddenSize).MoveToOuterDisposeScope();                // [B, L, H]
+    }
+
+    /// <summary>
+    /// The normed input's q, k, v heads <c>[B, L, ·, D]</c> (q, k, v first) and roll(q|k, D/2) <c>[B, L, nH+nKV, D]</c>:
+    /// one product over the fused rows (whose last rows give the rolled heads), or three over the model's weights and a roll.
+    /// </summary>
+    private (Tensor Heads, Tensor Rolled) Project(Layer layer, Tensor x, long b, long l)
+    {
+        if (layer.Qkv is { } qkv)
+        {
+            var heads = nn.functional.linear(Norm(x), qkv, layer.QkvBias).view(b, l, (2 * numHeads) + (3 * numKvHeads), headDim); // [B, L, 2nH+3nKV, D]: q, k, v, roll(q), roll(k)
+            return (heads, heads.narrow(2, numHeads + (2 * numKvHeads), numHeads + numKvHeads));
+        }
+
+        var normed = Norm(x) * layer.AttentionGain!;                                                   // [N, H]
+        var separate = torch.cat([
+            nn.functional.linear(normed, layer.Q!, layer.QBias),
+            nn.functional.linear(normed, layer.K!, layer.KBias),
+            nn.functional.linear(normed, layer.V!, layer.VBias)], dim: -1).view(b, l, numHeads + (2 * numKvHeads), headDim); // [B, L, nH+2nKV, D]
+        return (separate, separate.narrow(2, 0, numHeads + numKvHeads).roll(headDim / 2, -1));
+    }
+
+    /// <summary>The normed input's gate and up products <c>[N, I]</c> each.</summary>
+    private (Tensor Gate, Tensor Up) GateAndUp(Layer layer, Tensor x)
+    {
+        if (layer.GateUp is { } gateUp)
+        {
+            var both = nn.functional.linear(Norm(x), gateUp);                                          // [N, 2I]
+            return (both.narrow(-1, 0, intermediateSize), both.narrow(-1, intermediateSize, intermediateSize)); // two narrows cost less than chunk
+        }
+
+        var normed = Norm(x) * layer.FeedForwardGain!;                                                 // [N, H]
+        return (nn.functional.linear(normed, layer.Gate!), nn.functional.linear(normed, layer.Up!));
     }
 
     /// <inheritdoc />
@@ -245,16 +308,31 @@ internal sealed class DecodingBackbone : IDisposable
         return (cosTable.DetachFromDisposeScope(), sinTable.DetachFromDisposeScope());
     }
 
-    /// <summary>One layer's weights for decoding.</summary>
-    private sealed record Layer(Tensor Qkv, Tensor? QkvBias, Tensor OutputT, Tensor GateUp, Tensor DownT) : IDisposable
+    /// <summary>One layer's weights for decoding: fused copies (<see cref="Qkv"/>, <see cref="GateUp"/>) or aliases of the model's own.</summary>
+    private sealed class Layer : IDisposable
     {
+        public Tensor? Qkv { get; init; }             // [(2nH+3nKV)·D, H], gain folded in
+        public Tensor? QkvBias { get; init; }         // [(2nH+3nKV)·D]
+        public Tensor? GateUp { get; init; }          // [2I, H], gain folded in
+        public Tensor? AttentionGain { get; init; }   // [H]
+        public Tensor? Q { get; init; }               // [nH·D, H]
+        public Tensor? K { get; init; }               // [nKV·D, H]
+        public Tensor? V { get; init; }               // [nKV·D, H]
+        public Tensor? QBias { get; init; }
+        public Tensor? KBias { get; init; }
+        public Tensor? VBias { get; init; }
+        public Tensor? FeedForwardGain { get; init; } // [H]
+        public Tensor? Gate { get; init; }            // [I, H]
+        public Tensor? Up { get; init; }              // [I, H]
+        public required Tensor OutputT { get; init; } // [nH·D, H]
+        public required Tensor DownT { get; init; }   // [I, H]
+
         public void Dispose()
         {
-            Qkv.Dispose();
-            QkvBias?.Dispose();
-            OutputT.Dispose();
-            GateUp.Dispose();
-            DownT.Dispose();
+            foreach (var t in new[] { Qkv, QkvBias, GateUp, AttentionGain, Q, K, V, QBias, KBias, VBias, FeedForwardGain, Gate, Up, OutputT, DownT })
+            {
+                t?.Dispose();
+            }
         }
     }
 }

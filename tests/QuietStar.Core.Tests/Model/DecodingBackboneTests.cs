@@ -11,17 +11,21 @@ namespace QuietStar.Core.Tests.Model;
 /// <summary>
 /// The decoding backbone computes what the general forward computes. In float64 any structural slip (a wrong head, row,
 /// position or mask column) would show as an O(1) difference, while rounding stays near 1e-15; in float32 the two agree
-/// to rounding (the rotary table's cos/sin and the fused products may round the last bit differently).
+/// to rounding (the rotary table's cos/sin and the fused products may round the last bit differently). Both forms are
+/// checked: fused weight copies (small models) and the model's own weights unfused (above the copy budget).
 /// </summary>
 public sealed class DecodingBackboneTests
 {
     [Theory]
-    [InlineData("llama", true, ScalarType.Float64, 1e-12)]
-    [InlineData("mistral", false, ScalarType.Float64, 1e-12)]
-    [InlineData("qwen2", false, ScalarType.Float64, 1e-12)]
-    [InlineData("llama", true, ScalarType.Float32, 1e-5)]
-    [InlineData("llama", true, ScalarType.BFloat16, 5e-2)]
-    public void One_token_steps_after_a_prefill_equal_the_general_forward(string modelType, bool tied, ScalarType dtype, double tolerance)
+    [InlineData("llama", true, ScalarType.Float64, 1e-12, true)]
+    [InlineData("mistral", false, ScalarType.Float64, 1e-12, true)]
+    [InlineData("qwen2", false, ScalarType.Float64, 1e-12, true)]
+    [InlineData("llama", true, ScalarType.Float32, 1e-5, true)]
+    [InlineData("llama", true, ScalarType.BFloat16, 5e-2, true)]
+    [InlineData("llama", true, ScalarType.Float64, 1e-12, false)]
+    [InlineData("qwen2", false, ScalarType.Float64, 1e-12, false)]
+    [InlineData("llama", true, ScalarType.Float32, 1e-5, false)]
+    public void One_token_steps_after_a_prefill_equal_the_general_forward(string modelType, bool tied, ScalarType dtype, double tolerance, bool fused)
     {
         using var scope = torch.NewDisposeScope();
         using var inference = torch.inference_mode();
@@ -29,7 +33,8 @@ public sealed class DecodingBackboneTests
         var ids = TinyModels.RandomIds(2, 12, 96, seed: 32);                                        // [2, 12]
         using var general = new KeyValueCache(model.Config.NumLayers);
         using var lean = new KeyValueCache(model.Config.NumLayers);
-        using var backbone = new DecodingBackbone(model, extraPositions: 0);
+        using var backbone = new DecodingBackbone(model, extraPositions: 0, fusedBudgetBytes: fused ? DecodingBackbone.FusedWeightBudgetBytes : 0);
+        backbone.Fused.Should().Be(fused);
         model.forward(new ModelInput { InputIds = ids[.., ..7], Cache = general, ComputeLogits = false });
         backbone.ForwardText(new ModelInput { InputIds = ids[.., ..7], Cache = lean, ComputeLogits = false }); // the prefill goes the general way
 
@@ -46,9 +51,10 @@ public sealed class DecodingBackboneTests
     }
 
     [Theory]
-    [InlineData(ScalarType.Float64, 1e-12)]
-    [InlineData(ScalarType.Float32, 1e-5)]
-    public void Masked_slots_of_a_left_padded_batch_equal_the_general_forward(ScalarType dtype, double tolerance)
+    [InlineData(ScalarType.Float64, 1e-12, true)]
+    [InlineData(ScalarType.Float32, 1e-5, true)]
+    [InlineData(ScalarType.Float64, 1e-12, false)]
+    public void Masked_slots_of_a_left_padded_batch_equal_the_general_forward(ScalarType dtype, double tolerance, bool fused)
     {
         using var scope = torch.NewDisposeScope();
         using var inference = torch.inference_mode();
@@ -56,7 +62,7 @@ public sealed class DecodingBackboneTests
         var batch = new LeftPaddedBatch([[5, 6, 7, 8, 9, 10], [11, 12, 13]], CPU);                 // row 1 padded by 3
         using var general = new KeyValueCache(model.Config.NumLayers);
         using var lean = new KeyValueCache(model.Config.NumLayers);
-        using var backbone = new DecodingBackbone(model, extraPositions: 4);
+        using var backbone = new DecodingBackbone(model, extraPositions: 4, fusedBudgetBytes: fused ? DecodingBackbone.FusedWeightBudgetBytes : 0);
         model.forward(batch.Input(batch.PromptIds, general));
         backbone.ForwardText(batch.Input(batch.PromptIds, lean));
 
