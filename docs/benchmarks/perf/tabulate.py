@@ -79,8 +79,18 @@ def decode(folder):
         a, b = builds
         print(f"\nquiet ms/token {a} ÷ {b}: {medians[(a, 'quiet')] / medians[(b, 'quiet')]:.2f}×; "
               f"base ms/token: {medians[(a, 'base')] / medians[(b, 'base')]:.2f}×\n")
+        # Per pair: the i-th process of a against the i-th of b (alternate.sh runs them back to back), run medians.
+        for kind in ("quiet", "base"):
+            per_run = {n: [statistics.median(r[f"{kind}_runs_ms_per_token"]) for r in runs(folder / f"{n}.jsonl")] for n in (a, b)}
+            pairs = [x / y for x, y in zip(per_run[a], per_run[b])]
+            print(f"{kind} per pair ({a} ÷ {b}, run medians in run order): {', '.join(f'{x:.2f}' for x in pairs)}; "
+                  f"median {statistics.median(pairs):.2f}×, min {min(pairs):.2f}×\n")
+        cpu = {n: [m for r in runs(folder / f"{n}.jsonl") for m in r.get("quiet_runs_cpu_ms_per_token", [])] for n in (a, b)}
+        for n in (a, b):
+            if cpu[n]:
+                print(f"quiet CPU ms/token {n}: median {statistics.median(cpu[n]):.2f} (p25–p75 {quantile(cpu[n], .25):.2f}–{quantile(cpu[n], .75):.2f})\n")
 
 
 root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "raw"
-for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+for folder in sorted(p for p in root.iterdir() if p.is_dir() and any(p.glob("*.jsonl"))):
     (decode if folder.name.startswith("decode") else train)(folder)

@@ -225,7 +225,7 @@ internal sealed class QuietStarGenerator
         var device = thinking.LanguageModel.Device;
         ulong seed = unchecked((ulong)(options.Seed ?? Random.Shared.NextInt64()));
         using var sampler = options.Greedy ? null : new Generator(seed, device);
-        using var thoughtSampler = new RowGumbelSampler(rows.Length, seed, device, thinking.Options.GumbelTemperature);
+        using var thoughtSampler = new RowGumbelSampler(rows.Length, seed, device, thinking.Options.GumbelTemperature, ThoughtTokens);
         var batch = new LeftPaddedBatch(rows.Select(row => row.PromptIds).ToArray(), device);
         ThoughtTokenChoice choose = thoughts.Sampling switch
         {

@@ -18,7 +18,9 @@ namespace QuietStar.Core.Inference;
 /// A branch's slots attend to every real text key up to the thought's origin and to their own earlier slots, which is
 /// what either of training's thought-attention strategies computes for one position. With a single query per row the
 /// diagonal (branch-block) form saves nothing and costs more operations per layer (docs/performance.md). All rows of
-/// a batch advance in lockstep, so they think at the same steps.
+/// a batch advance in lockstep, so they think at the same steps. Every one-token text step and every thought slot runs
+/// through <see cref="DecodingBackbone"/> (fewer torch calls per layer than the general forward; the same cache), under
+/// inference mode; only the prompt's prefill takes the general forward.
 /// </remarks>
 internal sealed class QuietStep : IDisposable
 {
@@ -29,6 +31,7 @@ internal sealed class QuietStep : IDisposable
     private readonly int vocabulary;
     private readonly LeftPaddedBatch batch;
     private readonly ThoughtTokenChoice chooseThought;
+    private readonly DecodingBackbone backbone;
     private KeyValueCache? branch;
     private Tensor? origin;
     private Tensor? thoughtIds;
@@ -52,6 +55,7 @@ internal sealed class QuietStep : IDisposable
         this.batch = batch;
         this.chooseThought = chooseThought;
         Cache = new KeyValueCache(lm.Config.NumLayers);
+        backbone = new DecodingBackbone(lm, thoughtTokens + 2 + speak);
     }
 
     /// <summary>The main cache: it holds the text fed so far and nothing of the thoughts.</summary>
@@ -67,9 +71,9 @@ internal sealed class QuietStep : IDisposable
     public QuietStepResult Run(long[] ids, Func<Tensor, int[]> chooseNext, bool trace)
     {
         using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
+        using var inference = torch.inference_mode();
         var input = batch.Input(ids, Cache);
-        var baseHidden = lm.forward(input).Hidden.select(1, -1);                                 // [B, H]
+        var baseHidden = backbone.ForwardText(input).select(1, -1);                              // [B, H]
         var position = input.PositionIds!.narrow(1, -1, 1);                                      // [B, 1]: t of each row's newest token
         Tensor talkHidden;                                                                        // [B, H]
         if (branch is null || spoken == speak)
@@ -80,8 +84,9 @@ internal sealed class QuietStep : IDisposable
         else
         {
             // Talk step s: the token spoken last, read along the branch at t₀ + T + 2 + s (its thought's END is at t₀ + T + 2).
-            var visible = Visible(branch.Length + 1);
-            talkHidden = Feed(lm.Embed(input.InputIds!), origin! + (thoughtTokens + 2 + spoken), visible);
+            var (cos, signedSin) = backbone.Rotary(origin! + (thoughtTokens + 2 + spoken));      // [B, 1, 1, D] ×2
+            var mask = backbone.Mask(AttentionSpec.Explicit(Visible(branch.Length + 1)), 1, branch.Length);
+            talkHidden = Feed(backbone.Embed(input.InputIds!), cos, signedSin, mask);
         }
 
         spoken++;
@@ -97,6 +102,7 @@ internal sealed class QuietStep : IDisposable
     {
         EndThought();
         Cache.Dispose();
+        backbone.Dispose();
     }
 
     /// <summary>Forks the branch of a new thought from the main cache after the token at <paramref name="position"/> <c>[B, 1]</c>.</summary>
@@ -124,26 +130,39 @@ internal sealed class QuietStep : IDisposable
     /// <summary>
     /// START, T sampled tokens, END at positions t+1 … t+T+2 on the branch; keeps the thought ids and returns the hidden
     /// state after END. The last sampled token and END go in one call (END's input does not depend on it): T + 1 calls.
+    /// The masks and rotary rows of all T + 2 slots are built once here; each call narrows them.
     /// </summary>
     private Tensor Think()
     {
-        var visible = Visible(branch!.Length + thoughtTokens + 2);                               // [B|1, 1, 1, S+T+2]
+        long text = branch!.Length, keys = text + thoughtTokens + 2;
+        var visible = Visible(keys);                                                             // [B|1, 1, 1, S+T+2]
+        var single = backbone.Mask(AttentionSpec.Explicit(visible), 1, keys - 1);               // [B, 1, g, S+T+2], null without padding
+        var query = torch.arange(keys - 2, keys, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(1); // [2, 1]
+        var key = torch.arange(keys, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(0);             // [1, S+T+2]
+        var pair = backbone.Mask(AttentionSpec.Explicit(visible & (key <= query)), 2, keys - 2)!;          // [B|1, 1, g·2, S+T+2]: c_T, END
+        var slots = torch.arange(1, thoughtTokens + 3, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(0); // [1, T+2]
+        var (cos, signedSin) = backbone.Rotary(origin! + slots);                                // [B, T+2, 1, D] ×2: t+1 … t+T+2
         var unsampled = torch.tensor(new long[] { model.StartThoughtId, model.EndThoughtId }, device: lm.Device);
         long rows = batch.Rows, hiddenSize = lm.Config.HiddenSize;
-        var hidden = Feed(model.ThoughtEmbeddings.Start.expand(rows, 1, hiddenSize), origin! + 1, visible); // [B, H]
+
+        // Slot j (0 = START, k = c_k, T + 1 = END) at position t + 1 + j sees the text and slots 0 … j.
+        Tensor Slot(Tensor embeddings, int j) =>
+            Feed(embeddings, cos.narrow(1, j, 1), signedSin.narrow(1, j, 1), single?.narrow(-1, 0, text + j + 1));
+
+        var hidden = Slot(model.ThoughtEmbeddings.Start.expand(rows, 1, hiddenSize), 0);       // [B, H]
         var ids = new Tensor[thoughtTokens];
         for (int k = 0; k < thoughtTokens; k++)
         {
-            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill(-1, unsampled, GumbelSampler.Unsampleable); // [B, V+2], −1e10 overflows Half
+            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill_(-1, unsampled, GumbelSampler.Unsampleable); // [B, V+2], −1e10 overflows Half
             ids[k] = chooseThought(logits, k);                                                  // [B]
             if (k < thoughtTokens - 1)
             {
-                hidden = Feed(Embed(ids[k]), origin! + (k + 2), visible);                      // [B, H] after c_{k+1}
+                hidden = Slot(Embed(ids[k]), k + 1);                                            // [B, H] after c_{k+1}
             }
         }
 
         var last = torch.cat([Embed(ids[^1]), model.ThoughtEmbeddings.End.expand(rows, 1, hiddenSize)], dim: 1); // [B, 2, H]: c_T, END
-        var end = Feed(last, torch.cat([origin! + (thoughtTokens + 1), origin! + (thoughtTokens + 2)], dim: 1), visible); // [B, H]
+        var end = Feed(last, cos.narrow(1, thoughtTokens, 2), signedSin.narrow(1, thoughtTokens, 2), pair); // [B, H]
         thoughtIds = torch.stack(ids, dim: 1).DetachFromDisposeScope();                         // [B, T]
         return end;
     }
@@ -152,29 +171,12 @@ internal sealed class QuietStep : IDisposable
     private Tensor Embed(Tensor ids) => lm.EmbeddingWeight.index_select(0, ids).unsqueeze(1);
 
     /// <summary>
-    /// Appends slots <c>[B, n, H]</c> per row to the branch at <paramref name="positions"/> <c>[B, n]</c>, each attending to
-    /// the branch keys <paramref name="visible"/> allows and to the slots before it, and returns the last slot's hidden state <c>[B, H]</c>.
+    /// Appends slots <c>[B, n, H]</c> per row to the branch with rotary rows <paramref name="cos"/>, <paramref name="signedSin"/>
+    /// <c>[B, n, 1, D]</c> under the additive <paramref name="mask"/> over the branch keys and these slots, and returns the
+    /// last slot's hidden state <c>[B, H]</c>.
     /// </summary>
-    private Tensor Feed(Tensor embeddings, Tensor positions, Tensor visible)
-    {
-        long slots = embeddings.shape[1], keys = branch!.Length + slots;
-        var mask = visible.narrow(-1, 0, keys);                                                 // [B|1, 1, 1, S+k+n]
-        if (slots > 1)
-        {
-            var query = torch.arange(keys - slots, keys, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(1); // [n, 1]
-            var key = torch.arange(keys, dtype: ScalarType.Int64, device: lm.Device).unsqueeze(0);                  // [1, S+k+n]
-            mask = mask & (key <= query);                                                       // [B|1, 1, n, S+k+n]
-        }
-
-        return lm.forward(new ModelInput
-        {
-            InputEmbeddings = embeddings,
-            PositionIds = positions,
-            Attention = AttentionSpec.Explicit(mask),
-            Cache = branch,
-            ComputeLogits = false,
-        }).Hidden.select(1, -1);
-    }
+    private Tensor Feed(Tensor embeddings, Tensor cos, Tensor signedSin, Tensor? mask) =>
+        backbone.Forward(embeddings, cos, signedSin, mask, branch!).select(1, -1);
 
     /// <summary>Each row's ids of <paramref name="ids"/> <c>[B, T]</c>.</summary>
     private static int[][] PerRow(Tensor ids) =>

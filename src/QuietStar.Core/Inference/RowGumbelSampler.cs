@@ -14,27 +14,55 @@ internal sealed class RowGumbelSampler : IDisposable
 {
     private readonly Generator[] generators;
     private readonly double temperature;
+    private readonly int thoughtTokens;
+    private Tensor? noise; // [B, T, V]: the current thought's noise, drawn at its first token
+    private int first;     // the thought token whose noise is noise[:, 0]
+    private int drawn;     // noise rows drawn per row
 
     /// <summary>
     /// Creates one generator per row on <paramref name="device"/>, seeded with SplitMix64 of <c>seed + r</c> so thought
     /// noise never shares a stream with the text sampler seeded with the plain seed.
     /// </summary>
-    public RowGumbelSampler(int rows, ulong seed, Device device, double temperature)
+    /// <param name="rows">Rows of the batch, B.</param>
+    /// <param name="seed">The decoding seed.</param>
+    /// <param name="device">Where the generators and the noise live.</param>
+    /// <param name="temperature">The Gumbel temperature.</param>
+    /// <param name="thoughtTokens">Tokens per thought, T: a thought's noise is drawn in one call per row at its first token.</param>
+    public RowGumbelSampler(int rows, ulong seed, Device device, double temperature, int thoughtTokens = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(thoughtTokens, 1);
         generators = Enumerable.Range(0, rows).Select(r => new Generator(SplitMix64.First(seed + (ulong)r), device)).ToArray();
         this.temperature = temperature;
+        this.thoughtTokens = thoughtTokens;
     }
 
-    /// <summary>One thought token per row of <paramref name="logits"/> <c>[B, V]</c>; int64 <c>[B]</c>. Matches <see cref="ThoughtTokenChoice"/>.</summary>
+    /// <summary>
+    /// One thought token per row of <paramref name="logits"/> <c>[B, V]</c>; int64 <c>[B]</c>. Matches <see cref="ThoughtTokenChoice"/>.
+    /// At <paramref name="index"/> 0 each row draws the noise of all T tokens <c>[T, V]</c> at once: libtorch's CPU
+    /// exponential sampler draws element by element in order, so this is the same noise as T draws of <c>[1, V]</c> (tested).
+    /// Chooses argmax((logits + noise) / τ) as <see cref="GumbelSampler.Sample"/> does (dividing by τ = 1 changes nothing).
+    /// </summary>
     public Tensor Choose(Tensor logits, int index)
     {
-        var noise = torch.cat(generators.Select((g, r) => GumbelSampler.Noise(logits.narrow(0, r, 1), g)).ToArray(), dim: 0); // [B, V]
-        return GumbelSampler.Sample(logits, noise, temperature);                                                             // [B]
+        if (index == 0 || noise is null || index - first >= drawn)
+        {
+            noise?.Dispose();
+            drawn = index == 0 ? thoughtTokens : 1;
+            first = index;
+            using var scope = torch.NewDisposeScope();
+            long vocabulary = logits.shape[^1];
+            noise = torch.stack(generators.Select(g => torch.empty(new long[] { drawn, vocabulary }, dtype: ScalarType.Float32, device: logits.device)
+                .exponential_(1.0, g).log_().neg_()).ToArray(), dim: 0).DetachFromDisposeScope(); // [B, T, V]: −log of Exp(1) draws
+        }
+
+        var perturbed = (logits.dtype == ScalarType.Float32 ? logits : logits.to_type(ScalarType.Float32)) + noise.select(1, index - first); // [B, V]
+        return (temperature == 1.0 ? perturbed : perturbed / temperature).argmax(-1);                                            // [B]
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
+        noise?.Dispose();
         foreach (var generator in generators)
         {
             generator.Dispose();

@@ -132,20 +132,21 @@ internal sealed class TextGenerator
     private IEnumerable<(int Row, GeneratedPiece Piece)> Decode(DecodingRow[] rows, GenerationOptions options)
     {
         using var cache = new KeyValueCache(_model.Config.NumLayers);
+        using var backbone = new DecodingBackbone(_model, extraPositions: 0);
         using var generator = options.Greedy ? null : new Generator(unchecked((ulong)(options.Seed ?? Random.Shared.NextInt64())), _model.Device);
         var batch = new LeftPaddedBatch(rows.Select(row => row.PromptIds).ToArray(), _model.Device);
-        foreach (var item in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, ids => Step(ids, batch, cache, options, generator)))
+        foreach (var item in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, ids => Step(ids, batch, cache, backbone, options, generator)))
         {
             yield return item;
         }
     }
 
     /// <summary>Runs the model on the new tokens of every row (appending them to the cache) and chooses the next ones.</summary>
-    private int[] Step(long[] ids, LeftPaddedBatch batch, KeyValueCache cache, GenerationOptions options, Generator? generator)
+    private int[] Step(long[] ids, LeftPaddedBatch batch, KeyValueCache cache, DecodingBackbone backbone, GenerationOptions options, Generator? generator)
     {
         using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        var hidden = _model.forward(batch.Input(ids, cache)).Hidden;                             // [B, L, H]
+        using var inference = torch.inference_mode();
+        var hidden = backbone.ForwardText(batch.Input(ids, cache));                              // [B, L, H]
         var logits = _model.ComputeLogits(hidden.select(1, -1)).narrow(-1, 0, _vocabulary);    // [B, V]
         return TokenSampler.Choose(logits, options, generator);
     }
