@@ -296,8 +296,7 @@ internal sealed class DecodingBackbone : IDisposable
         using var noGrad = torch.no_grad();
         int headDim = config.EffectiveHeadDim;
         bool precise = dtype == ScalarType.Float64;
-        var exponents = torch.arange(0, headDim, 2, dtype: ScalarType.Float64, device: device) / headDim;
-        var invFreq = torch.pow(config.RopeTheta, exponents).reciprocal();                             // [D/2], float64
+        var invFreq = RotaryEmbedding.InverseFrequencies(headDim, config.RopeTheta, device);           // [D/2], float64
         var angleType = precise ? ScalarType.Float64 : ScalarType.Float32;
         var angles = torch.arange(0, positions, dtype: ScalarType.Int64, device: device).to_type(angleType).unsqueeze(-1)
             * invFreq.to_type(angleType);                                                              // [P, D/2]

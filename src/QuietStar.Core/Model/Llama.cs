@@ -372,13 +372,19 @@ internal sealed class RotaryEmbedding : nn.Module
 
     public RotaryEmbedding(int headDim, double theta, Device device) : base(nameof(RotaryEmbedding))
     {
-        var exponents = torch.arange(0, headDim, 2, dtype: ScalarType.Float64, device: device) / headDim;
-        // θ as a tensor on the model's device: torch.pow(Scalar, Tensor) would wrap θ on TorchSharp's default device.
-        var powers = torch.tensor(theta, dtype: ScalarType.Float64, device: device).pow(exponents);   // [D/2]
-        invFreq = powers.reciprocal().to_type(ScalarType.Float32).DetachFromDisposeScope();
-        invFreq64 = powers.reciprocal().DetachFromDisposeScope();
+        var inverse = InverseFrequencies(headDim, theta, device);                                     // [D/2], float64
+        invFreq = inverse.to_type(ScalarType.Float32).DetachFromDisposeScope();
+        invFreq64 = inverse.DetachFromDisposeScope();
         register_buffer("inv_freq", invFreq, persistent: false);
         register_buffer("inv_freq64", invFreq64, persistent: false);
+    }
+
+    /// <summary>θ^(−2i/D) for i = 0 … D/2 − 1 in float64 on <paramref name="device"/> <c>[D/2]</c>, as Hugging Face computes them.</summary>
+    public static Tensor InverseFrequencies(int headDim, double theta, Device device)
+    {
+        var exponents = torch.arange(0, headDim, 2, dtype: ScalarType.Float64, device: device) / headDim;  // [D/2]
+        // θ as a tensor on the model's device: torch.pow(Scalar, Tensor) would wrap θ on TorchSharp's default device.
+        return torch.tensor(theta, dtype: ScalarType.Float64, device: device).pow(exponents).reciprocal();
     }
 
     /// <summary>
