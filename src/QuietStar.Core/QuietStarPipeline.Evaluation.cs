@@ -21,8 +21,11 @@ public sealed partial class QuietStarPipeline
     public TextNllResult EvaluateTextNll(string text, TextNllOptions? options = null, IProgress<(int Completed, int Total)>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        var chosen = options ?? new TextNllOptions();
-        return TextNllEvaluatorFor(chosen).Evaluate(text, chosen, Relay(progress), cancellationToken);
+        return Serialised(() =>
+        {
+            var chosen = options ?? new TextNllOptions();
+            return TextNllEvaluatorFor(chosen).Evaluate(text, chosen, Relay(progress), cancellationToken);
+        }, cancellationToken);
     }
 
     /// <summary>As <see cref="EvaluateTextNll"/>, on the UTF-8 text file <paramref name="path"/>.</summary>
@@ -31,8 +34,11 @@ public sealed partial class QuietStarPipeline
     public TextNllResult EvaluateTextNllFile(string path, TextNllOptions? options = null, IProgress<(int Completed, int Total)>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        var chosen = options ?? new TextNllOptions();
-        return TextNllEvaluatorFor(chosen).EvaluateFile(path, chosen, Relay(progress), cancellationToken);
+        return Serialised(() =>
+        {
+            var chosen = options ?? new TextNllOptions();
+            return TextNllEvaluatorFor(chosen).EvaluateFile(path, chosen, Relay(progress), cancellationToken);
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -51,8 +57,11 @@ public sealed partial class QuietStarPipeline
     public AnswerProbabilityResult EvaluateAnswerProbability(AnswerProbabilityTask task, string path, AnswerProbabilityOptions? options = null,
         IProgress<(int Completed, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
-        var chosen = options ?? new AnswerProbabilityOptions();
-        return AnswerProbabilityEvaluatorFor(chosen).Evaluate(EvaluationTasks.Create(task), path, chosen, Relay(progress), cancellationToken);
+        return Serialised(() =>
+        {
+            var chosen = options ?? new AnswerProbabilityOptions();
+            return AnswerProbabilityEvaluatorFor(chosen).Evaluate(EvaluationTasks.Create(task), path, chosen, Relay(progress), cancellationToken);
+        }, cancellationToken);
     }
 
     /// <summary>As <see cref="EvaluateAnswerProbability(AnswerProbabilityTask, string, AnswerProbabilityOptions?, IProgress{ValueTuple{int, int}}?, CancellationToken)"/>, reading the JSON Lines from <paramref name="jsonLines"/>.</summary>
@@ -67,12 +76,15 @@ public sealed partial class QuietStarPipeline
     public AnswerProbabilityResult EvaluateAnswerProbability(AnswerProbabilityTask task, TextReader jsonLines, string name,
         AnswerProbabilityOptions? options = null, IProgress<(int Completed, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
-        var chosen = options ?? new AnswerProbabilityOptions();
-        chosen.Validate();
-        var library = EvaluationTasks.Create(task);
-        var read = JsonlFile.Read(jsonLines, name, library.Format, chosen.SkipMalformed);
-        return AnswerProbabilityEvaluatorFor(chosen).Evaluate(library, read.Items, chosen, Relay(progress), cancellationToken)
-            with { SkippedMalformed = read.SkippedLines };
+        return Serialised(() =>
+        {
+            var chosen = options ?? new AnswerProbabilityOptions();
+            chosen.Validate();
+            var library = EvaluationTasks.Create(task);
+            var read = JsonlFile.Read(jsonLines, name, library.Format, chosen.SkipMalformed);
+            return AnswerProbabilityEvaluatorFor(chosen).Evaluate(library, read.Items, chosen, Relay(progress), cancellationToken)
+                with { SkippedMalformed = read.SkippedLines };
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -90,9 +102,12 @@ public sealed partial class QuietStarPipeline
     public ExactMatchResult EvaluateExactMatch(string gsm8kPath, ExactMatchOptions? options = null, IProgress<(int Completed, int Total)>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        var chosen = options ?? new ExactMatchOptions();
-        chosen.Validate();
-        return EvaluateExactMatch(Gsm8kTask.LoadProblems(gsm8kPath, chosen.SkipMalformed).Items, chosen, progress, cancellationToken);
+        return Serialised(() =>
+        {
+            var chosen = options ?? new ExactMatchOptions();
+            chosen.Validate();
+            return EvaluateExactMatch(Gsm8kTask.LoadProblems(gsm8kPath, chosen.SkipMalformed).Items, chosen, progress, cancellationToken);
+        }, cancellationToken);
     }
 
     /// <summary>As <see cref="EvaluateExactMatch(string, ExactMatchOptions?, IProgress{ValueTuple{int, int}}?, CancellationToken)"/>, reading the GSM8K JSON Lines from <paramref name="jsonLines"/>.</summary>
@@ -106,9 +121,12 @@ public sealed partial class QuietStarPipeline
     public ExactMatchResult EvaluateExactMatch(TextReader jsonLines, string name, ExactMatchOptions? options = null,
         IProgress<(int Completed, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
-        var chosen = options ?? new ExactMatchOptions();
-        chosen.Validate();
-        return EvaluateExactMatch(JsonlFile.Read(jsonLines, name, Gsm8kTask.Parse, chosen.SkipMalformed).Items, chosen, progress, cancellationToken);
+        return Serialised(() =>
+        {
+            var chosen = options ?? new ExactMatchOptions();
+            chosen.Validate();
+            return EvaluateExactMatch(JsonlFile.Read(jsonLines, name, Gsm8kTask.Parse, chosen.SkipMalformed).Items, chosen, progress, cancellationToken);
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -124,7 +142,7 @@ public sealed partial class QuietStarPipeline
     /// <exception cref="InvalidDataException">The file is empty or has a malformed line (unless skipped).</exception>
     public ZeroShotCotResult EvaluateZeroShotCot(string gsm8kPath, ZeroShotCotOptions? options = null, IProgress<(int Completed, int Total)>? progress = null,
         CancellationToken cancellationToken = default) =>
-        new ZeroShotCotEvaluator(CotGeneration()).Evaluate(gsm8kPath, options ?? new ZeroShotCotOptions(), Relay(progress), cancellationToken);
+        Serialised(() => new ZeroShotCotEvaluator(CotGeneration()).Evaluate(gsm8kPath, options ?? new ZeroShotCotOptions(), Relay(progress), cancellationToken), cancellationToken);
 
     /// <summary>As <see cref="EvaluateZeroShotCot(string, ZeroShotCotOptions?, IProgress{ValueTuple{int, int}}?, CancellationToken)"/>, reading the GSM8K JSON Lines from <paramref name="jsonLines"/>.</summary>
     /// <param name="jsonLines">The data set, one JSON record a line.</param>
@@ -137,11 +155,14 @@ public sealed partial class QuietStarPipeline
     public ZeroShotCotResult EvaluateZeroShotCot(TextReader jsonLines, string name, ZeroShotCotOptions? options = null,
         IProgress<(int Completed, int Total)>? progress = null, CancellationToken cancellationToken = default)
     {
-        var chosen = options ?? new ZeroShotCotOptions();
-        chosen.Validate();
-        var read = JsonlFile.Read(jsonLines, name, Gsm8kTask.Parse, chosen.SkipMalformed);
-        return new ZeroShotCotEvaluator(CotGeneration()).Evaluate(read.Items, chosen, Relay(progress), cancellationToken)
-            with { SkippedMalformed = read.SkippedLines };
+        return Serialised(() =>
+        {
+            var chosen = options ?? new ZeroShotCotOptions();
+            chosen.Validate();
+            var read = JsonlFile.Read(jsonLines, name, Gsm8kTask.Parse, chosen.SkipMalformed);
+            return new ZeroShotCotEvaluator(CotGeneration()).Evaluate(read.Items, chosen, Relay(progress), cancellationToken)
+                with { SkippedMalformed = read.SkippedLines };
+        }, cancellationToken);
     }
 
     private ExactMatchResult EvaluateExactMatch(IReadOnlyList<Gsm8kProblem> problems, ExactMatchOptions options,
@@ -184,6 +205,24 @@ public sealed partial class QuietStarPipeline
             };
             return generator.Generate(request.Prompt, options, ThoughtOptions.None).Text;
         };
+    }
+
+    /// <summary>
+    /// Runs an evaluation on the caller's thread in its turn with the generation requests (an evaluation reads the same
+    /// model; see the class remarks of the generation API), refusing once this pipeline or its model's owner is disposed.
+    /// </summary>
+    private T Serialised<T>(Func<T> evaluate, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Enter(cancellationToken);
+        try
+        {
+            return evaluate();
+        }
+        finally
+        {
+            generationGate.Release();
+        }
     }
 
     /// <summary>The evaluators' progress reports as (completed, total) pairs.</summary>

@@ -18,8 +18,8 @@ namespace QuietStar.Core;
 /// </para>
 /// <para>
 /// The synchronous <see cref="Generate"/>, <see cref="GenerateBatch"/> and <see cref="Stream"/> take part in the same
-/// serialisation and run on the caller's thread. Not covered: trainers work on the same model without the gate; do not
-/// train while serving requests.
+/// serialisation and run on the caller's thread, as do the evaluations (<c>Evaluate…</c>). Not covered: trainers work
+/// on the same model without the gate; do not train while serving requests.
 /// </para>
 /// </remarks>
 public sealed partial class QuietStarPipeline
@@ -250,7 +250,6 @@ public sealed partial class QuietStarPipeline
         }
     }
 
-    /// <summary>The request's thread: enumerates the synchronous generator, one token at a time, until done or stopped.</summary>
     /// <summary>The pieces of one request, computed on the caller's thread while it holds the request's turn.</summary>
     private IEnumerable<GenerationPiece> StreamOnCaller(IEnumerable<ThoughtfulPiece> pieces, CancellationToken cancellationToken)
     {
@@ -270,6 +269,7 @@ public sealed partial class QuietStarPipeline
         }
     }
 
+    /// <summary>The request's thread: enumerates the synchronous generator, one token at a time, until done or stopped.</summary>
     private static void Produce(IEnumerable<ThoughtfulPiece> pieces, ChannelWriter<GenerationPiece> writer, CancellationToken stop)
     {
         Exception? error = null;

@@ -146,7 +146,13 @@ internal static class SafetensorsFile
                     $"'{path}': tensor '{property.Name}' has dtype '{dtypeName}', which this reader does not know (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL).");
                 long[] shape = value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
                 long[] offsets = value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-                long elements = shape.Aggregate(1L, (n, d) => d < 0 ? -1 : checked(n * d));
+                if (entries.Any(e => e.Name == property.Name))
+                {
+                    throw new InvalidDataException($"'{path}': tensor '{property.Name}' appears twice in the header.");
+                }
+
+                bool negative = shape.Any(d => d < 0);
+                long elements = negative ? -1 : shape.Aggregate(1L, (n, d) => checked(n * d));
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || offsets[1] > dataBytes || elements < 0
                     || offsets[1] - offsets[0] != checked(elements * ElementSize(dtype)))
                 {

@@ -233,7 +233,7 @@ internal sealed class QuietStarGenerator
             ThoughtSampling.Uniform => (logits, k) => thoughtSampler.Choose(Uniform(logits), k),                       // [B]
             _ => thoughtSampler.Choose,
         };
-        using var step = new QuietStep(thinking, ThoughtTokens, vocabulary, batch, choose, SpeakTokens(thoughts));
+        using var step = new QuietStep(thinking, ThoughtTokens, vocabulary, batch, choose, SpeakTokens(thoughts), options.MaxTokens);
         QuietStepResult? last = null;
         int[] Next(long[] ids) => (last = step.Run(ids, logits => TokenSampler.Choose(logits, options, sampler), includeThoughts)).Next;
         foreach (var (row, piece) in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, Next))

@@ -44,7 +44,9 @@ internal sealed class QuietStep : IDisposable
     /// <param name="batch">The left-padded prompts.</param>
     /// <param name="chooseThought">How thought tokens are chosen (training's Gumbel sampling, or forced in tests).</param>
     /// <param name="speak">Tokens predicted from one thought: 1 thinks before every token; M speaks M tokens along its branch.</param>
-    public QuietStep(QuietStarModel model, int thoughtTokens, int vocabulary, LeftPaddedBatch batch, ThoughtTokenChoice chooseThought, int speak = 1)
+    /// <param name="maxNewTokens">Tokens the run may generate (sizes the decoding tables); up to the context when null.</param>
+    public QuietStep(QuietStarModel model, int thoughtTokens, int vocabulary, LeftPaddedBatch batch, ThoughtTokenChoice chooseThought, int speak = 1,
+        int? maxNewTokens = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(speak, 1);
         this.model = model;
@@ -55,7 +57,7 @@ internal sealed class QuietStep : IDisposable
         this.batch = batch;
         this.chooseThought = chooseThought;
         Cache = new KeyValueCache(lm.Config.NumLayers);
-        backbone = new DecodingBackbone(lm, thoughtTokens + 2 + speak);
+        backbone = new DecodingBackbone(lm, thoughtTokens + 2 + speak, textPositions: batch.Longest + maxNewTokens);
     }
 
     /// <summary>The main cache: it holds the text fed so far and nothing of the thoughts.</summary>

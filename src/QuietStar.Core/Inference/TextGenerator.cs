@@ -132,9 +132,9 @@ internal sealed class TextGenerator
     private IEnumerable<(int Row, GeneratedPiece Piece)> Decode(DecodingRow[] rows, GenerationOptions options)
     {
         using var cache = new KeyValueCache(_model.Config.NumLayers);
-        using var backbone = new DecodingBackbone(_model, extraPositions: 0);
         using var generator = options.Greedy ? null : new Generator(unchecked((ulong)(options.Seed ?? Random.Shared.NextInt64())), _model.Device);
         var batch = new LeftPaddedBatch(rows.Select(row => row.PromptIds).ToArray(), _model.Device);
+        using var backbone = new DecodingBackbone(_model, extraPositions: 0, textPositions: batch.Longest + options.MaxTokens);
         foreach (var item in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, ids => Step(ids, batch, cache, backbone, options, generator)))
         {
             yield return item;

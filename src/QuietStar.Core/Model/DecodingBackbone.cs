@@ -49,11 +49,15 @@ internal sealed class DecodingBackbone : IDisposable
     /// <summary>The largest extra memory spent on fused weight copies; larger models use their own weights unfused.</summary>
     internal const long FusedWeightBudgetBytes = 256L << 20;
 
-    /// <summary>Snapshots <paramref name="model"/>'s weights for decoding positions below its context plus <paramref name="extraPositions"/>.</summary>
+    /// <summary>Snapshots <paramref name="model"/>'s weights for decoding positions below <paramref name="textPositions"/> plus <paramref name="extraPositions"/>.</summary>
     /// <param name="model">The language model.</param>
-    /// <param name="extraPositions">Positions beyond <see cref="TransformerConfig.MaxPositionEmbeddings"/> the caller may use (a thought's slots after the last text token).</param>
+    /// <param name="extraPositions">Positions beyond the text the caller may use (a thought's slots after the last text token).</param>
     /// <param name="fusedBudgetBytes">The budget for fused weight copies (tests pass 0 to run the unfused form).</param>
-    public DecodingBackbone(CausalLanguageModel model, int extraPositions, long fusedBudgetBytes = FusedWeightBudgetBytes)
+    /// <param name="textPositions">
+    /// Text positions the run can reach (the longest prompt plus the tokens asked for); the model's context when null. The
+    /// rotary table covers only these, not a long-context model's whole window on every request.
+    /// </param>
+    public DecodingBackbone(CausalLanguageModel model, int extraPositions, long fusedBudgetBytes = FusedWeightBudgetBytes, int? textPositions = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(extraPositions);
         this.model = model;
@@ -121,7 +125,8 @@ internal sealed class DecodingBackbone : IDisposable
         var statistics = Precision.AtLeastFloat32(model.DType);
         meanColumn = Keep(torch.full(new long[] { hiddenSize, 1 }, 1.0 / hiddenSize, dtype: statistics, device: model.Device));
         epsilon = Keep(torch.full(new long[] { 1 }, config.RmsNormEps, dtype: statistics, device: model.Device));
-        (cosTable, signedSinTable) = RotaryTables(config, config.MaxPositionEmbeddings + extraPositions, model.DType, model.Device);
+        int text = Math.Min(textPositions ?? config.MaxPositionEmbeddings, config.MaxPositionEmbeddings);
+        (cosTable, signedSinTable) = RotaryTables(config, text + extraPositions, model.DType, model.Device);
     }
 
     /// <summary>Whether the weights are fused copies (small models) or the model's own, used unfused (see <see cref="FusedWeightBudgetBytes"/>).</summary>

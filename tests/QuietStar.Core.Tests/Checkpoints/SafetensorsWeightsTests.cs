@@ -235,6 +235,8 @@ public sealed class SafetensorsWeightsTests
     [InlineData("{\"w\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,1]}}", "dtype 'Q4'")]
     [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", "header is malformed")]
     [InlineData("[1, 2]", "not a JSON object")]
+    [InlineData("{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,0],\"data_offsets\":[0,0]}}", "[-1, 0]")]
+    [InlineData("{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", "'w' appears twice")]
     public void A_header_that_does_not_fit_its_data_is_reported_before_any_tensor_is_read(string header, string expected)
     {
         using var folder = new TempFolder();

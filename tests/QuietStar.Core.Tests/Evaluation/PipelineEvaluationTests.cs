@@ -1,6 +1,7 @@
 using FluentAssertions;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.Evaluation;
+using QuietStar.Core.Inference;
 using QuietStar.Core.Testing;
 using QuietStar.Core.Tests.Fixtures;
 using Xunit;
@@ -101,6 +102,27 @@ public sealed class PipelineEvaluationTests : IDisposable
         var baseline = pipeline.EvaluateTextNll(Text, options with { Thoughts = false });
 
         candidate.CompareWith(baseline).Should().BeEquivalentTo(TextNllComparison.Compare(candidate, baseline));
+    }
+
+    [Fact]
+    public async Task An_evaluation_waits_for_a_running_generation_request_and_refuses_once_the_models_owner_is_disposed()
+    {
+        var owner = TestModels.TinyPipeline(seed: 6);
+        using var derived = owner.With(o => o.ThoughtTokens = 2);
+        var options = new TextNllOptions { SequenceLength = 24, BatchSize = 2, Seed = 3, Thoughts = false };
+        await using (var running = owner.GenerateAsync("a", new GenerationOptions { MaxTokens = 50, Greedy = true, StopAtEos = false }).GetAsyncEnumerator())
+        {
+            (await running.MoveNextAsync()).Should().BeTrue();               // the request holds the model
+
+            var evaluation = Task.Run(() => derived.EvaluateTextNll(Text, options));
+            (await Task.WhenAny(evaluation, Task.Delay(300))).Should().NotBeSameAs(evaluation, "the model serves one request at a time");
+            await running.DisposeAsync();
+            (await evaluation.WaitAsync(TimeSpan.FromMinutes(1))).BaseNllPerToken.Should().NotBeEmpty();
+        }
+
+        owner.Dispose();
+        var after = () => derived.EvaluateTextNll(Text, options);
+        after.Should().Throw<ObjectDisposedException>("the model's weights are freed");
     }
 
     public void Dispose() => pipeline.Dispose();
