@@ -4,6 +4,7 @@ using QuietStar.Cli.Commands.Train;
 using Microsoft.Extensions.Logging;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Loading;
+using QuietStar.Core.Model;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
@@ -66,6 +67,9 @@ internal class ModelSettings : CommonSettings
     /// <summary>Whether <paramref name="folder"/> is a Quiet-STaR checkpoint (it holds the manifest).</summary>
     protected static bool IsCheckpoint(string folder) => Directory.Exists(folder) && ModelSource.FromPath(folder).IsCheckpoint;
 
+    /// <summary>Sets torch's thread count for this verb's work on a model of <paramref name="config"/> (<see cref="ThreadPolicy"/>).</summary>
+    public void ApplyThreadPolicy(TransformerConfig config) => ThreadPolicy.Apply(Threads, config, TokensPerForwardCall);
+
     /// <summary>Tokens per forward call of the verb's main work, for <see cref="ThreadPolicy"/>: 1 for decoding one row.</summary>
     protected virtual long TokensPerForwardCall => 1;
 
@@ -91,7 +95,7 @@ internal class ModelSettings : CommonSettings
             : LoadedModel.Plain(Model is null
                 ? EmbeddedModel.Load(TargetDevice, TargetDType)
                 : PretrainedModel.Load(ModelPath!, Tokenizer, TargetDevice, TargetDType));
-        ThreadPolicy.Apply(Threads, loaded.Config, TokensPerForwardCall);
+        ApplyThreadPolicy(loaded.Config);
         return loaded;
     }
 }

@@ -206,7 +206,8 @@ internal sealed class TrainSettings : ModelSettings
         : Path.Combine(Resume, TrainCommand.CheckpointFolderName);
 
     /// <inheritdoc />
-    protected override long TokensPerForwardCall => (long)(Batch ?? 1) * (Passes ?? 1) * (SequenceLength ?? 32);
+    protected override long TokensPerForwardCall =>
+        (long)(Batch ?? ChosenPreset.Batch) * (Passes ?? ChosenPreset.Passes) * (SequenceLength ?? ChosenPreset.SequenceLength);
 
     /// <inheritdoc />
     public override ValidationResult Validate()

@@ -55,6 +55,7 @@ internal sealed class TrainingRun : IDisposable
             ? LoadedModel.Initialise(init, settings.Tokenizer is { } tokenizer ? (Directory.Exists(tokenizer) ? TextTokenizer.FromFolder(tokenizer) : TextTokenizer.FromSentencePiece(tokenizer)) : EmbeddedModel.LoadTokenizer(), options.Seed)
             : settings.Model is null && settings.ArithmeticDigits is not null ? LoadedModel.Plain(EmbeddedArithmeticModel.Load(settings.TargetDevice, settings.TargetDType))
             : settings.LoadModel(logger);
+        settings.ApplyThreadPolicy(loaded.Config);   // every way in, the preset's own model and --init included
         try
         {
             if (loaded.IsCheckpoint && (settings.StartInit is not null || settings.EndInit is not null))
