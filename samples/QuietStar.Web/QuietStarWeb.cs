@@ -31,6 +31,7 @@ public static class QuietStarWeb
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.Services.GetRequiredService<IOptions<QuietStarWebOptions>>().Value.Validate();  // bad limits stop the start, named
         _ = app.Services.GetRequiredService<QuietStarPipeline>();  // load the model now: a bad path fails at start, not at the first request
 
         string page = ReadPage("index.html"), inspectPage = ReadPage("inspect.html");

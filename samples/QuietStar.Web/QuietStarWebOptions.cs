@@ -53,4 +53,19 @@ public sealed class QuietStarWebOptions
 
     /// <summary>For a base model: when to think. Default think once, then speak <see cref="TalkTokens"/> tokens.</summary>
     public ThoughtDecoding Decoding { get; set; } = ThoughtDecoding.ThinkThenSpeak;
+
+    /// <summary>Checks the limits; called when the app starts.</summary>
+    /// <exception cref="InvalidOperationException">A limit is out of range; the message names the setting as configured.</exception>
+    public void Validate()
+    {
+        string? problem =
+            MaxTokens < 1 ? $"{Section}:MaxTokens must be ≥ 1 (got {MaxTokens})."
+            : MaxStreams < 0 ? $"{Section}:MaxStreams must be ≥ 0 (0 refuses every stream; got {MaxStreams})."
+            : MaxInspections < 0 ? $"{Section}:MaxInspections must be ≥ 0 (0 refuses every inspection; got {MaxInspections})."
+            : null;
+        if (problem is not null)
+        {
+            throw new InvalidOperationException(problem);
+        }
+    }
 }

@@ -17,6 +17,17 @@ public sealed class StartupTests
         start.Should().Throw<FileNotFoundException>().WithMessage("*'/no/such/model'*");
     }
 
+    [Theory]
+    [InlineData("MaxStreams", "-1")]
+    [InlineData("MaxInspections", "-2")]
+    [InlineData("MaxTokens", "0")]
+    public void A_limit_out_of_range_stops_the_start_with_the_setting_named(string setting, string value)
+    {
+        var start = () => QuietStarWeb.Build(["--urls=http://127.0.0.1:0", "--QuietStar:Tiny=true", $"--QuietStar:{setting}={value}"]);
+
+        start.Should().Throw<InvalidOperationException>().WithMessage($"QuietStar:{setting} must be*got {value})*");
+    }
+
     [Fact]
     public async Task Streams_beyond_MaxStreams_get_503_with_the_reason_and_the_tiny_model_serves_otherwise()
     {
