@@ -202,7 +202,7 @@ internal sealed class QuietStarGenerator
             throw new ArgumentException(
                 $"The prompt has {longest} tokens and MaxTokens is {options.MaxTokens}: with {ThoughtTokens}-token thoughts the last token's " +
                 $"thought (START, {ThoughtTokens} tokens, END after the token at position t, at t+1 … t+{ThoughtTokens + 2}) reaches position " +
-                $"{longest + options.MaxTokens + ThoughtTokens}, beyond the model's context of {Context}. Shorten the prompt or lower MaxTokens " +
+                $"{(long)longest + options.MaxTokens + ThoughtTokens}, beyond the model's context of {Context}. Shorten the prompt or lower MaxTokens " +
                 $"to at most {MaxThoughtfulTokens(longest)}.",
                 nameof(options));
         }

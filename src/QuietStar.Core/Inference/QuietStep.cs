@@ -57,7 +57,7 @@ internal sealed class QuietStep : IDisposable
         this.batch = batch;
         this.chooseThought = chooseThought;
         Cache = new KeyValueCache(lm.Config.NumLayers);
-        backbone = new DecodingBackbone(lm, thoughtTokens + 2 + speak, textPositions: batch.Longest + maxNewTokens);
+        backbone = new DecodingBackbone(lm, thoughtTokens + 2 + speak, textPositions: maxNewTokens is { } n ? (int)Math.Min((long)batch.Longest + n, lm.Config.MaxPositionEmbeddings) : null);
     }
 
     /// <summary>The main cache: it holds the text fed so far and nothing of the thoughts.</summary>

@@ -117,10 +117,10 @@ internal sealed class TextGenerator
     {
         int longest = encoded.Max(ids => ids.Length);
         int context = _model.Config.MaxPositionEmbeddings;
-        if (longest + options.MaxTokens > context)
+        if ((long)longest + options.MaxTokens > context)          // long: MaxTokens may be int.MaxValue
         {
             throw new ArgumentException(
-                $"The prompt has {longest} tokens and MaxTokens is {options.MaxTokens}: {longest + options.MaxTokens} tokens do not fit " +
+                $"The prompt has {longest} tokens and MaxTokens is {options.MaxTokens}: {(long)longest + options.MaxTokens} tokens do not fit " +
                 $"the model's context of {context}. Shorten the prompt or lower MaxTokens to at most {Math.Max(0, context - longest)}.",
                 nameof(options));
         }
@@ -134,7 +134,7 @@ internal sealed class TextGenerator
         using var cache = new KeyValueCache(_model.Config.NumLayers);
         using var generator = options.Greedy ? null : new Generator(unchecked((ulong)(options.Seed ?? Random.Shared.NextInt64())), _model.Device);
         var batch = new LeftPaddedBatch(rows.Select(row => row.PromptIds).ToArray(), _model.Device);
-        using var backbone = new DecodingBackbone(_model, extraPositions: 0, textPositions: batch.Longest + options.MaxTokens);
+        using var backbone = new DecodingBackbone(_model, extraPositions: 0, textPositions: (int)Math.Min((long)batch.Longest + options.MaxTokens, _model.Config.MaxPositionEmbeddings));
         foreach (var item in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, ids => Step(ids, batch, cache, backbone, options, generator)))
         {
             yield return item;

@@ -147,6 +147,13 @@ public sealed class PipelineGenerationTests : IDisposable
         var tooLong = () => pipeline.GenerateAsync(new string('x', 600), Greedy());
         tooLong.Should().Throw<ArgumentException>().WithMessage("*context of 512*");
 
+        // int.MaxValue once overflowed prompt + MaxTokens to a negative number and slipped past the context check.
+        var huge = new GenerationOptions { MaxTokens = int.MaxValue, Greedy = true };
+        var hugeQuiet = () => pipeline.GenerateAsync("a", huge);
+        hugeQuiet.Should().Throw<ArgumentException>().WithMessage("*context of 512*");
+        var hugePlain = () => pipeline.GenerateAsync("a", huge, ThoughtOptions.None);
+        hugePlain.Should().Throw<ArgumentException>().WithMessage("*2147483649 tokens do not fit the model's context of 512*");
+
         var temperature = () => pipeline.GenerateAsync("a", new GenerationOptions { Temperature = double.NaN });
         temperature.Should().Throw<ArgumentException>().WithMessage("*Temperature*");
 
