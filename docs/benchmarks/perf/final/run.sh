@@ -21,4 +21,10 @@ if [[ $part == all || $part == decode ]]; then
   log decode_b1; THREADS=1 $alt "$here/decode_b1_t1" 3 base "$BASE" new "$NEW" -- bench decode --repeats 7 --warmup 1
   log decode_b8; THREADS=1 $alt "$here/decode_b8_t1" 2 main "$MAIN" new "$NEW" -- bench decode --repeats 7 --warmup 1 --batch 8
 fi
-log end
+[[ $part == long ]] || log end
+# Long sequences (added after the runs above): c905d9a against the merged main at L = 384 and 498, 1 thread.
+if [[ $part == long ]]; then
+  log long_L384; THREADS=1 $alt "$here/train_L384_t1" 2 base "$BASE" new "$NEW" -- bench train --steps 2 --warmup 1 --seq-len 384
+  log long_L498; THREADS=1 $alt "$here/train_L498_t1" 2 base "$BASE" new "$NEW" -- bench train --steps 2 --warmup 1 --seq-len 498
+  log long_end
+fi
