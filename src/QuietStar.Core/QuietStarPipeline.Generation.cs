@@ -359,16 +359,10 @@ public sealed partial class QuietStarPipeline
     /// <summary>The serialisation of one model's requests, shared by a pipeline and those made from it by <see cref="With(QuietStarOptions)"/>.</summary>
     private sealed class ModelGate
     {
-        private volatile bool modelReleased;
-
         /// <summary>One request at a time.</summary>
-        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public readonly SemaphoreSlim Gate = new(1, 1);
 
         /// <summary>Set (under <see cref="Gate"/>) once the owning pipeline has released the model.</summary>
-        public bool ModelReleased
-        {
-            get => modelReleased;
-            set => modelReleased = value;
-        }
+        public volatile bool ModelReleased;
     }
 }

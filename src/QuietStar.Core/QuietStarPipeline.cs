@@ -83,10 +83,7 @@ public sealed partial class QuietStarPipeline : IDisposable
     /// <summary>An objective over this pipeline's model and components.</summary>
     /// <param name="releaseSavedTensorsInBackward">See <see cref="QuietStarObjective.ReleaseSavedTensorsInBackward"/>: true for a loop that runs backward once per step, as the trainer does.</param>
     public QuietStarObjective CreateObjective(bool releaseSavedTensorsInBackward = false) =>
-        new(Model, components.ThoughtGenerator, components.TeacherForcingLoss, components.RewardEstimator)
-        {
-            ReleaseSavedTensorsInBackward = releaseSavedTensorsInBackward,
-        };
+        components.CreateObjective(Model, releaseSavedTensorsInBackward: releaseSavedTensorsInBackward);
 
     /// <summary>A trainer for this pipeline's model with the given training options (reference defaults otherwise).</summary>
     /// <exception cref="ArgumentException">A training option is invalid (the message names it).</exception>

@@ -19,6 +19,7 @@ internal sealed record QuietStarComponents(
     /// <summary>An objective for <paramref name="model"/> made of these parts.</summary>
     /// <param name="model">The model to train or evaluate.</param>
     /// <param name="options">Options overriding the model's own (e.g. one pass for evaluation); the model's when null.</param>
-    public QuietStarObjective CreateObjective(QuietStarModel model, QuietStarOptions? options = null) =>
-        new(model, ThoughtGenerator, TeacherForcingLoss, RewardEstimator, options);
+    /// <param name="releaseSavedTensorsInBackward">See <see cref="QuietStarObjective.ReleaseSavedTensorsInBackward"/>.</param>
+    public QuietStarObjective CreateObjective(QuietStarModel model, QuietStarOptions? options = null, bool releaseSavedTensorsInBackward = false) =>
+        new(model, ThoughtGenerator, TeacherForcingLoss, RewardEstimator, options) { ReleaseSavedTensorsInBackward = releaseSavedTensorsInBackward };
 }

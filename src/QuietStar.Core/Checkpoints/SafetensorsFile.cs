@@ -125,6 +125,7 @@ internal static class SafetensorsFile
         stream.ReadExactly(json);
         long dataBytes = stream.Length - dataStart;
         var entries = new List<Entry>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             using var header = JsonDocument.Parse(json);
@@ -146,7 +147,7 @@ internal static class SafetensorsFile
                     $"'{path}': tensor '{property.Name}' has dtype '{dtypeName}', which this reader does not know (F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL).");
                 long[] shape = value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
                 long[] offsets = value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-                if (entries.Any(e => e.Name == property.Name))
+                if (!names.Add(property.Name))
                 {
                     throw new InvalidDataException($"'{path}': tensor '{property.Name}' appears twice in the header.");
                 }

@@ -294,22 +294,13 @@ internal sealed class DecodingBackbone : IDisposable
     private Tensor RotateHalfRows(Tensor rows) =>
         rows.view(-1, headDim, rows.shape[^1]).roll(headDim / 2, 1).reshape(-1, rows.shape[^1]);      // [heads·D, H]
 
-    /// <summary>The cos and signed-sin tables <c>[P, D]</c> for positions 0 … P − 1, computed as <see cref="RotaryEmbedding.Tables"/> does.</summary>
+    /// <summary>The cos and signed-sin tables <c>[P, D]</c> for positions 0 … P − 1 (<see cref="RotaryEmbedding.Tables(int, int, double, ScalarType, Device)"/>).</summary>
     private static (Tensor Cos, Tensor SignedSin) RotaryTables(TransformerConfig config, int positions, ScalarType dtype, Device device)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        int headDim = config.EffectiveHeadDim;
-        bool precise = dtype == ScalarType.Float64;
-        var invFreq = RotaryEmbedding.InverseFrequencies(headDim, config.RopeTheta, device);           // [D/2], float64
-        var angleType = precise ? ScalarType.Float64 : ScalarType.Float32;
-        var angles = torch.arange(0, positions, dtype: ScalarType.Int64, device: device).to_type(angleType).unsqueeze(-1)
-            * invFreq.to_type(angleType);                                                              // [P, D/2]
-        var cos = angles.cos();
-        var sin = angles.sin();
-        var cosTable = torch.cat([cos, cos], dim: -1).to_type(dtype);                                  // [P, D]
-        var sinTable = torch.cat([-sin, sin], dim: -1).to_type(dtype);                                 // [P, D]
-        return (cosTable.DetachFromDisposeScope(), sinTable.DetachFromDisposeScope());
+        var (cos, signedSin) = RotaryEmbedding.Tables(positions, config.EffectiveHeadDim, config.RopeTheta, dtype, device); // [P, D] each
+        return (cos.DetachFromDisposeScope(), signedSin.DetachFromDisposeScope());
     }
 
     /// <summary>One layer's weights for decoding: fused copies (<see cref="Qkv"/>, <see cref="GateUp"/>) or aliases of the model's own.</summary>

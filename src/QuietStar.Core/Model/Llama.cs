@@ -391,10 +391,25 @@ internal sealed class RotaryEmbedding : nn.Module
     /// Tables for <paramref name="positionIds"/> <c>[B, L]</c>: cos = [cos θ, cos θ] and a signed sine
     /// [−sin θ, sin θ], each <c>[B, 1, L, D]</c>, so that <see cref="Apply"/> needs no negation or concatenation.
     /// </summary>
-    public (Tensor Cos, Tensor SignedSin) Tables(Tensor positionIds, ScalarType dtype)
+    public (Tensor Cos, Tensor SignedSin) Tables(Tensor positionIds, ScalarType dtype) =>
+        Tables(positionIds, dtype == ScalarType.Float64 ? invFreq64 : invFreq, dtype);
+
+    /// <summary>
+    /// The same tables for positions 0 … <paramref name="positions"/> − 1 without a module, each <c>[P, D]</c>
+    /// (the decoding backbone's lookup tables).
+    /// </summary>
+    public static (Tensor Cos, Tensor SignedSin) Tables(int positions, int headDim, double theta, ScalarType dtype, Device device)
     {
-        var precise = dtype == ScalarType.Float64;
-        var angles = positionIds.to_type(precise ? ScalarType.Float64 : ScalarType.Float32).unsqueeze(-1) * (precise ? invFreq64 : invFreq); // [B, L, D/2]
+        var inverse = InverseFrequencies(headDim, theta, device);                                     // [D/2], float64
+        var positionIds = torch.arange(positions, dtype: ScalarType.Int64, device: device).unsqueeze(0); // [1, P]
+        var (cos, signedSin) = Tables(positionIds, dtype == ScalarType.Float64 ? inverse : inverse.to_type(ScalarType.Float32), dtype);
+        return (cos[0, 0], signedSin[0, 0]);                                                           // [P, D] each
+    }
+
+    /// <summary>The tables for <paramref name="positionIds"/> <c>[B, L]</c> from inverse frequencies in the angles' dtype.</summary>
+    private static (Tensor Cos, Tensor SignedSin) Tables(Tensor positionIds, Tensor inverse, ScalarType dtype)
+    {
+        var angles = positionIds.to_type(inverse.dtype).unsqueeze(-1) * inverse;        // [B, L, D/2]
         var cos = angles.cos();
         var sin = angles.sin();
         var cosTable = torch.cat([cos, cos], dim: -1).unsqueeze(1);                     // [B, 1, L, D]

@@ -65,8 +65,7 @@ public sealed class QuietStarTrainer : IDisposable
         this.logger = logger ?? NullLogger.Instance;
         this.components = components ?? QuietStarComponents.Reference;
         mixedPrecision = options.MixedPrecision == MixedPrecision.None ? null : MixedPrecisionCopy.Create(model, options.MixedPrecision);
-        objective = new QuietStarObjective(ComputeModel, this.components.ThoughtGenerator, this.components.TeacherForcingLoss,
-            this.components.RewardEstimator) { ReleaseSavedTensorsInBackward = true };                     // one backward per step
+        objective = this.components.CreateObjective(ComputeModel, releaseSavedTensorsInBackward: true);  // one backward per step
         parameters = [.. model.parameters()];
         (optimizer, groupScales) = CreateOptimizer(parameters, ((nn.Module)model.MixingHead).parameters().Select(p => p.Handle).ToHashSet(), options);
         thoughtGenerator = new Generator((ulong)options.Seed, model.LanguageModel.Device);
