@@ -42,8 +42,8 @@ public interface IThoughtGenerator
 /// spent when that call returns. Every tensor it returns is created in the caller's current dispose scope and keeps its
 /// autograd history; what it keeps between steps it owns itself, so a generator may run each step in its own dispose
 /// scope. Misuse is refused with an exception naming what was expected: a tensor of the wrong shape
-/// (<see cref="ArgumentException"/>), a step beyond T + M + 1, or a thought step reported out of order or before it
-/// was run (<see cref="InvalidOperationException"/>).
+/// (<see cref="ArgumentException"/>), a step beyond T + M + 1 or after the call returned, or a thought step reported
+/// out of order or before it was run (<see cref="InvalidOperationException"/>).
 /// </remarks>
 public sealed class ThoughtRequest
 {
@@ -159,11 +159,17 @@ public sealed class ThoughtRequest
     /// <param name="embeddings">The step's input at every position, <c>[R, L, H]</c> (<see cref="StartEmbedding"/>, <see cref="Embed"/>, <see cref="EndEmbedding"/>).</param>
     /// <returns>The final-norm hidden states after the step, <c>[R, L, H]</c>.</returns>
     /// <exception cref="ArgumentException"><paramref name="embeddings"/> is not <c>[R, L, H]</c>.</exception>
-    /// <exception cref="InvalidOperationException">T + M + 1 steps have been run already.</exception>
+    /// <exception cref="InvalidOperationException">T + M + 1 steps have been run already, or the <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
     public Tensor Step(Tensor embeddings)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         RequireShape(embeddings, nameof(embeddings), "step embeddings", "[R, L, H]", rows, length, hiddenSize);
+        if (progress.Spent)
+        {
+            throw new InvalidOperationException(
+                $"The rollout of this {nameof(ThoughtRequest)} is over: it serves one {nameof(IThoughtGenerator)}.{nameof(IThoughtGenerator.Generate)} call, and that call has returned.");
+        }
+
         int maxSteps = options.ForwardPasses - 1;
         if (progress.StepsRun >= maxSteps)
         {
@@ -264,7 +270,7 @@ public sealed class ThoughtRequest
     {
         progress.OwnKey?.Dispose();
         progress.Mask?.Dispose();
-        (progress.OwnKey, progress.Mask) = (null, null);
+        (progress.OwnKey, progress.Mask, progress.Spent) = (null, null, true);
     }
 
     private static void RequireShape(Tensor t, string parameter, string what, string dimensions, params long[] expected)
@@ -286,6 +292,8 @@ public sealed class ThoughtRequest
         public Tensor? OwnKey { get; set; }   // [R|1, 1, L, L]
 
         public Tensor? Mask { get; set; }     // [R|1, 1, L, (k+1)L]
+
+        public bool Spent { get; set; }       // the Generate call has returned; the cache is gone
     }
 }
 

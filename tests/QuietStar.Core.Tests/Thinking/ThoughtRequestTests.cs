@@ -106,6 +106,19 @@ public sealed class ThoughtRequestTests
     }
 
     [Fact]
+    public void A_request_kept_past_its_generate_call_refuses_to_step()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyQuietStar.Create(TinyQuietStar.SmallOptions(), seed: 87);
+        var keeping = new KeepingGenerator();
+        new QuietStarObjective(model, keeping).Compute(TinyModels.RandomIds(2, Length, 96, seed: 88), null, new Generator(89));
+
+        var request = keeping.Request!;
+        request.Invoking(r => r.Step(r.StartEmbedding())).Should().Throw<InvalidOperationException>()
+            .WithMessage("The rollout of this ThoughtRequest is over*");
+    }
+
+    [Fact]
     public void Thought_steps_must_be_reported_in_order_after_their_step_with_logits_of_the_vocabulary()
     {
         var (model, run) = Setup();
@@ -189,6 +202,20 @@ public sealed class ThoughtRequestTests
             using var noGrad = torch.no_grad();
             new QuietStarObjective(model, new Misusing(misuse)).Compute(ids, null, new Generator(86));
         });
+    }
+
+    /// <summary>The reference generator, keeping the request it was given.</summary>
+    private sealed class KeepingGenerator : IThoughtGenerator
+    {
+        private readonly ParallelThoughtGenerator inner = new();
+
+        public ThoughtRequest? Request { get; private set; }
+
+        public ThoughtRollout Generate(ThoughtRequest request)
+        {
+            Request = request;
+            return inner.Generate(request);
+        }
     }
 
     /// <summary>Runs the misuse; if nothing refused it, fails with an exception none of the tests expects.</summary>
