@@ -105,7 +105,7 @@ internal static class NextTokenLoss
     public static Tensor TokenNll(CausalLanguageModel model, Tensor ids, Tensor isReal)
     {
         using var scope = torch.NewDisposeScope();
-        var output = model.call(new ModelInput { InputIds = ids, Attention = AttentionSpec.CausalWithPadding(isReal) }); // logits [B, L, V]
+        var output = model.Forward(new ModelInput { InputIds = ids, Attention = AttentionSpec.CausalWithPadding(isReal) }); // logits [B, L, V]
         var labels = ids.masked_fill(isReal.logical_not(), NonMyopicLoss.Ignore);                                                       // [B, L]
         return NonMyopicLoss.TokenNll(output.Logits!, labels, shift: 0).MoveToOuterDisposeScope();                       // [B, L−1]
     }

@@ -1,4 +1,3 @@
-using QuietStar.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,12 +8,13 @@ namespace QuietStar.Core.Algorithm;
 /// step over all L positions, thought step k at position t+k, each position attending to its causal prefix and to
 /// its own earlier thought tokens only. Thought tokens are drawn by hard Gumbel sampling from the LM head with
 /// START/END masked; no gradient flows through the sample, while the sampled tokens' embedding rows do get one.
-/// Each step's logits <c>[R, L, V]</c> go to <see cref="ThoughtRequest.StepObserver"/> and are released when the step
-/// ends, so only what the autograd graph needs of them outlives it.
+/// It drives the model through the request alone (<see cref="ThoughtRequest.Step"/> and its inputs). Each step's logits
+/// <c>[R, L, V]</c> go to <see cref="ThoughtRequest.ReportThoughtStep"/> and are released when the step ends, so only
+/// what the autograd graph needs of them outlives it.
 /// </summary>
 /// <remarks>
 /// <see cref="ThoughtSampling.Greedy"/> and <see cref="ThoughtSampling.Uniform"/> replace the sample and nothing else
-/// (same schedule, positions, attention, log-probabilities and observer); they are controls for evaluation.
+/// (same schedule, positions, attention, log-probabilities and reports); they are controls for evaluation.
 /// </remarks>
 internal sealed class ParallelThoughtGenerator : IThoughtGenerator
 {
@@ -40,30 +40,24 @@ internal sealed class ParallelThoughtGenerator : IThoughtGenerator
     {
         ArgumentNullException.ThrowIfNull(request);
         var options = request.Options;
-        var model = request.Model;
-        long rows = request.InputIds.shape[0], length = request.InputIds.shape[1];
-        long hiddenSize = model.Config.HiddenSize;
-        var steps = new StepRunner(request, length);
-        var unsampled = torch.tensor(request.UnsampledTokenIds.Select(i => (long)i).ToArray(), device: model.Device);
-
         var thoughtHidden = new List<Tensor>(options.ThoughtTokens);
         var ids = new List<Tensor>(options.ThoughtTokens);
         var logProbs = new List<Tensor>(options.ThoughtTokens);
 
-        var hidden = steps.Run(request.Embeddings.Start.expand(rows, length, hiddenSize));          // [R, L, H] after START
+        var hidden = request.Step(request.StartEmbedding());                                     // [R, L, H] after START
         for (int k = 1; k <= options.ThoughtTokens; k++)
         {
             thoughtHidden.Add(hidden);
-            var (token, logProb) = Sample(request, hidden, unsampled, k, Sampling);                // [R, L], [R, L]
+            var (token, logProb) = Sample(request, options, hidden, k, Sampling);                 // [R, L], [R, L]
             ids.Add(token);
             logProbs.Add(logProb);
-            hidden = steps.Run(model.Embed(token));                                             // [R, L, H] after c_k
+            hidden = request.Step(request.Embed(token));                                         // [R, L, H] after c_k
         }
 
-        var talkHidden = new List<Tensor>(options.TalkTokens) { steps.Run(request.Embeddings.End.expand(rows, length, hiddenSize)) };
+        var talkHidden = new List<Tensor>(options.TalkTokens) { request.Step(request.EndEmbedding()) };
         for (int s = 1; s < options.TalkTokens; s++)
         {
-            talkHidden.Add(steps.Run(model.Embed(ShiftLeft(request.InputIds, s, request.PadTokenId)))); // after x_{t+s}
+            talkHidden.Add(request.Step(request.Embed(ShiftLeft(request.InputIds, s, request.PadTokenId)))); // after x_{t+s}
         }
 
         return new ThoughtRollout(
@@ -75,22 +69,20 @@ internal sealed class ParallelThoughtGenerator : IThoughtGenerator
 
     /// <summary>
     /// Samples thought token <paramref name="step"/> from the hidden states before it and reports its logits to the
-    /// request's observer. Everything of size <c>[R, L, V]</c> made here (logits, Gumbel noise, scaled log-probs) is
-    /// disposed when the step ends; the autograd graph keeps only what backward needs (the log-softmax output, and
-    /// not even that when <see cref="ThoughtRequest.LogProbGradients"/> is off).
+    /// request. Everything of size <c>[R, L, V]</c> made here (logits, Gumbel noise, scaled log-probs) is disposed when
+    /// the step ends; the autograd graph keeps only what backward needs (the log-softmax output, and not even that when
+    /// <see cref="ThoughtRequest.LogProbGradients"/> is off).
     /// </summary>
     /// <returns>The sampled ids <c>[R, L]</c> (int64) and their log-probabilities at the REINFORCE temperature <c>[R, L]</c>.</returns>
-    private static (Tensor Token, Tensor LogProb) Sample(ThoughtRequest request, Tensor hidden, Tensor unsampled, int step, ThoughtSampling sampling)
+    private static (Tensor Token, Tensor LogProb) Sample(ThoughtRequest request, QuietStarOptions options, Tensor hidden, int step, ThoughtSampling sampling)
     {
-        var options = request.Options;
         using var scope = torch.NewDisposeScope();
-        // In at least float32: −1e10 overflows Half, and the REINFORCE log-softmax must not run in a 16-bit dtype.
-        var logits = Precision.AtLeastFloat32(request.Model.ComputeLogits(hidden)).index_fill(-1, unsampled, GumbelSampler.Unsampleable); // [R, L, V]
+        var logits = request.Logits(hidden);                                                      // [R, L, V], START/END at −1e10
         var token = sampling switch
         {
             ThoughtSampling.Greedy => logits.detach().argmax(-1),                                   // [R, L]
             ThoughtSampling.Uniform => GumbelSampler.Sample(                                       // [R, L]: Gumbel-max of equal logits
-                torch.zeros_like(logits, dtype: ScalarType.Float32).index_fill(-1, unsampled, GumbelSampler.Unsampleable),
+                torch.zeros_like(logits, dtype: ScalarType.Float32).index_fill(-1, request.UnsampledIndex, GumbelSampler.Unsampleable),
                 GumbelSampler.Noise(logits, request.Generator), 1.0),
             _ => GumbelSampler.Sample(logits, GumbelSampler.Noise(logits, request.Generator), options.GumbelTemperature), // [R, L]
         };
@@ -101,7 +93,7 @@ internal sealed class ParallelThoughtGenerator : IThoughtGenerator
             logProb = scaled.gather(-1, token.unsqueeze(-1)).squeeze(-1);                          // [R, L]
         }
 
-        request.StepObserver?.OnThoughtStep(step, logits);
+        request.ReportThoughtStep(step, logits);
         return scope.MoveToOuter(token, logProb);
     }
 
@@ -116,39 +108,5 @@ internal sealed class ParallelThoughtGenerator : IThoughtGenerator
 
         var padding = torch.full(rows, s, pad, dtype: ScalarType.Int64, device: ids.device);
         return torch.cat([ids.narrow(1, s, length - s), padding], dim: 1);                        // [R, L]
-    }
-
-    /// <summary>Runs thought steps 1, 2, … with positions t+k and the configured attention strategy.</summary>
-    private sealed class StepRunner(ThoughtRequest request, long length)
-    {
-        private readonly bool masked = request.Options.Attention == ThoughtAttention.Masked;
-        private readonly Tensor ownKey = torch.eye(length, dtype: ScalarType.Bool, device: request.Model.Device)
-            .unsqueeze(0).unsqueeze(0).expand(request.PrefixMask.shape[0], 1, length, length);  // [R|1, 1, L, L]
-        private Tensor mask = request.PrefixMask;
-        private int step;
-
-        public Tensor Run(Tensor embeddings)
-        {
-            step++;
-            AttentionSpec spec;
-            if (masked)
-            {
-                mask = torch.cat([mask, ownKey], dim: -1);                                        // [R|1, 1, L, (k+1)L]
-                spec = AttentionSpec.Explicit(mask);
-            }
-            else
-            {
-                spec = AttentionSpec.Branches(request.PrefixMask);
-            }
-
-            return request.Model.call(new ModelInput
-            {
-                InputEmbeddings = embeddings,
-                PositionIds = request.PositionIds + step,
-                Attention = spec,
-                Cache = request.Cache,
-                ComputeLogits = false,
-            }).Hidden;
-        }
     }
 }

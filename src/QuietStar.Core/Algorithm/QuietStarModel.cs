@@ -39,8 +39,12 @@ public sealed class QuietStarModel : nn.Module
     /// <summary>The language model (vocabulary includes the two thought tokens).</summary>
     public CausalLanguageModel LanguageModel => languageModel;
 
-    /// <summary>The learned START/END embeddings.</summary>
-    public ThoughtEmbeddings ThoughtEmbeddings => thoughtEmbeddings;
+    /// <summary>
+    /// The learned START/END embeddings (internal: a custom thought generator gets them from
+    /// <see cref="ThoughtRequest.StartEmbedding"/> and <see cref="ThoughtRequest.EndEmbedding"/>; a custom loop trains
+    /// them as the parameters <c>thought_embeddings.*</c>).
+    /// </summary>
+    internal ThoughtEmbeddings ThoughtEmbeddings => thoughtEmbeddings;
 
     /// <summary>The mixing head.</summary>
     public IMixingHead MixingHead => (IMixingHead)mixingHead;

@@ -82,7 +82,7 @@ public sealed class QuietStarObjective
         // 1. Base pass once per sequence (its P copies are identical), keeping its keys and values for the thoughts;
         // then expanded to the P passes, cache included.
         using var cache = new KeyValueCache(lm.Config.NumLayers);
-        var baseOnce = lm.call(new ModelInput
+        var baseOnce = lm.Forward(new ModelInput
         {
             InputIds = inputIds,
             PositionIds = positions.narrow(0, 0, inputIds.shape[0]),
@@ -98,21 +98,18 @@ public sealed class QuietStarObjective
         // thought step is generated, so a step's logits [R, L, V] need not outlive it (under no_grad when β_H = β_KL = 0;
         // otherwise the graph keeps what backward needs).
         using var thoughtTerms = new ThoughtDistributionTerms(baseOut.Logits!, real, unsampled, options);
-        var rollout = thoughts.Generate(new ThoughtRequest
+        var request = new ThoughtRequest(lm, model.ThoughtEmbeddings, options, ids, positions, PrefixMask(real, length), cache, unsampled,
+            padTokenId: lm.Config.PadTokenId ?? lm.Config.EosTokenId ?? 0, generator, logProbGradients: PolicyTermTrains(policyWeight), stepObserver: thoughtTerms);
+        ThoughtRollout rollout;
+        try
         {
-            Model = lm,
-            Embeddings = model.ThoughtEmbeddings,
-            Options = options,
-            InputIds = ids,
-            PositionIds = positions,
-            PrefixMask = PrefixMask(real, length),
-            Cache = cache,
-            UnsampledTokenIds = unsampled,
-            PadTokenId = lm.Config.PadTokenId ?? lm.Config.EosTokenId ?? 0,
-            Generator = generator,
-            StepObserver = thoughtTerms,
-            LogProbGradients = PolicyTermTrains(policyWeight),
-        });
+            rollout = thoughts.Generate(request);
+        }
+        finally
+        {
+            request.Release();
+        }
+
         var regularization = Regularization(thoughtTerms);
 
         var (talkLogits, weights) = Mix(baseOut.Hidden, baseOut.Logits!, rollout.TalkHidden);          // 3. mixing head
@@ -132,8 +129,8 @@ public sealed class QuietStarObjective
                 ? $"{nameof(QuietStarOptions)}.{nameof(QuietStarOptions.ThoughtEntropyWeight)} = {options.ThoughtEntropyWeight}"
                 : $"{nameof(QuietStarOptions)}.{nameof(QuietStarOptions.ThoughtKlWeight)} = {options.ThoughtKlWeight}";
             throw new InvalidOperationException(
-                $"{option} needs the thought distributions, but the thought generator {thoughts.GetType().Name} reported no thought step to " +
-                $"{nameof(ThoughtRequest)}.{nameof(ThoughtRequest.StepObserver)}. Call the observer with each step's logits in the generator, " +
+                $"{option} needs the thought distributions, but the thought generator {thoughts.GetType().Name} reported no thought step " +
+                $"({nameof(ThoughtRequest)}.{nameof(ThoughtRequest.ReportThoughtStep)}). Report each thought token's logits in the generator, " +
                 $"or set {nameof(QuietStarOptions.ThoughtEntropyWeight)} and {nameof(QuietStarOptions.ThoughtKlWeight)} to 0.");
         }
 

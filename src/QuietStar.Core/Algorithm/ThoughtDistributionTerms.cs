@@ -21,7 +21,7 @@ namespace QuietStar.Core.Algorithm;
 /// <param name="KlWeight">β_KL: the loss got +β_KL·KL.</param>
 /// <param name="ThoughtSteps">
 /// How many thought tokens the means cover: the steps the thought generator reported through
-/// <see cref="ThoughtRequest.StepObserver"/> (T for <see cref="ParallelThoughtGenerator"/>). 0 when a
+/// <see cref="ThoughtRequest.ReportThoughtStep"/> (T for <see cref="ParallelThoughtGenerator"/>). 0 when a
 /// custom generator reports none; then <paramref name="Entropy"/> and <paramref name="KlToBase"/> are 0, and the objective
 /// refuses a positive <paramref name="EntropyWeight"/> or <paramref name="KlWeight"/>.
 /// </param>
@@ -29,9 +29,10 @@ public sealed record ThoughtRegularization(Tensor Entropy, Tensor KlToBase, doub
 
 /// <summary>
 /// Accumulates the entropy bonus and the KL-to-base term of the thought-token distributions
-/// (<see cref="ThoughtRegularization"/>) step by step, as a <see cref="IThoughtStepObserver"/> the thought generator
-/// calls with each step's logits. Between steps it keeps only two running sums <c>[R, L]</c> and the base
-/// log-probabilities <c>[R, L, V]</c>, never the thought logits themselves. The KL's reference is the base pass of the
+/// (<see cref="ThoughtRegularization"/>) step by step, as the <see cref="IThoughtStepObserver"/> that receives each
+/// step's logits from the thought generator (through <see cref="ThoughtRequest.ReportThoughtStep"/>). Between steps
+/// it keeps only two running sums <c>[R, L]</c> and the base log-probabilities <c>[R, L, V]</c>, never the thought
+/// logits themselves. The KL's reference is the base pass of the
 /// same model at the same position, detached: it costs no extra forward pass and no frozen copy
 /// (docs/paper-to-code.md, "Beyond the reference").
 /// </summary>

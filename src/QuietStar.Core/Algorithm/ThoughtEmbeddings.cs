@@ -11,7 +11,7 @@ namespace QuietStar.Core.Algorithm;
 /// ordinary weight at the same learning rate — the reference's <c>embedding_scale = 1e2</c>. (Scaling the gradient
 /// alone would do nothing under Adam.)
 /// </summary>
-public sealed class ThoughtEmbeddings : nn.Module
+internal sealed class ThoughtEmbeddings : nn.Module
 {
     [ComponentName(Name = "start_embedding")]
     private readonly Parameter start;  // [H], stored divided by scale

@@ -105,7 +105,7 @@ internal sealed class ScoringPass
         ArgumentNullException.ThrowIfNull(inputIds);
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        var output = languageModel.call(new ModelInput
+        var output = languageModel.Forward(new ModelInput
         {
             InputIds = inputIds,
             Attention = isReal is null ? AttentionSpec.Causal() : AttentionSpec.CausalWithPadding(isReal),

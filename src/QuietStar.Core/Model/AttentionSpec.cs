@@ -7,7 +7,7 @@ namespace QuietStar.Core.Model;
 /// Describes which keys each query of a forward call may attend to. The backbone knows nothing about thoughts:
 /// callers such as the Quiet-STaR thought generator express their attention pattern through this type only.
 /// </summary>
-public sealed class AttentionSpec
+internal sealed class AttentionSpec
 {
     private static readonly AttentionSpec PlainCausal = new(AttentionKind.Causal, null);
 

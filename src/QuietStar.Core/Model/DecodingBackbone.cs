@@ -5,7 +5,7 @@ namespace QuietStar.Core.Model;
 
 /// <summary>
 /// A lean forward pass for decoding (no gradients), used for every call of a few new tokens after the prefill. It
-/// computes what <see cref="CausalLanguageModel.forward"/> computes with fewer torch calls per layer:
+/// computes what <see cref="CausalLanguageModel.Forward"/> computes with fewer torch calls per layer:
 /// <list type="bullet">
 /// <item>q/k/v and gate/up weights concatenated once per decoding run (the general path concatenates q/k/v on every call),
 ///   each with the gain of the RMSNorm before it folded in (<c>W·diag(g)</c>), so a layer's two norms need no gain product;</item>
@@ -169,7 +169,7 @@ internal sealed class DecodingBackbone : IDisposable
         long cached = cache.Length;
         if (ids.shape[1] != 1 || cached == 0)
         {
-            return model.forward(input).Hidden;                                                        // [B, L, H]
+            return model.Forward(input).Hidden;                                                        // [B, L, H]
         }
 
         var positions = input.PositionIds

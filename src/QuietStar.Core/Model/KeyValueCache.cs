@@ -10,7 +10,7 @@ namespace QuietStar.Core.Model;
 /// The cache owns its tensors: they live outside dispose scopes until replaced, truncated or disposed. Appends keep
 /// autograd history, so a training step can back-propagate through every cached key.
 /// </summary>
-public sealed class KeyValueCache : IDisposable
+internal sealed class KeyValueCache : IDisposable
 {
     private readonly Tensor?[] keys;
     private readonly Tensor?[] values;

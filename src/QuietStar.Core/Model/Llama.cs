@@ -7,8 +7,10 @@ using static TorchSharp.torch;
 namespace QuietStar.Core.Model;
 
 // The Llama-family backbone in one file, read top-down: config → norm → rotary → attention plan → attention → MLP →
-// block → body → CausalLanguageModel. Only the config and the model are public; the seam to Quiet-STaR is ModelInput,
-// AttentionSpec and KeyValueCache. Parameter names follow Hugging Face (model.layers.0.self_attn.q_proj.weight, …).
+// block → body → CausalLanguageModel. Only the config and the model are public, and the model's forward entry is
+// internal: the seam to Quiet-STaR is ModelInput, AttentionSpec and KeyValueCache, all internal (a custom thought
+// generator reaches the backbone through ThoughtRequest). Parameter names follow Hugging Face
+// (model.layers.0.self_attn.q_proj.weight, …).
 
 /// <summary>
 /// Hyper-parameters of a Llama-family decoder (Llama, Mistral, Qwen2, llama2.c). Immutable; the names follow
@@ -1010,9 +1012,13 @@ internal sealed class TransformerBody : nn.Module
 /// <summary>
 /// A Llama-family causal language model (Llama, Mistral, Qwen2, llama2.c). Its state dict uses Hugging Face names
 /// (<c>model.layers.0.self_attn.q_proj.weight</c>, …, <c>lm_head.weight</c> when untied). It knows nothing of
-/// thoughts: Quiet-STaR drives it only through <see cref="ModelInput"/> (embeddings, positions, attention, cache).
+/// thoughts. Its forward entry is internal: the library drives it (the objective, generation, evaluation) through
+/// <c>ModelInput</c> (ids or embeddings, positions, attention, cache), and a custom thought generator through the
+/// algorithm's <c>ThoughtRequest</c>. In public it is the module that holds the weights: its configuration, device
+/// and dtype, loading and reading the weights, growing the vocabulary, and <see cref="ForwardStarting"/> /
+/// <see cref="ForwardCompleted"/> for profiling.
 /// </summary>
-public sealed class CausalLanguageModel : nn.Module<ModelInput, ModelOutput>
+public sealed class CausalLanguageModel : nn.Module
 {
     [ComponentName(Name = "model")]
     private readonly TransformerBody body;
@@ -1062,9 +1068,34 @@ public sealed class CausalLanguageModel : nn.Module<ModelInput, ModelOutput>
     /// <summary>Applies the classifier: hidden <c>[..., H]</c> → logits <c>[..., V]</c>.</summary>
     public Tensor ComputeLogits(Tensor hidden) => nn.functional.linear(hidden, ClassifierWeight);
 
-    /// <summary>Runs the model.</summary>
+    /// <summary>
+    /// Raised on the calling thread when a forward pass of the model begins, before its input is checked: with
+    /// <see cref="ForwardCompleted"/>, what a profiler needs to time each pass (e.g. the base pass and every thought and
+    /// talk step of a training step). A handler must not call the model.
+    /// </summary>
+    public event EventHandler? ForwardStarting;
+
+    /// <summary>
+    /// Raised on the calling thread when a forward pass of the model has computed its hidden states (and logits, when
+    /// the pass asked for them); not raised when the pass throws. See <see cref="ForwardStarting"/>.
+    /// </summary>
+    public event EventHandler? ForwardCompleted;
+
+    /// <summary>Raised with the input of every forward pass as it begins, after <see cref="ForwardStarting"/>: for the library's tests.</summary>
+    internal event Action<ModelInput>? Feeding;
+
+    /// <summary>Runs the model, raising <see cref="ForwardStarting"/> and <see cref="ForwardCompleted"/> around the pass.</summary>
     /// <exception cref="ArgumentException">The input is inconsistent (both or neither of ids and embeddings, wrong shapes, ids outside the vocabulary, sequence beyond the context).</exception>
-    public override ModelOutput forward(ModelInput input)
+    internal ModelOutput Forward(ModelInput input)
+    {
+        ForwardStarting?.Invoke(this, EventArgs.Empty);
+        Feeding?.Invoke(input);
+        var output = Run(input);
+        ForwardCompleted?.Invoke(this, EventArgs.Empty);
+        return output;
+    }
+
+    private ModelOutput Run(ModelInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         using var scope = torch.NewDisposeScope();

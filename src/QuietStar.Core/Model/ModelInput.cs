@@ -6,7 +6,7 @@ namespace QuietStar.Core.Model;
 /// Everything a forward call of <see cref="CausalLanguageModel"/> takes. Exactly one of <see cref="InputIds"/> and
 /// <see cref="InputEmbeddings"/> must be set.
 /// </summary>
-public sealed class ModelInput
+internal sealed class ModelInput
 {
     /// <summary>Token ids <c>[B, L]</c> (int64).</summary>
     public Tensor? InputIds { get; init; }

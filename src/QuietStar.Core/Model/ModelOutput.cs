@@ -5,4 +5,4 @@ namespace QuietStar.Core.Model;
 /// <summary>The result of a forward call. The tensors belong to the caller's dispose scope.</summary>
 /// <param name="Hidden">Final-RMSNorm'd hidden states <c>[B, L, H]</c>.</param>
 /// <param name="Logits">Logits <c>[B, L, V]</c>, when requested.</param>
-public sealed record ModelOutput(Tensor Hidden, Tensor? Logits);
+internal sealed record ModelOutput(Tensor Hidden, Tensor? Logits);

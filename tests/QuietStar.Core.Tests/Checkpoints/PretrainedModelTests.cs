@@ -140,6 +140,6 @@ public sealed class PretrainedModelTests : IDisposable
     {
         using var noGrad = no_grad();
         var ids = tensor(reference.TokenIds.Take(32).Select(id => (long)id).ToArray(), [1, 32]);
-        return model.forward(new ModelInput { InputIds = ids }).Logits!;
+        return model.Forward(new ModelInput { InputIds = ids }).Logits!;
     }
 }

@@ -26,7 +26,7 @@ public sealed class AnswerProbabilityTests
         // Independently: a plain forward, then softmax over {▁, A, ▁B, C, D, E, \n} at the letter and at the newline.
         int[] ids = EvaluationFixtures.Tok512.Encode(question.Text, addBos: true);
         ids[^2..].Should().Equal(368, Newline);
-        var logits = lm.call(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits!;           // [1, L, V]
+        var logits = lm.Forward(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits!;           // [1, L, V]
         double letter = EvaluationFixtures.RestrictedSoftmax(logits[0, ids.Length - 3], CsqaAllowed, 368);
         double newline = EvaluationFixtures.RestrictedSoftmax(logits[0, ids.Length - 2], CsqaAllowed, Newline);
         result.ItemProbabilities.Should().ContainSingle().Which.Should().BeApproximately(letter * newline, 1e-9);
@@ -44,7 +44,7 @@ public sealed class AnswerProbabilityTests
 
         int[] ids = EvaluationFixtures.Tok512.Encode(question.Text, addBos: true);
         ids[^3..].Should().Equal(Space, 457, Newline);
-        var logits = lm.call(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits!;           // [1, L, V]
+        var logits = lm.Forward(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits!;           // [1, L, V]
         double expected = Enumerable.Range(ids.Length - 3, 3)
             .Aggregate(1.0, (p, t) => p * EvaluationFixtures.RestrictedSoftmax(logits[0, t - 1], CsqaAllowed, ids[t]));
         result.ItemProbabilities[0].Should().BeApproximately(expected, 1e-9);
@@ -61,7 +61,7 @@ public sealed class AnswerProbabilityTests
 
         int[] ids = EvaluationFixtures.Tok512.Encode(question.Text, addBos: true);
         ids[^4..].Should().Equal(Space, 475, 487, Newline);
-        var logits = lm.call(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits!;           // [1, L, V]
+        var logits = lm.Forward(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits!;           // [1, L, V]
         double expected = Enumerable.Range(ids.Length - 3, 3)
             .Aggregate(1.0, (p, t) => p * EvaluationFixtures.RestrictedSoftmax(logits[0, t - 1], Gsm8kAllowed, ids[t]));
         result.ItemProbabilities[0].Should().BeApproximately(expected, 1e-9);
@@ -75,7 +75,7 @@ public sealed class AnswerProbabilityTests
         var question = Gsm8kTask.FormatProblem(new Gsm8kProblem("How many?", "4"));
         int[] ids = EvaluationFixtures.Tok512.Encode(question.Text, addBos: true);
         int[] allowed = [.. Gsm8kAllowed.Append(Space).Order()];
-        var logits = lm.call(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits!;           // [1, L, V]
+        var logits = lm.Forward(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits!;           // [1, L, V]
         double space = EvaluationFixtures.RestrictedSoftmax(logits[0, ids.Length - 4], allowed, Space);
         double digitAndNewline = Enumerable.Range(ids.Length - 2, 2)
             .Aggregate(1.0, (p, t) => p * EvaluationFixtures.RestrictedSoftmax(logits[0, t - 1], allowed, ids[t]));

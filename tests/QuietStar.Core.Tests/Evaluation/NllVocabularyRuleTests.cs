@@ -50,7 +50,7 @@ public sealed class NllVocabularyRuleTests
     private static void GiveThoughtColumnsMass(CausalLanguageModel lm, int[] window)
     {
         using var noGrad = torch.no_grad();
-        var logits = lm.call(new ModelInput { InputIds = EvaluationFixtures.Row(window) }).Logits!;          // [1, L, 514]
+        var logits = lm.Forward(new ModelInput { InputIds = EvaluationFixtures.Row(window) }).Logits!;          // [1, L, 514]
         long favourite = logits[0].narrow(-1, 0, BaseVocabulary).mean([0]).argmax().item<long>();
         var classifier = lm.ClassifierWeight;                                                                 // [514, H]
         classifier[BaseVocabulary].copy_(classifier[favourite]);
@@ -61,7 +61,7 @@ public sealed class NllVocabularyRuleTests
     private static double MeanNll(CausalLanguageModel lm, int[] ids, int? columns)
     {
         using var noGrad = torch.no_grad();
-        var logits = lm.call(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits![0].to_type(ScalarType.Float64); // [L, V]
+        var logits = lm.Forward(new ModelInput { InputIds = EvaluationFixtures.Row(ids) }).Logits![0].to_type(ScalarType.Float64); // [L, V]
         var logp = (columns is { } c ? logits.narrow(-1, 0, c) : logits).log_softmax(-1);
         return Enumerable.Range(0, ids.Length - 1).Average(t => -logp[t, ids[t + 1]].item<double>());
     }

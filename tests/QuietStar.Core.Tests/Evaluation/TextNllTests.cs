@@ -55,7 +55,7 @@ public sealed class TextNllTests
         for (int start = 0; start < tokens.Length; start += 15)
         {
             int[] window = [1, .. tokens.Skip(start).Take(15)];
-            var logp = lm.call(new ModelInput { InputIds = EvaluationFixtures.Row(window) }).Logits!.to_type(ScalarType.Float64).log_softmax(-1); // [1, L, V]
+            var logp = lm.Forward(new ModelInput { InputIds = EvaluationFixtures.Row(window) }).Logits!.to_type(ScalarType.Float64).log_softmax(-1); // [1, L, V]
             expected.AddRange(Enumerable.Range(1, window.Length - 1).Select(t => -logp[0, t - 1, window[t]].item<double>()));
         }
 
@@ -78,7 +78,7 @@ public sealed class TextNllTests
             .Evaluate(Story, new TextNllOptions { SequenceLength = 64 });
 
         int[] window = [1, .. tokenizer.Encode(Story)];
-        var logits = model.LanguageModel.call(new ModelInput { InputIds = EvaluationFixtures.Row(window) }).Logits!;       // [1, L, 514]
+        var logits = model.LanguageModel.Forward(new ModelInput { InputIds = EvaluationFixtures.Row(window) }).Logits!;       // [1, L, 514]
         var logp = logits.narrow(-1, 0, 512).to_type(ScalarType.Float64).log_softmax(-1);                                // [1, L, 512]
         double first = -logp[0, 0, window[1]].item<double>();
         result.BaseNllPerToken[0].Should().BeApproximately(first, 1e-4, "START/END are not text: probabilities are over the 512 base tokens");

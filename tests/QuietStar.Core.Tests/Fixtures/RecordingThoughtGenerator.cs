@@ -26,7 +26,7 @@ internal sealed class RecordingThoughtGenerator(DisposeScope owner, ThoughtSampl
     {
         logits.Clear();
         steps.Clear();
-        return inner.Generate(request with { StepObserver = new Recorder(this, request.StepObserver) });
+        return inner.Generate(request.WithStepObserver(new Recorder(this, request.StepObserver)));
     }
 
     private sealed class Recorder(RecordingThoughtGenerator target, IThoughtStepObserver? next) : IThoughtStepObserver

@@ -14,7 +14,7 @@ internal static class Recomputation
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var logits = model.forward(new ModelInput { InputIds = tensor(ids.ToArray(), [1, ids.Count]) }).Logits!; // [1, L, V]
+            var logits = model.Forward(new ModelInput { InputIds = tensor(ids.ToArray(), [1, ids.Count]) }).Logits!; // [1, L, V]
             ids.Add(logits[0, -1].argmax().item<long>());
         }
 

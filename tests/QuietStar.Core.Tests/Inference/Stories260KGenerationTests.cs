@@ -51,8 +51,8 @@ public sealed class Stories260KGenerationTests : IDisposable
         using var noGrad = no_grad();
         using var cache = new KeyValueCache(stories.Model.Config.NumLayers);
 
-        var afterBos = stories.Model.forward(new ModelInput { InputIds = tensor(new long[] { 1 }, [1, 1]), Cache = cache }).Logits!;    // [1, 1, V]
-        var afterOnce = stories.Model.forward(new ModelInput { InputIds = tensor(new long[] { 403 }, [1, 1]), Cache = cache }).Logits!; // [1, 1, V]
+        var afterBos = stories.Model.Forward(new ModelInput { InputIds = tensor(new long[] { 1 }, [1, 1]), Cache = cache }).Logits!;    // [1, 1, V]
+        var afterOnce = stories.Model.Forward(new ModelInput { InputIds = tensor(new long[] { 403 }, [1, 1]), Cache = cache }).Logits!; // [1, 1, V]
 
         MaxAbsDifference(afterBos[0, 0], reference.LogitsAfterBos).Should().BeLessThan(1e-3);
         MaxAbsDifference(afterOnce[0, 0], reference.LogitsAfterOnce).Should().BeLessThan(1e-3);

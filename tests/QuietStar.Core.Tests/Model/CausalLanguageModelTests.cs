@@ -19,14 +19,14 @@ public sealed class CausalLanguageModelTests
         using var model = TinyModels.Create(3, modelType, tied);
         var ids = TinyModels.RandomIds(2, 12, 96, seed: 5);
         using var noGrad = torch.no_grad();
-        var full = model.forward(new ModelInput { InputIds = ids }).Logits!;  // [2, 12, V]
+        var full = model.Forward(new ModelInput { InputIds = ids }).Logits!;  // [2, 12, V]
 
         using var cache = new KeyValueCache(model.Config.NumLayers);
-        var prefill = model.forward(new ModelInput { InputIds = ids[.., ..7], Cache = cache }).Logits!;
+        var prefill = model.Forward(new ModelInput { InputIds = ids[.., ..7], Cache = cache }).Logits!;
         var steps = new List<Tensor> { prefill };
         for (int t = 7; t < 12; t++)
         {
-            steps.Add(model.forward(new ModelInput { InputIds = ids[.., t..(t + 1)], Cache = cache }).Logits!);
+            steps.Add(model.Forward(new ModelInput { InputIds = ids[.., t..(t + 1)], Cache = cache }).Logits!);
         }
 
         cache.Length.Should().Be(12);
@@ -41,14 +41,14 @@ public sealed class CausalLanguageModelTests
         using var model = TinyModels.Create(4);
         var ids = TinyModels.RandomIds(2, 10, 96, seed: 6);
         using var noGrad = torch.no_grad();
-        var builtin = model.forward(new ModelInput { InputIds = ids }).Logits!;
+        var builtin = model.Forward(new ModelInput { InputIds = ids }).Logits!;
         var mask = torch.ones(10, 10, dtype: ScalarType.Bool).tril().unsqueeze(0).unsqueeze(0);   // [1, 1, L, L]
-        var explicitMask = model.forward(new ModelInput { InputIds = ids, Attention = AttentionSpec.Explicit(mask) }).Logits!;
+        var explicitMask = model.Forward(new ModelInput { InputIds = ids, Attention = AttentionSpec.Explicit(mask) }).Logits!;
         (explicitMask - builtin).abs().max().item<float>().Should().BeLessThan(1e-6f);
 
         // And a mask that differs really changes the output (the mask is used, not ignored).
         var full = torch.ones(1, 1, 10, 10, dtype: ScalarType.Bool);
-        var peeking = model.forward(new ModelInput { InputIds = ids, Attention = AttentionSpec.Explicit(full) }).Logits!;
+        var peeking = model.Forward(new ModelInput { InputIds = ids, Attention = AttentionSpec.Explicit(full) }).Logits!;
         (peeking - builtin).abs().max().item<float>().Should().BeGreaterThan(1e-3f);
     }
 
@@ -60,14 +60,14 @@ public sealed class CausalLanguageModelTests
         var shortPrompt = TinyModels.RandomIds(1, 5, 96, seed: 7);
         var longPrompt = TinyModels.RandomIds(1, 9, 96, seed: 8);
         using var noGrad = torch.no_grad();
-        var aloneShort = model.forward(new ModelInput { InputIds = shortPrompt }).Logits!;  // [1, 5, V]
-        var aloneLong = model.forward(new ModelInput { InputIds = longPrompt }).Logits!;    // [1, 9, V]
+        var aloneShort = model.Forward(new ModelInput { InputIds = shortPrompt }).Logits!;  // [1, 5, V]
+        var aloneLong = model.Forward(new ModelInput { InputIds = longPrompt }).Logits!;    // [1, 9, V]
 
         var padded = torch.cat([torch.zeros(1, 4, dtype: ScalarType.Int64), shortPrompt], dim: 1);        // [1, 9]
         var batch = torch.cat([padded, longPrompt], dim: 0);                                              // [2, 9]
         var isReal = torch.cat([torch.arange(9).ge(4).unsqueeze(0), torch.ones(1, 9, dtype: ScalarType.Bool)], dim: 0);
         var positions = torch.stack([torch.arange(9) - 4, torch.arange(9)]).clamp_min(0);                 // [2, 9]
-        var batched = model.forward(new ModelInput
+        var batched = model.Forward(new ModelInput
         {
             InputIds = batch,
             PositionIds = positions,
@@ -83,7 +83,7 @@ public sealed class CausalLanguageModelTests
     {
         using var scope = torch.NewDisposeScope();
         using var model = TinyModels.Create(6);
-        var output = model.forward(new ModelInput { InputIds = TinyModels.RandomIds(1, 4, 96, 1), ComputeLogits = false });
+        var output = model.Forward(new ModelInput { InputIds = TinyModels.RandomIds(1, 4, 96, 1), ComputeLogits = false });
         output.Logits.Should().BeNull();
         output.Hidden.shape.Should().Equal(1, 4, 32);
     }
@@ -94,7 +94,7 @@ public sealed class CausalLanguageModelTests
         using var scope = torch.NewDisposeScope();
         using var model = TinyModels.Create(7);
         var bad = torch.tensor(new long[] { 1, 2, 500 }).unsqueeze(0);
-        var act = () => model.forward(new ModelInput { InputIds = bad });
+        var act = () => model.Forward(new ModelInput { InputIds = bad });
         act.Should().Throw<ArgumentException>().WithMessage("*500*outside the model's vocabulary*");
     }
 
@@ -103,7 +103,7 @@ public sealed class CausalLanguageModelTests
     {
         using var scope = torch.NewDisposeScope();
         using var model = TinyModels.Create(8);
-        var act = () => model.forward(new ModelInput { InputIds = TinyModels.RandomIds(1, 129, 96, 2) });
+        var act = () => model.Forward(new ModelInput { InputIds = TinyModels.RandomIds(1, 129, 96, 2) });
         act.Should().Throw<ArgumentException>().WithMessage("*129 tokens*context is 128*");
     }
 
@@ -113,7 +113,7 @@ public sealed class CausalLanguageModelTests
         using var scope = torch.NewDisposeScope();
         using var model = TinyModels.Create(9);
         var ids = TinyModels.RandomIds(1, 3, 96, 3);
-        var act = () => model.forward(new ModelInput { InputIds = ids, InputEmbeddings = model.Embed(ids) });
+        var act = () => model.Forward(new ModelInput { InputIds = ids, InputEmbeddings = model.Embed(ids) });
         act.Should().Throw<ArgumentException>().WithMessage("*exactly one of InputIds and InputEmbeddings*");
     }
 

@@ -35,12 +35,12 @@ public sealed class DecodingBackboneTests
         using var lean = new KeyValueCache(model.Config.NumLayers);
         using var backbone = new DecodingBackbone(model, extraPositions: 0, fusedBudgetBytes: fused ? DecodingBackbone.FusedWeightBudgetBytes : 0);
         backbone.Fused.Should().Be(fused);
-        model.forward(new ModelInput { InputIds = ids[.., ..7], Cache = general, ComputeLogits = false });
+        model.Forward(new ModelInput { InputIds = ids[.., ..7], Cache = general, ComputeLogits = false });
         backbone.ForwardText(new ModelInput { InputIds = ids[.., ..7], Cache = lean, ComputeLogits = false }); // the prefill goes the general way
 
         for (int t = 7; t < 12; t++)
         {
-            var expected = model.forward(new ModelInput { InputIds = ids[.., t..(t + 1)], Cache = general, ComputeLogits = false }).Hidden; // [2, 1, H]
+            var expected = model.Forward(new ModelInput { InputIds = ids[.., t..(t + 1)], Cache = general, ComputeLogits = false }).Hidden; // [2, 1, H]
             var actual = backbone.ForwardText(new ModelInput { InputIds = ids[.., t..(t + 1)], Cache = lean, ComputeLogits = false });      // [2, 1, H]
             actual.shape.Should().Equal(expected.shape);
             actual.dtype.Should().Be(dtype);
@@ -63,12 +63,12 @@ public sealed class DecodingBackboneTests
         using var general = new KeyValueCache(model.Config.NumLayers);
         using var lean = new KeyValueCache(model.Config.NumLayers);
         using var backbone = new DecodingBackbone(model, extraPositions: 4, fusedBudgetBytes: fused ? DecodingBackbone.FusedWeightBudgetBytes : 0);
-        model.forward(batch.Input(batch.PromptIds, general));
+        model.Forward(batch.Input(batch.PromptIds, general));
         backbone.ForwardText(batch.Input(batch.PromptIds, lean));
 
         // A padded one-token text step: the padding mask goes through the same plan.
         long[] next = [14, 15];
-        var expectedText = model.forward(batch.Input(next, general)).Hidden;                        // [2, 1, H]
+        var expectedText = model.Forward(batch.Input(next, general)).Hidden;                        // [2, 1, H]
         var actualText = backbone.ForwardText(batch.Input(next, lean));                              // [2, 1, H]
         TinyQuietStar.MaxAbsDiff(actualText, expectedText).Should().BeLessThan((float)tolerance, "padded text step");
 
@@ -80,7 +80,7 @@ public sealed class DecodingBackboneTests
         var mask = visible & (key <= query);                                                         // [2, 1, 2, S+2]
         var embeddings = torch.randn([2, 2, model.Config.HiddenSize], dtype: dtype, generator: new Generator(42)); // [2, 2, H]
         var positions = torch.tensor(new long[] { 128, 129, 130, 131 }, [2, 2]);                    // [2, 2]
-        var expected = model.forward(new ModelInput
+        var expected = model.Forward(new ModelInput
         {
             InputEmbeddings = embeddings,
             PositionIds = positions,

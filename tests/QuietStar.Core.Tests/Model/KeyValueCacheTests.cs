@@ -17,12 +17,12 @@ public sealed class KeyValueCacheTests
         using var model = TinyModels.Create(seed: 21);
         var ids = TinyModels.RandomIds(1, 8, 96, seed: 22);                                        // [1, 8]
         using var cache = new KeyValueCache(model.Config.NumLayers);
-        model.forward(new ModelInput { InputIds = ids.narrow(1, 0, 5), Cache = cache });
-        model.forward(new ModelInput { InputIds = TinyModels.RandomIds(1, 3, 96, seed: 23), Cache = cache }); // 3 tokens to drop
+        model.Forward(new ModelInput { InputIds = ids.narrow(1, 0, 5), Cache = cache });
+        model.Forward(new ModelInput { InputIds = TinyModels.RandomIds(1, 3, 96, seed: 23), Cache = cache }); // 3 tokens to drop
 
         cache.Truncate(5);
-        var resumed = model.forward(new ModelInput { InputIds = ids.narrow(1, 5, 3), Cache = cache }).Logits!;  // [1, 3, V]
-        var whole = model.forward(new ModelInput { InputIds = ids }).Logits!.narrow(1, 5, 3);                    // [1, 3, V]
+        var resumed = model.Forward(new ModelInput { InputIds = ids.narrow(1, 5, 3), Cache = cache }).Logits!;  // [1, 3, V]
+        var whole = model.Forward(new ModelInput { InputIds = ids }).Logits!.narrow(1, 5, 3);                    // [1, 3, V]
 
         cache.Length.Should().Be(8);
         TinyQuietStar.MaxAbsDiff(resumed, whole).Should().BeLessThan(1e-5f, "every layer forgot the dropped keys");

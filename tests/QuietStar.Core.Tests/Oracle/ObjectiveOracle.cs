@@ -75,7 +75,7 @@ internal static class ObjectiveOracle
             scored[r] = new bool[n];
 
             // The base pass over the real tokens only: h_base(j), z_base(j) for j < realLength.
-            var baseOut = lm.forward(new ModelInput { InputEmbeddings = Embed(lm, x.Take(realLength)), PositionIds = Positions(realLength, device) });
+            var baseOut = lm.Forward(new ModelInput { InputEmbeddings = Embed(lm, x.Take(realLength)), PositionIds = Positions(realLength, device) });
             var baseHidden = baseOut.Hidden[0];                                                // [len, H]
             var baseLogits = baseOut.Logits![0];                                               // [len, V]
             var baseNll = new Tensor?[length];
@@ -95,7 +95,7 @@ internal static class ObjectiveOracle
                 parts.Add(end.view(1, 1, -1));
                 parts.AddRange(Enumerable.Range(1, lastTalk).Select(s => Embed(lm, [x[t + s]])));
                 var sequence = torch.cat(parts.ToArray(), dim: 1);                               // [1, t+1+T+2+lastTalk, H]
-                var output = lm.forward(new ModelInput { InputEmbeddings = sequence, PositionIds = Positions(sequence.shape[1], device) });
+                var output = lm.Forward(new ModelInput { InputEmbeddings = sequence, PositionIds = Positions(sequence.shape[1], device) });
                 var hidden = output.Hidden[0];                                                 // [N, H]
                 var logits = output.Logits![0];                                               // [N, V]
 

@@ -93,7 +93,7 @@ public sealed class ScoringPassRecomputationTests
     }
 
     private static ModelOutput Run(CausalLanguageModel lm, Tensor embeddings) =>
-        lm.forward(new ModelInput { InputEmbeddings = embeddings, PositionIds = torch.arange(embeddings.shape[1], dtype: ScalarType.Int64).view(1, -1) });
+        lm.Forward(new ModelInput { InputEmbeddings = embeddings, PositionIds = torch.arange(embeddings.shape[1], dtype: ScalarType.Int64).view(1, -1) });
 
     private static Tensor Embed(CausalLanguageModel lm, IEnumerable<long> tokens)
     {

@@ -105,12 +105,8 @@ public sealed class ParallelThoughtInvariantTests
         }
 
         var calls = new List<(Tensor? Embeddings, Tensor Positions, AttentionKind Kind, int CacheLength, int Branches)>();
-        var hook = lm.register_forward_pre_hook((_, input) =>
-        {
-            calls.Add((input.InputEmbeddings?.detach().clone(), (input.PositionIds ?? torch.zeros(1)).clone(), input.Attention.Kind,
-                input.Cache?.Length ?? 0, input.Cache?.BranchCount ?? 0));
-            return input;
-        });
+        lm.Feeding += input => calls.Add((input.InputEmbeddings?.detach().clone(), (input.PositionIds ?? torch.zeros(1)).clone(), input.Attention.Kind,
+            input.Cache?.Length ?? 0, input.Cache?.BranchCount ?? 0));
 
         using var noGrad = torch.no_grad();
         var result = new QuietStarObjective(model).Compute(TinyModels.RandomIds(1, Length, 96, 6), null, new Generator(3));
@@ -192,7 +188,7 @@ public sealed class ParallelThoughtInvariantTests
     private static Tensor LastLogits(CausalLanguageModel lm, List<Tensor> sequence)
     {
         var embeddings = torch.cat(sequence, dim: 1);                               // [1, n, H]
-        var output = lm.forward(new ModelInput { InputEmbeddings = embeddings });
+        var output = lm.Forward(new ModelInput { InputEmbeddings = embeddings });
         return output.Logits![0, -1];                                                // [V]
     }
 }

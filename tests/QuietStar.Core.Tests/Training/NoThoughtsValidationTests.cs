@@ -93,7 +93,7 @@ public sealed class NoThoughtsValidationTests
                 continue;
             }
 
-            var logits = model.LanguageModel.call(new ModelInput { InputIds = torch.tensor(tokens).unsqueeze(0) }).Logits!;
+            var logits = model.LanguageModel.Forward(new ModelInput { InputIds = torch.tensor(tokens).unsqueeze(0) }).Logits!;
             var logp = logits[0].to_type(ScalarType.Float64).log_softmax(-1);                      // [n, V]
             for (int i = 0; i + 1 < tokens.Length; i++)
             {

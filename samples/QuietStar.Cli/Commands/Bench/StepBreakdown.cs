@@ -7,8 +7,8 @@ using TorchSharp;
 namespace QuietStar.Cli.Commands.Bench;
 
 /// <summary>
-/// Where a training step's time goes, from a stopwatch and module hooks (torch on the CPU runs synchronously, so a
-/// hook's clock reading is the op's end): each forward call of the language model by kind (call 0 the base pass,
+/// Where a training step's time goes, from a stopwatch, the model's forward events and module hooks (torch on the CPU
+/// runs synchronously, so a clock reading in a handler is the op's end): each forward call of the language model by kind (call 0 the base pass,
 /// calls 1 … T+1 START and the T thought tokens, the rest the M talk steps), the MLP and RMSNorm modules inside them,
 /// the rest of the objective (LM head, sampling, mixing, losses), backward, gradient clipping and AdamW.
 /// </summary>
@@ -40,22 +40,17 @@ internal sealed class StepBreakdown
         Optimizer,
     }
 
-    /// <summary>Hooks the model's forward calls and its MLP and norm modules.</summary>
+    /// <summary>Times the model's forward calls (its profiling events) and hooks its MLP and norm modules.</summary>
     public StepBreakdown(CausalLanguageModel model, QuietStarOptions options)
     {
         thoughtCalls = options.ThoughtTokens + 1;
-        model.register_forward_pre_hook((_, input) =>
-        {
-            callStart = Now;
-            return input;
-        });
-        model.register_forward_hook((_, _, output) =>
+        model.ForwardStarting += (_, _) => callStart = Now;
+        model.ForwardCompleted += (_, _) =>
         {
             string kind = call == 0 ? "base_forward" : call <= thoughtCalls ? "thought_forward" : "talk_forward";
             Add(kind, Now - callStart);
             call++;
-            return output;
-        });
+        };
         // The backbone's submodules are internal: found by their Hugging Face names (model.layers.N.mlp,
         // model.layers.N.input_layernorm / post_attention_layernorm, model.norm).
         foreach (var (name, module) in model.named_modules())

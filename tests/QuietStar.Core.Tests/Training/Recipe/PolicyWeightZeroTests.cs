@@ -89,6 +89,6 @@ public sealed class PolicyWeightZeroTests
     {
         private readonly ParallelThoughtGenerator inner = new();
 
-        public ThoughtRollout Generate(ThoughtRequest request) => inner.Generate(request with { LogProbGradients = true });
+        public ThoughtRollout Generate(ThoughtRequest request) => inner.Generate(request.WithLogProbGradients(true));
     }
 }

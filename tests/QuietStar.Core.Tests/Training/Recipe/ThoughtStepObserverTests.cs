@@ -9,7 +9,7 @@ namespace QuietStar.Core.Tests.Training.Recipe;
 
 /// <summary>
 /// The thought entropy and KL are accumulated from each thought step's logits as the step is generated
-/// (<see cref="ThoughtRequest.StepObserver"/>): the objective keeps no <c>[R, L, V]</c> tensor of a thought step, and a
+/// (<see cref="ThoughtRequest.ReportThoughtStep"/>): the objective keeps no <c>[R, L, V]</c> tensor of a thought step, and a
 /// generator that reports no step trains without the terms, or is refused when their weights are positive.
 /// </summary>
 public sealed class ThoughtStepObserverTests
@@ -85,14 +85,14 @@ public sealed class ThoughtStepObserverTests
 
         var compute = () => new QuietStarObjective(model, new SilentThoughtGenerator()).Compute(TinyModels.RandomIds(2, 9, 96, seed: 71), null, new Generator(72));
 
-        compute.Should().Throw<InvalidOperationException>().WithMessage($"*QuietStarOptions.{option}*{nameof(SilentThoughtGenerator)}*StepObserver*");
+        compute.Should().Throw<InvalidOperationException>().WithMessage($"*QuietStarOptions.{option}*{nameof(SilentThoughtGenerator)}*ReportThoughtStep*");
     }
 
-    /// <summary>A custom generator written before the observer existed: it never reports a thought step.</summary>
+    /// <summary>The reference generator with its reports dropped, as a custom generator that never calls <see cref="ThoughtRequest.ReportThoughtStep"/>.</summary>
     private sealed class SilentThoughtGenerator : IThoughtGenerator
     {
         private readonly ParallelThoughtGenerator inner = new();
 
-        public ThoughtRollout Generate(ThoughtRequest request) => inner.Generate(request with { StepObserver = null });
+        public ThoughtRollout Generate(ThoughtRequest request) => inner.Generate(request.WithStepObserver(null));
     }
 }
