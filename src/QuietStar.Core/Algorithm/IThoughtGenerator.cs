@@ -41,9 +41,11 @@ public interface IThoughtGenerator
 /// The request is made by <see cref="QuietStarObjective"/> for one <see cref="IThoughtGenerator.Generate"/> call and is
 /// spent when that call returns. Every tensor it returns is created in the caller's current dispose scope and keeps its
 /// autograd history; what it keeps between steps it owns itself, so a generator may run each step in its own dispose
-/// scope. Misuse is refused with an exception naming what was expected: a tensor of the wrong shape
-/// (<see cref="ArgumentException"/>), a step beyond T + M + 1 or after the call returned, or a thought step reported
-/// out of order or before it was run (<see cref="InvalidOperationException"/>).
+/// scope. Call its operations on the thread that called <see cref="IThoughtGenerator.Generate"/>: dispose scopes,
+/// <c>no_grad</c> and the training functions' bookkeeping are per thread. Misuse is refused with an exception naming
+/// what was expected: a tensor of the wrong shape (<see cref="ArgumentException"/>), a step beyond T + M + 1, any
+/// operation after the call returned or after a step failed part-way, or a thought step reported out of order or before
+/// it was run (<see cref="InvalidOperationException"/>).
 /// </remarks>
 public sealed class ThoughtRequest
 {
@@ -136,17 +138,29 @@ public sealed class ThoughtRequest
     internal Tensor UnsampledIndex { get; }
 
     /// <summary>The START embedding at every position, <c>[R, L, H]</c>: the input of step 1.</summary>
-    public Tensor StartEmbedding() => embeddings.Start.expand(rows, length, hiddenSize);              // [R, L, H]
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    public Tensor StartEmbedding()
+    {
+        ThrowIfSpent();
+        return embeddings.Start.expand(rows, length, hiddenSize);                                     // [R, L, H]
+    }
 
     /// <summary>The END embedding at every position, <c>[R, L, H]</c>: the input of the step after the last thought token.</summary>
-    public Tensor EndEmbedding() => embeddings.End.expand(rows, length, hiddenSize);                  // [R, L, H]
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    public Tensor EndEmbedding()
+    {
+        ThrowIfSpent();
+        return embeddings.End.expand(rows, length, hiddenSize);                                       // [R, L, H]
+    }
 
     /// <summary>The token embeddings of <paramref name="ids"/>: int64 <c>[R, L]</c> → <c>[R, L, H]</c>, an input of <see cref="Step"/>.</summary>
     /// <param name="ids">One token per position, int64 <c>[R, L]</c>, inside the model's vocabulary.</param>
     /// <exception cref="ArgumentException"><paramref name="ids"/> is not int64 <c>[R, L]</c> or holds an id outside the vocabulary.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
     public Tensor Embed(Tensor ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
+        ThrowIfSpent();
         RequireShape(ids, nameof(ids), "token ids", "[R, L]", rows, length);
         return model.Embed(ids);                                                                      // [R, L, H]
     }
@@ -159,16 +173,12 @@ public sealed class ThoughtRequest
     /// <param name="embeddings">The step's input at every position, <c>[R, L, H]</c> (<see cref="StartEmbedding"/>, <see cref="Embed"/>, <see cref="EndEmbedding"/>).</param>
     /// <returns>The final-norm hidden states after the step, <c>[R, L, H]</c>.</returns>
     /// <exception cref="ArgumentException"><paramref name="embeddings"/> is not <c>[R, L, H]</c>.</exception>
-    /// <exception cref="InvalidOperationException">T + M + 1 steps have been run already, or the <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    /// <exception cref="InvalidOperationException">T + M + 1 steps have been run already, the <see cref="IThoughtGenerator.Generate"/> call has returned, or an earlier step failed part-way.</exception>
     public Tensor Step(Tensor embeddings)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         RequireShape(embeddings, nameof(embeddings), "step embeddings", "[R, L, H]", rows, length, hiddenSize);
-        if (progress.Spent)
-        {
-            throw new InvalidOperationException(
-                $"The rollout of this {nameof(ThoughtRequest)} is over: it serves one {nameof(IThoughtGenerator)}.{nameof(IThoughtGenerator.Generate)} call, and that call has returned.");
-        }
+        ThrowIfSpent();
 
         int maxSteps = options.ForwardPasses - 1;
         if (progress.StepsRun >= maxSteps)
@@ -194,14 +204,23 @@ public sealed class ThoughtRequest
             spec = AttentionSpec.Branches(prefixMask);
         }
 
-        return model.Forward(new ModelInput
+        try
         {
-            InputEmbeddings = embeddings,
-            PositionIds = positionIds + step,                                                     // [R, L]: t + k
-            Attention = spec,
-            Cache = cache,
-            ComputeLogits = false,
-        }).Hidden;                                                                                    // [R, L, H]
+            return model.Forward(new ModelInput
+            {
+                InputEmbeddings = embeddings,
+                PositionIds = positionIds + step,                                                 // [R, L]: t + k
+                Attention = spec,
+                Cache = cache,
+                ComputeLogits = false,
+            }).Hidden;                                                                                // [R, L, H]
+        }
+        catch
+        {
+            // Some layers may have appended this step's keys to the cache before the failure: the rollout cannot go on.
+            progress.Failed = true;
+            throw;
+        }
     }
 
     /// <summary>
@@ -210,10 +229,12 @@ public sealed class ThoughtRequest
     /// </summary>
     /// <param name="hidden">Hidden states <c>[R, L, H]</c> returned by <see cref="Step"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="hidden"/> is not <c>[R, L, H]</c>.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
     public Tensor Logits(Tensor hidden)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         RequireShape(hidden, nameof(hidden), "hidden states", "[R, L, H]", rows, length, hiddenSize);
+        ThrowIfSpent();
         // In at least float32: −1e10 overflows Half, and the REINFORCE log-softmax must not run in a 16-bit dtype.
         return Precision.AtLeastFloat32(model.ComputeLogits(hidden)).index_fill(-1, UnsampledIndex, GumbelSampler.Unsampleable); // [R, L, V]
     }
@@ -230,11 +251,12 @@ public sealed class ThoughtRequest
     /// history. They stay the caller's: nothing keeps them past the call but what the autograd graph needs.
     /// </param>
     /// <exception cref="ArgumentException"><paramref name="logits"/> is not <c>[R, L, V]</c>.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="step"/> is not the next thought token, is beyond T, or its step has not been run.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="step"/> is not the next thought token, is beyond T, or its step has not been run; or the <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
     public void ReportThoughtStep(int step, Tensor logits)
     {
         ArgumentNullException.ThrowIfNull(logits);
         RequireShape(logits, nameof(logits), "thought logits", "[R, L, V]", rows, length, model.Config.VocabSize);
+        ThrowIfSpent();
         int expected = progress.StepsReported + 1;
         if (step != expected || step > options.ThoughtTokens)
         {
@@ -273,6 +295,21 @@ public sealed class ThoughtRequest
         (progress.OwnKey, progress.Mask, progress.Spent) = (null, null, true);
     }
 
+    private void ThrowIfSpent()
+    {
+        if (progress.Failed)
+        {
+            throw new InvalidOperationException(
+                $"A step of this {nameof(ThoughtRequest)}'s rollout failed part-way (see the exception it threw), so the cache may hold part of it; the rollout cannot continue.");
+        }
+
+        if (progress.Spent)
+        {
+            throw new InvalidOperationException(
+                $"The rollout of this {nameof(ThoughtRequest)} is over: it serves one {nameof(IThoughtGenerator)}.{nameof(IThoughtGenerator.Generate)} call, and that call has returned.");
+        }
+    }
+
     private static void RequireShape(Tensor t, string parameter, string what, string dimensions, params long[] expected)
     {
         if (!t.shape.SequenceEqual(expected))
@@ -294,6 +331,8 @@ public sealed class ThoughtRequest
         public Tensor? Mask { get; set; }     // [R|1, 1, L, (k+1)L]
 
         public bool Spent { get; set; }       // the Generate call has returned; the cache is gone
+
+        public bool Failed { get; set; }      // a step threw part-way; the cache may hold part of it
     }
 }
 

@@ -457,6 +457,13 @@ internal sealed class AttentionPlan
     /// <summary>Builds the plan for <paramref name="queries"/> new tokens after <paramref name="cached"/> sequential keys.</summary>
     public static AttentionPlan Create(AttentionSpec spec, long queries, long cached, int groups, ScalarType dtype, Device device)
     {
+        if (spec.Kind == AttentionKind.Causal && spec.Mask is not null && spec.Mask.shape[1] != cached + queries)
+        {
+            // Checked before the all-true shortcut below, which would otherwise accept a mask of any length.
+            throw new ArgumentException(
+                $"Key padding mask covers {spec.Mask.shape[1]} keys but attention sees {cached + queries} (cached + new); pass one flag per token, [B, L].");
+        }
+
         switch (spec.Kind)
         {
             case AttentionKind.Causal when spec.Mask is not null && AllTrue(spec.Mask):
@@ -1069,15 +1076,36 @@ public sealed class CausalLanguageModel : nn.Module
     public Tensor ComputeLogits(Tensor hidden) => nn.functional.linear(hidden, ClassifierWeight);
 
     /// <summary>
-    /// Raised on the calling thread when a forward pass of the model begins, before its input is checked: with
-    /// <see cref="ForwardCompleted"/>, what a profiler needs to time each pass (e.g. the base pass and every thought and
-    /// talk step of a training step). A handler must not call the model.
+    /// The plain causal forward pass: token ids <c>[B, L]</c> (int64) → next-token logits <c>[B, L, V]</c>, position t
+    /// predicting token t + 1, each position attending to itself and the real tokens before it. No thoughts and no
+    /// cache; autograd records it when gradients are enabled, so it serves scoring, a perplexity of one's own,
+    /// distillation or a custom loss.
+    /// </summary>
+    /// <param name="inputIds">Token ids <c>[B, L]</c> (int64) on <see cref="Device"/>, inside the vocabulary, L within the context.</param>
+    /// <param name="isReal">Boolean <c>[B, L]</c>, false at padding (padded keys are never attended to); null when nothing is padded.</param>
+    /// <exception cref="ArgumentException">The ids are not int64 <c>[B, L]</c>, hold an id outside the vocabulary, or are longer than the context; or <paramref name="isReal"/> is not boolean <c>[B, L]</c>.</exception>
+    public Tensor Logits(Tensor inputIds, Tensor? isReal = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        return Forward(new ModelInput
+        {
+            InputIds = inputIds,
+            Attention = isReal is null ? AttentionSpec.Causal() : AttentionSpec.CausalWithPadding(isReal),
+        }).Logits!;                                                                                   // [B, L, V]
+    }
+
+    /// <summary>
+    /// Raised on the calling thread when a general forward pass of the model begins, before its input is checked: every
+    /// pass of training (the base pass, each thought and talk step), of scoring and evaluation, <see cref="Logits"/>,
+    /// and the prompt (prefill) of generation. Generation's per-token decoding steps run a lean copy of the weights
+    /// and do not raise it. With <see cref="ForwardCompleted"/>, what a profiler needs to time each pass. A handler must
+    /// not call the model (that pass would raise the event again).
     /// </summary>
     public event EventHandler? ForwardStarting;
 
     /// <summary>
-    /// Raised on the calling thread when a forward pass of the model has computed its hidden states (and logits, when
-    /// the pass asked for them); not raised when the pass throws. See <see cref="ForwardStarting"/>.
+    /// Raised on the calling thread when a general forward pass (see <see cref="ForwardStarting"/>) has computed its
+    /// hidden states (and logits, when the pass asked for them); not raised when the pass throws.
     /// </summary>
     public event EventHandler? ForwardCompleted;
 

@@ -143,4 +143,61 @@ public sealed class CausalLanguageModelTests
         ]);
         names.Should().NotContain(n => n.Contains("inv_freq"));
     }
+
+    [Fact]
+    public void Public_logits_are_the_causal_forward_pass_each_position_blind_to_later_tokens()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyModels.Create(21);
+        var ids = TinyModels.RandomIds(2, 9, 96, seed: 22);
+        using var noGrad = torch.no_grad();
+        var logits = model.Logits(ids);                                                               // [2, 9, V]
+        logits.shape.Should().Equal(2, 9, model.Config.VocabSize);
+        logits.equal(model.Forward(new ModelInput { InputIds = ids }).Logits!).all().item<bool>().Should().BeTrue();
+
+        // Changing the last token changes nothing before it: the pass is causal, not bidirectional.
+        var changed = ids.clone();
+        changed[.., 8] = (ids[.., 8] + 1) % 96;
+        var other = model.Logits(changed);
+        (other[.., ..8] - logits[.., ..8]).abs().max().item<float>().Should().BeLessThan(1e-6f);
+        (other[.., 8] - logits[.., 8]).abs().max().item<float>().Should().BeGreaterThan(1e-4f);
+    }
+
+    [Fact]
+    public void Public_logits_skip_padded_keys_and_refuse_a_padding_mask_of_the_wrong_shape()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyModels.Create(23);
+        var prompt = TinyModels.RandomIds(1, 5, 96, seed: 24);
+        using var noGrad = torch.no_grad();
+        var alone = model.Logits(prompt);                                                             // [1, 5, V]
+        var padded = torch.cat([torch.zeros(1, 3, dtype: ScalarType.Int64), prompt], dim: 1);         // [1, 8]: 3 pad ids on the left
+        var isReal = torch.cat([torch.zeros(1, 3, dtype: ScalarType.Bool), torch.ones(1, 5, dtype: ScalarType.Bool)], dim: 1);
+        var withPadding = model.Logits(padded, isReal);                                               // [1, 8, V]
+        (withPadding[.., 3..] - alone).abs().max().item<float>().Should().BeLessThan(1e-5f);
+
+        var wrong = torch.ones(1, 7, dtype: ScalarType.Bool);
+        var act = () => model.Logits(padded, wrong);
+        act.Should().Throw<ArgumentException>();
+    }
+
+    [Fact]
+    public void Forward_events_come_once_per_pass_in_order_and_completed_is_not_raised_when_a_pass_throws()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyModels.Create(25);
+        var events = new List<string>();
+        model.ForwardStarting += (_, _) => events.Add("start");
+        model.ForwardCompleted += (_, _) => events.Add("done");
+        using var noGrad = torch.no_grad();
+        model.Logits(TinyModels.RandomIds(1, 4, 96, seed: 26));
+        model.Logits(TinyModels.RandomIds(2, 3, 96, seed: 27));
+        events.Should().Equal("start", "done", "start", "done");
+
+        events.Clear();
+        var outside = torch.full(1, 3, 96 + 5, dtype: ScalarType.Int64);                             // ids beyond the vocabulary
+        var act = () => model.Logits(outside);
+        act.Should().Throw<ArgumentException>();
+        events.Should().Equal("start");
+    }
 }

@@ -106,7 +106,7 @@ public sealed class ThoughtRequestTests
     }
 
     [Fact]
-    public void A_request_kept_past_its_generate_call_refuses_to_step()
+    public void A_request_kept_past_its_generate_call_refuses_every_operation()
     {
         using var scope = torch.NewDisposeScope();
         using var model = TinyQuietStar.Create(TinyQuietStar.SmallOptions(), seed: 87);
@@ -114,8 +114,60 @@ public sealed class ThoughtRequestTests
         new QuietStarObjective(model, keeping).Compute(TinyModels.RandomIds(2, Length, 96, seed: 88), null, new Generator(89));
 
         var request = keeping.Request!;
-        request.Invoking(r => r.Step(r.StartEmbedding())).Should().Throw<InvalidOperationException>()
-            .WithMessage("The rollout of this ThoughtRequest is over*");
+        long hidden = model.LanguageModel.Config.HiddenSize;
+        var over = "The rollout of this ThoughtRequest is over*";
+        request.Invoking(r => r.Step(torch.zeros(4, Length, hidden))).Should().Throw<InvalidOperationException>().WithMessage(over);
+        request.Invoking(r => r.StartEmbedding()).Should().Throw<InvalidOperationException>().WithMessage(over);
+        request.Invoking(r => r.EndEmbedding()).Should().Throw<InvalidOperationException>().WithMessage(over);
+        request.Invoking(r => r.Embed(r.InputIds)).Should().Throw<InvalidOperationException>().WithMessage(over);
+        request.Invoking(r => r.Logits(torch.zeros(4, Length, hidden))).Should().Throw<InvalidOperationException>().WithMessage(over);
+        request.Invoking(r => r.ReportThoughtStep(request.StepsRun > 0 ? 3 : 1, torch.zeros(4, Length, Vocabulary)))
+            .Should().Throw<InvalidOperationException>().WithMessage(over);
+    }
+
+    [Fact]
+    public void A_step_that_failed_part_way_ends_the_rollout_with_a_message_saying_so()
+    {
+        var (model, run) = Setup();
+        using (model)
+        {
+            bool fail = false;
+            model.LanguageModel.ForwardStarting += (_, _) =>
+            {
+                if (fail)
+                {
+                    throw new IOException("simulated failure inside the model's forward pass");
+                }
+            };
+            run(r =>
+            {
+                r.Step(r.StartEmbedding());
+                fail = true;
+                r.Invoking(q => q.Step(q.StartEmbedding())).Should().Throw<IOException>("the model's own exception comes out unchanged");
+                fail = false;
+                r.Step(r.StartEmbedding());
+            }).Should().Throw<InvalidOperationException>().WithMessage("A step of this ThoughtRequest's rollout failed part-way*cannot continue.");
+        }
+    }
+
+    [Fact]
+    public void A_copy_for_another_listener_shares_the_rollout_its_steps_its_reports_and_its_end()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyQuietStar.Create(TinyQuietStar.SmallOptions(), seed: 90);
+        ThoughtRequest? copy = null;
+        var generator = new StoppingGenerator(r =>
+        {
+            copy = r.WithStepObserver(null);
+            var logits = copy.Logits(copy.Step(copy.StartEmbedding()));                             // [R, L, V]
+            r.StepsRun.Should().Be(1, "the copy's step is the original's step 1");
+            copy.ReportThoughtStep(1, logits);
+            r.Invoking(q => q.ReportThoughtStep(1, logits)).Should().Throw<InvalidOperationException>()
+                .WithMessage("Thought step 1 reported out of order: the next is step 2*", "the copy's report counts for the original");
+        });
+        var compute = () => new QuietStarObjective(model, generator).Compute(TinyModels.RandomIds(2, Length, 96, seed: 91), null, new Generator(92));
+        compute.Should().Throw<StoppingGenerator.Stopped>();
+        copy!.Invoking(c => c.StartEmbedding()).Should().Throw<InvalidOperationException>().WithMessage("The rollout of this ThoughtRequest is over*");
     }
 
     [Fact]
@@ -151,7 +203,7 @@ public sealed class ThoughtRequestTests
     }
 
     [Fact]
-    public void The_options_a_generator_reads_are_a_copy_it_cannot_change_the_rollout_with()
+    public void The_options_a_generator_reads_are_a_copy_whose_changes_leave_the_step_limit_as_it_was()
     {
         var (model, run) = Setup();
         using (model)
@@ -159,9 +211,16 @@ public sealed class ThoughtRequestTests
             run(r =>
             {
                 r.Options.ThoughtTokens = 50;
+                r.Options.TalkTokens = 50;
                 r.Options.ThoughtTokens.Should().Be(3);
-                throw new InvalidOperationException("checked");
-            }).Should().Throw<InvalidOperationException>().WithMessage("checked");
+                int steps = 3 + r.Options.TalkTokens + 1;                                             // T + M + 1 of the real options
+                for (int k = 0; k < steps; k++)
+                {
+                    r.Step(r.StartEmbedding());
+                }
+
+                r.Step(r.StartEmbedding());                                                          // one more: refused by the real limit
+            }).Should().Throw<InvalidOperationException>().WithMessage("All * steps of the rollout have been run (T + M + 1: START, 3 thought tokens*");
         }
     }
 
@@ -216,6 +275,18 @@ public sealed class ThoughtRequestTests
             Request = request;
             return inner.Generate(request);
         }
+    }
+
+    /// <summary>Runs checks against the request, then ends the objective's evaluation with <see cref="Stopped"/>.</summary>
+    private sealed class StoppingGenerator(Action<ThoughtRequest> checks) : IThoughtGenerator
+    {
+        public ThoughtRollout Generate(ThoughtRequest request)
+        {
+            checks(request);
+            throw new Stopped();
+        }
+
+        public sealed class Stopped : Exception;
     }
 
     /// <summary>Runs the misuse; if nothing refused it, fails with an exception none of the tests expects.</summary>
