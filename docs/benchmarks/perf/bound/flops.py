@@ -10,7 +10,14 @@ products are 3x its forward products, minus the forward work no later step reads
 attention output and MLP, whose only consumer would be an LM head that is never applied). Printed beside it: the
 bound with the MLP's gate and up products recomputed in backward, as main does to keep peak memory at <= 0.5x.
 
-Usage: python3 flops.py [GFLOP_PER_S]   (the measured single-thread sgemm rate; default 103, sgemm.jsonl's median)
+It is a lower bound on the products *as this schedule computes them*. A value-preserving implementation could still
+share about 2 % of them (the review of session 19 counted: layer 0's q/k/v of the START and END calls, the same at
+every position; layer 0's pre-rotary q/k/v of the talk calls, equal to the base pass's at t + s; the last thought
+call's last-layer q and q.k; the calls at position L - 1, which has no target), so it is not a bound on every
+possible implementation.
+
+Usage: python3 flops.py [GFLOP_PER_S]   (a measured single-thread product rate; default 99.5, the median of
+sgemm.jsonl's dim-256 medians; run.sh passes it)
 """
 import json, sys
 
@@ -31,7 +38,7 @@ def step_macs(hidden, inter, layers, heads, kv_heads, vocab, L=256, B=4, P=2, T=
     recompute = (base_tokens + run_tokens) * layers * 2 * hidden * inter  # gate and up again in backward (NormedSwiGlu)
     return 3 * forward - 3 * dead, forward, recompute
 
-rate = float(sys.argv[1]) if len(sys.argv) > 1 else 103.0
+rate = float(sys.argv[1]) if len(sys.argv) > 1 else 99.5
 out = []
 for name, cfg in {"stories260K (dim 64)": (64, 172, 5, 8, 4, 512), "random dim 256": (256, 688, 4, 8, 4, 512)}.items():
     total, forward, recompute = step_macs(*cfg)

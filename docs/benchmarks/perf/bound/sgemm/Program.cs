@@ -1,11 +1,11 @@
-// The float32 matrix-product rate (GFLOP/s) of libtorch on one thread, for the products of a training step of the
+// The float32 matrix-product rate (GFLOP/s) of libtorch on one thread (or the count given as the first argument), for the products of a training step of the
 // dim-256 model (N = 2048 tokens per call) and of stories260K (dim 64), plus a large square product as the ceiling.
 // Each shape: 5 warm-up products, then 7 timed repetitions of ≥ 4 GFLOP each; one JSON line per shape (median, min, max).
 using System.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-torch.set_num_threads(1);
+torch.set_num_threads(args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1);
 (long M, long K, long N, string What)[] shapes =
 [
     (2048, 256, 688, "dim 256: MLP gate/up"), (2048, 688, 256, "dim 256: MLP down"), (2048, 256, 256, "dim 256: q/o projection"),
