@@ -34,7 +34,7 @@ public interface IThoughtGenerator
 /// for k = 1 … T: z = Logits(h)                    // [R, L, V]; draw c_k [R, L] from z, ReportThoughtStep(k, z)
 ///                h = Step(Embed(c_k))             // [R, L, H] after c_k
 /// talk₀ = Step(EndEmbedding())                    // [R, L, H] after END
-/// for s = 1 … M − 1: talk_s = Step(Embed(x_{t+s}))  // InputIds shifted left by s, PadTokenId past the end
+/// for s = 1 … M − 1: talk_s = Step(Embed(TalkInputIds(s)))  // x_{t+s}: InputIds shifted left by s
 /// </code>
 /// </summary>
 /// <remarks>
@@ -117,6 +117,32 @@ public sealed class ThoughtRequest
 
     /// <summary>Token fed past the end of the sequence in the talk phase (its outputs are never scored).</summary>
     public int PadTokenId { get; }
+
+    /// <summary>
+    /// The talk phase's teacher-forced input of talk step <paramref name="s"/>: the true token s ahead of each position,
+    /// <c>x_{t+s}</c>, as int64 <c>[R, L]</c> (<see cref="InputIds"/> shifted left by s, <see cref="PadTokenId"/> past the
+    /// end of the sequence). Feed it through <see cref="Embed"/> to <see cref="Step"/>.
+    /// </summary>
+    /// <param name="s">1 … M − 1: the talk step after END (step 0) that this token is the input of.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="s"/> is outside 1 … M − 1.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    public Tensor TalkInputIds(int s)
+    {
+        if (s < 1 || s >= options.TalkTokens)
+        {
+            throw new ArgumentOutOfRangeException(nameof(s), s,
+                $"Talk inputs exist for s = 1 … M − 1 = {options.TalkTokens - 1}: step 0 is END, and M = {options.TalkTokens} talk steps are scored.");
+        }
+
+        ThrowIfSpent();
+        if (s >= length)
+        {
+            return torch.full(rows, length, PadTokenId, dtype: ScalarType.Int64, device: InputIds.device); // [R, L]: all past the end
+        }
+
+        var padding = torch.full(rows, s, PadTokenId, dtype: ScalarType.Int64, device: InputIds.device); // [R, s]
+        return torch.cat([InputIds.narrow(1, s, length - s), padding], dim: 1);                        // [R, L]
+    }
 
     /// <summary>The random source of the thought samples.</summary>
     public Generator Generator { get; }

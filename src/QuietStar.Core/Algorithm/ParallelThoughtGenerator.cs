@@ -57,7 +57,7 @@ internal sealed class ParallelThoughtGenerator : IThoughtGenerator
         var talkHidden = new List<Tensor>(options.TalkTokens) { request.Step(request.EndEmbedding()) };
         for (int s = 1; s < options.TalkTokens; s++)
         {
-            talkHidden.Add(request.Step(request.Embed(ShiftLeft(request.InputIds, s, request.PadTokenId)))); // after x_{t+s}
+            talkHidden.Add(request.Step(request.Embed(request.TalkInputIds(s))));                     // after x_{t+s}
         }
 
         return new ThoughtRollout(
@@ -95,18 +95,5 @@ internal sealed class ParallelThoughtGenerator : IThoughtGenerator
 
         request.ReportThoughtStep(step, logits);
         return scope.MoveToOuter(token, logProb);
-    }
-
-    /// <summary>ids[:, s:] padded on the right with <paramref name="pad"/>: the true token s ahead of each position.</summary>
-    private static Tensor ShiftLeft(Tensor ids, int s, int pad)
-    {
-        long rows = ids.shape[0], length = ids.shape[1];
-        if (s >= length)
-        {
-            return torch.full(rows, length, pad, dtype: ScalarType.Int64, device: ids.device);
-        }
-
-        var padding = torch.full(rows, s, pad, dtype: ScalarType.Int64, device: ids.device);
-        return torch.cat([ids.narrow(1, s, length - s), padding], dim: 1);                        // [R, L]
     }
 }

@@ -203,6 +203,30 @@ public sealed class ThoughtRequestTests
     }
 
     [Fact]
+    public void Talk_inputs_are_the_ids_shifted_left_with_the_pad_token_past_the_end_and_exist_for_talk_steps_1_to_m_minus_1()
+    {
+        var (model, run) = Setup();
+        using (model)
+        {
+            run(r =>
+            {
+                int m = r.Options.TalkTokens;
+                m.Should().BeGreaterThan(1, "the test needs at least one teacher-forced talk input");
+                for (int s = 1; s < m; s++)
+                {
+                    var shifted = r.TalkInputIds(s);                                                  // [R, L]
+                    shifted.shape.Should().Equal(r.InputIds.shape);
+                    shifted.narrow(1, 0, Length - s).equal(r.InputIds.narrow(1, s, Length - s)).all().item<bool>().Should().BeTrue();
+                    shifted.narrow(1, Length - s, s).eq(r.PadTokenId).all().item<bool>().Should().BeTrue();
+                }
+
+                r.Invoking(q => q.TalkInputIds(0)).Should().Throw<ArgumentOutOfRangeException>().WithMessage("Talk inputs exist for s = 1 … M − 1*");
+                r.TalkInputIds(m);
+            }).Should().Throw<ArgumentOutOfRangeException>().WithMessage("Talk inputs exist for s = 1 … M − 1*");
+        }
+    }
+
+    [Fact]
     public void The_options_a_generator_reads_are_a_copy_whose_changes_leave_the_step_limit_as_it_was()
     {
         var (model, run) = Setup();
@@ -234,7 +258,7 @@ public sealed class ThoughtRequestTests
         typeof(CausalLanguageModel).BaseType.Should().Be(typeof(nn.Module), "no public forward taking the internal ModelInput");
         typeof(ThoughtRequest).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
             .Where(m => !m.IsSpecialName).Select(m => m.Name).Should()
-            .BeEquivalentTo("Step", "Embed", "Logits", "StartEmbedding", "EndEmbedding", "ReportThoughtStep");
+            .BeEquivalentTo("Step", "Embed", "Logits", "StartEmbedding", "EndEmbedding", "ReportThoughtStep", "TalkInputIds");
     }
 
     /// <summary>torch.equal: the same shape, dtype and every element.</summary>
