@@ -125,7 +125,7 @@ public sealed class ThoughtRequest
     /// </summary>
     /// <param name="s">1 … M − 1: the talk step after END (step 0) that this token is the input of.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="s"/> is outside 1 … M − 1.</exception>
-    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned, or a step failed part-way.</exception>
     public Tensor TalkInputIds(int s)
     {
         if (s < 1 || s >= options.TalkTokens)
@@ -135,11 +135,7 @@ public sealed class ThoughtRequest
         }
 
         ThrowIfSpent();
-        if (s >= length)
-        {
-            return torch.full(rows, length, PadTokenId, dtype: ScalarType.Int64, device: InputIds.device); // [R, L]: all past the end
-        }
-
+        // s < L always: the objective requires L ≥ M + 2.
         var padding = torch.full(rows, s, PadTokenId, dtype: ScalarType.Int64, device: InputIds.device); // [R, s]
         return torch.cat([InputIds.narrow(1, s, length - s), padding], dim: 1);                        // [R, L]
     }
@@ -164,7 +160,7 @@ public sealed class ThoughtRequest
     internal Tensor UnsampledIndex { get; }
 
     /// <summary>The START embedding at every position, <c>[R, L, H]</c>: the input of step 1.</summary>
-    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned, or a step failed part-way.</exception>
     public Tensor StartEmbedding()
     {
         ThrowIfSpent();
@@ -172,7 +168,7 @@ public sealed class ThoughtRequest
     }
 
     /// <summary>The END embedding at every position, <c>[R, L, H]</c>: the input of the step after the last thought token.</summary>
-    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned, or a step failed part-way.</exception>
     public Tensor EndEmbedding()
     {
         ThrowIfSpent();
@@ -182,7 +178,7 @@ public sealed class ThoughtRequest
     /// <summary>The token embeddings of <paramref name="ids"/>: int64 <c>[R, L]</c> → <c>[R, L, H]</c>, an input of <see cref="Step"/>.</summary>
     /// <param name="ids">One token per position, int64 <c>[R, L]</c>, inside the model's vocabulary.</param>
     /// <exception cref="ArgumentException"><paramref name="ids"/> is not int64 <c>[R, L]</c> or holds an id outside the vocabulary.</exception>
-    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned, or a step failed part-way.</exception>
     public Tensor Embed(Tensor ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
@@ -214,24 +210,24 @@ public sealed class ThoughtRequest
                 $"{options.TalkTokens - 1} talk tokens); a further step would sit beyond the positions the objective checked against the model's context.");
         }
 
-        int step = ++progress.StepsRun;
-        AttentionSpec spec;
-        if (options.Attention == ThoughtAttention.Masked)
-        {
-            var ownKey = progress.OwnKey ??= torch.eye(length, dtype: ScalarType.Bool, device: model.Device)
-                .unsqueeze(0).unsqueeze(0).expand(prefixMask.shape[0], 1, length, length).DetachFromDisposeScope(); // [R|1, 1, L, L]
-            var grown = torch.cat([progress.Mask ?? prefixMask, ownKey], dim: -1).DetachFromDisposeScope(); // [R|1, 1, L, (k+1)L]
-            progress.Mask?.Dispose();
-            progress.Mask = grown;
-            spec = AttentionSpec.Explicit(grown);
-        }
-        else
-        {
-            spec = AttentionSpec.Branches(prefixMask);
-        }
-
         try
         {
+            int step = ++progress.StepsRun;
+            AttentionSpec spec;
+            if (options.Attention == ThoughtAttention.Masked)
+            {
+                var ownKey = progress.OwnKey ??= torch.eye(length, dtype: ScalarType.Bool, device: model.Device)
+                    .unsqueeze(0).unsqueeze(0).expand(prefixMask.shape[0], 1, length, length).DetachFromDisposeScope(); // [R|1, 1, L, L]
+                var grown = torch.cat([progress.Mask ?? prefixMask, ownKey], dim: -1).DetachFromDisposeScope(); // [R|1, 1, L, (k+1)L]
+                progress.Mask?.Dispose();
+                progress.Mask = grown;
+                spec = AttentionSpec.Explicit(grown);
+            }
+            else
+            {
+                spec = AttentionSpec.Branches(prefixMask);
+            }
+
             return model.Forward(new ModelInput
             {
                 InputEmbeddings = embeddings,
@@ -243,7 +239,7 @@ public sealed class ThoughtRequest
         }
         catch
         {
-            // Some layers may have appended this step's keys to the cache before the failure: the rollout cannot go on.
+            // The step is counted and some layers may have appended its keys to the cache: the rollout cannot go on.
             progress.Failed = true;
             throw;
         }
@@ -255,7 +251,7 @@ public sealed class ThoughtRequest
     /// </summary>
     /// <param name="hidden">Hidden states <c>[R, L, H]</c> returned by <see cref="Step"/>.</param>
     /// <exception cref="ArgumentException"><paramref name="hidden"/> is not <c>[R, L, H]</c>.</exception>
-    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="IThoughtGenerator.Generate"/> call has returned, or a step failed part-way.</exception>
     public Tensor Logits(Tensor hidden)
     {
         ArgumentNullException.ThrowIfNull(hidden);
@@ -277,7 +273,7 @@ public sealed class ThoughtRequest
     /// history. They stay the caller's: nothing keeps them past the call but what the autograd graph needs.
     /// </param>
     /// <exception cref="ArgumentException"><paramref name="logits"/> is not <c>[R, L, V]</c>.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="step"/> is not the next thought token, is beyond T, or its step has not been run; or the <see cref="IThoughtGenerator.Generate"/> call has returned.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="step"/> is not the next thought token, is beyond T, or its step has not been run; or the <see cref="IThoughtGenerator.Generate"/> call has returned, or a step failed part-way.</exception>
     public void ReportThoughtStep(int step, Tensor logits)
     {
         ArgumentNullException.ThrowIfNull(logits);
@@ -344,6 +340,9 @@ public sealed class ThoughtRequest
                 $"Expected {what} {dimensions} = [{string.Join(", ", expected)}]; got [{string.Join(", ", t.shape)}].", parameter);
         }
     }
+
+    /// <summary>Whether a step threw part-way: the objective refuses a rollout a generator returned after that.</summary>
+    internal bool Failed => progress.Failed;
 
     /// <summary>What one rollout has done so far: steps run and reported, and the masked strategy's masks (owned, outside every dispose scope).</summary>
     private sealed class Progress

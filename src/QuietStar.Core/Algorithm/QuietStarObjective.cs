@@ -110,6 +110,12 @@ public sealed class QuietStarObjective
             request.Release();
         }
 
+        if (request.Failed)
+        {
+            throw new InvalidOperationException(
+                $"The thought generator {thoughts.GetType().Name} returned a rollout after one of its steps failed part-way; the rollout is incomplete. Let the step's exception propagate.");
+        }
+
         var regularization = Regularization(thoughtTerms);
 
         var (talkLogits, weights) = Mix(baseOut.Hidden, baseOut.Logits!, rollout.TalkHidden);          // 3. mixing head

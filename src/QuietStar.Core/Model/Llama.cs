@@ -461,7 +461,7 @@ internal sealed class AttentionPlan
         {
             // Checked before the all-true shortcut below, which would otherwise accept a mask of any length.
             throw new ArgumentException(
-                $"Key padding mask covers {spec.Mask.shape[1]} keys but attention sees {cached + queries} (cached + new); pass one flag per token, [B, L].");
+                $"Key padding mask covers {spec.Mask.shape[1]} keys but attention sees {cached + queries} (cached + new); pass one flag per key, [B, S].");
         }
 
         switch (spec.Kind)
@@ -1019,11 +1019,11 @@ internal sealed class TransformerBody : nn.Module
 /// <summary>
 /// A Llama-family causal language model (Llama, Mistral, Qwen2, llama2.c). Its state dict uses Hugging Face names
 /// (<c>model.layers.0.self_attn.q_proj.weight</c>, …, <c>lm_head.weight</c> when untied). It knows nothing of
-/// thoughts. Its forward entry is internal: the library drives it (the objective, generation, evaluation) through
-/// <c>ModelInput</c> (ids or embeddings, positions, attention, cache), and a custom thought generator through the
+/// thoughts. Its general forward entry is internal: the library drives it (the objective, generation, evaluation)
+/// through <c>ModelInput</c> (ids or embeddings, positions, attention, cache), and a custom thought generator through the
 /// algorithm's <c>ThoughtRequest</c>. In public it is the module that holds the weights: its configuration, device
-/// and dtype, loading and reading the weights, growing the vocabulary, and <see cref="ForwardStarting"/> /
-/// <see cref="ForwardCompleted"/> for profiling.
+/// and dtype, loading and reading the weights, growing the vocabulary, the plain causal pass <see cref="Logits"/>, and
+/// <see cref="ForwardStarting"/> / <see cref="ForwardCompleted"/> for profiling.
 /// </summary>
 public sealed class CausalLanguageModel : nn.Module
 {
@@ -1076,17 +1076,28 @@ public sealed class CausalLanguageModel : nn.Module
     public Tensor ComputeLogits(Tensor hidden) => nn.functional.linear(hidden, ClassifierWeight);
 
     /// <summary>
-    /// The plain causal forward pass: token ids <c>[B, L]</c> (int64) → next-token logits <c>[B, L, V]</c>, position t
-    /// predicting token t + 1, each position attending to itself and the real tokens before it. No thoughts and no
-    /// cache; autograd records it when gradients are enabled, so it serves scoring, a perplexity of one's own,
-    /// distillation or a custom loss.
+    /// The plain causal forward pass: token ids <c>[B, L]</c> (int64) → next-token logits <c>[B, L, V]</c> in the model's
+    /// dtype, position t predicting token t + 1, each position attending to itself and the real tokens before it. No
+    /// thoughts and no cache; autograd records it when gradients are enabled, so it serves scoring, a perplexity of
+    /// one's own, distillation or a custom loss.
     /// </summary>
+    /// <remarks>
+    /// Positions are 0 … L − 1 in every row, padding included; with left padding a row's logits equal those of its
+    /// unpadded tokens alone up to float rounding, because rotary attention depends only on relative positions.
+    /// </remarks>
     /// <param name="inputIds">Token ids <c>[B, L]</c> (int64) on <see cref="Device"/>, inside the vocabulary, L within the context.</param>
     /// <param name="isReal">Boolean <c>[B, L]</c>, false at padding (padded keys are never attended to); null when nothing is padded.</param>
-    /// <exception cref="ArgumentException">The ids are not int64 <c>[B, L]</c>, hold an id outside the vocabulary, or are longer than the context; or <paramref name="isReal"/> is not boolean <c>[B, L]</c>.</exception>
+    /// <exception cref="ArgumentException">The ids are not int64 <c>[B, L]</c>, hold an id outside the vocabulary, or are longer than the context; or <paramref name="isReal"/> is not boolean, of the ids' shape, on their device.</exception>
     public Tensor Logits(Tensor inputIds, Tensor? isReal = null)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
+        if (isReal is not null && (!isReal.shape.SequenceEqual(inputIds.shape) || isReal.device_type != inputIds.device_type || isReal.device_index != inputIds.device_index))
+        {
+            throw new ArgumentException(
+                $"The padding mask must match the ids: [{string.Join(", ", inputIds.shape)}] on {inputIds.device}; got [{string.Join(", ", isReal.shape)}] on {isReal.device}.",
+                nameof(isReal));
+        }
+
         return Forward(new ModelInput
         {
             InputIds = inputIds,
@@ -1096,7 +1107,7 @@ public sealed class CausalLanguageModel : nn.Module
 
     /// <summary>
     /// Raised on the calling thread when a general forward pass of the model begins, before its input is checked: every
-    /// pass of training (the base pass, each thought and talk step), of scoring and evaluation, <see cref="Logits"/>,
+    /// pass of training (the base pass, each thought and talk step), evaluation's scoring passes, <see cref="Logits"/>,
     /// and the prompt (prefill) of generation. Generation's per-token decoding steps run a lean copy of the weights
     /// and do not raise it. With <see cref="ForwardCompleted"/>, what a profiler needs to time each pass. A handler must
     /// not call the model (that pass would raise the event again).

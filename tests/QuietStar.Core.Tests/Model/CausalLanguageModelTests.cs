@@ -176,9 +176,14 @@ public sealed class CausalLanguageModelTests
         var withPadding = model.Logits(padded, isReal);                                               // [1, 8, V]
         (withPadding[.., 3..] - alone).abs().max().item<float>().Should().BeLessThan(1e-5f);
 
-        var wrong = torch.ones(1, 7, dtype: ScalarType.Bool);
-        var act = () => model.Logits(padded, wrong);
-        act.Should().Throw<ArgumentException>();
+        var shorter = torch.ones(1, 7, dtype: ScalarType.Bool);                                       // one key short, all true
+        model.Invoking(m => m.Logits(padded, shorter)).Should().Throw<ArgumentException>().WithMessage("The padding mask must match the ids: [1, 8]*got [1, 7]*");
+        var otherBatch = torch.ones(2, 8, dtype: ScalarType.Bool);                                    // two rows for one
+        model.Invoking(m => m.Logits(padded, otherBatch)).Should().Throw<ArgumentException>().WithMessage("The padding mask must match the ids*got [2, 8]*");
+
+        // The internal pass with a cache checks the key count itself (cached + new), before its all-true shortcut.
+        var internalPass = () => model.Forward(new ModelInput { InputIds = padded, Attention = AttentionSpec.CausalWithPadding(shorter) });
+        internalPass.Should().Throw<ArgumentException>().WithMessage("Key padding mask covers 7 keys but attention sees 8*");
     }
 
     [Fact]

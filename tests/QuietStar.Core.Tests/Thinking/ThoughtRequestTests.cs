@@ -121,8 +121,8 @@ public sealed class ThoughtRequestTests
         request.Invoking(r => r.EndEmbedding()).Should().Throw<InvalidOperationException>().WithMessage(over);
         request.Invoking(r => r.Embed(r.InputIds)).Should().Throw<InvalidOperationException>().WithMessage(over);
         request.Invoking(r => r.Logits(torch.zeros(4, Length, hidden))).Should().Throw<InvalidOperationException>().WithMessage(over);
-        request.Invoking(r => r.ReportThoughtStep(request.StepsRun > 0 ? 3 : 1, torch.zeros(4, Length, Vocabulary)))
-            .Should().Throw<InvalidOperationException>().WithMessage(over);
+        request.Invoking(r => r.ReportThoughtStep(3, torch.zeros(4, Length, Vocabulary))).Should().Throw<InvalidOperationException>().WithMessage(over);
+        request.Invoking(r => r.TalkInputIds(1)).Should().Throw<InvalidOperationException>().WithMessage(over);
     }
 
     [Fact]
@@ -227,6 +227,24 @@ public sealed class ThoughtRequestTests
     }
 
     [Fact]
+    public void A_rollout_returned_after_a_failed_step_is_refused_by_the_objective()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = TinyQuietStar.Create(TinyQuietStar.SmallOptions(), seed: 96);
+        var swallowing = new SwallowingGenerator();
+        model.LanguageModel.ForwardStarting += (_, _) =>
+        {
+            if (swallowing.Stepping)
+            {
+                throw new IOException("simulated failure");                                          // the generator's step, not the base pass
+            }
+        };
+        var compute = () => new QuietStarObjective(model, swallowing).Compute(TinyModels.RandomIds(2, Length, 96, seed: 97), null, new Generator(98));
+        compute.Should().Throw<InvalidOperationException>().WithMessage("The thought generator SwallowingGenerator returned a rollout after one of its steps failed part-way*");
+        swallowing.Swallowed.Should().BeTrue("the step really failed and the generator went on");
+    }
+
+    [Fact]
     public void The_options_a_generator_reads_are_a_copy_whose_changes_leave_the_step_limit_as_it_was()
     {
         var (model, run) = Setup();
@@ -298,6 +316,40 @@ public sealed class ThoughtRequestTests
         {
             Request = request;
             return inner.Generate(request);
+        }
+    }
+
+    /// <summary>Catches the failure of its first step and returns a rollout of zeros anyway: what the objective must refuse.</summary>
+    private sealed class SwallowingGenerator : IThoughtGenerator
+    {
+        public bool Swallowed { get; private set; }
+
+        public bool Stepping { get; private set; }
+
+        public ThoughtRollout Generate(ThoughtRequest request)
+        {
+            try
+            {
+                Stepping = true;
+                request.Step(request.StartEmbedding());
+            }
+            catch (IOException)
+            {
+                Swallowed = true;
+            }
+            finally
+            {
+                Stepping = false;
+            }
+
+            var options = request.Options;
+            long rows = request.InputIds.shape[0], length = request.InputIds.shape[1];
+            var hidden = torch.zeros(rows, length, 32);                                               // [R, L, H]: the tiny model's H
+            return new ThoughtRollout(
+                torch.zeros(rows, length, options.ThoughtTokens, dtype: ScalarType.Int64),             // [R, L, T]
+                torch.zeros(rows, length, options.ThoughtTokens),                                      // [R, L, T]
+                Enumerable.Repeat(hidden, options.ThoughtTokens).ToList(),
+                Enumerable.Repeat(hidden, options.TalkTokens).ToList());
         }
     }
 
