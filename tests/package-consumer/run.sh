@@ -144,7 +144,7 @@ GeneratedText text = quiet.Generate("Hello", new GenerationOptions { MaxTokens =
     new ThoughtOptions { Think = true, IncludeThoughts = true });
 Directory.Delete(Path.GetDirectoryName(folder)!, recursive: true);
 Console.WriteLine($"consumer app: generated {text.TokenIds.Count} tokens with thoughts ({text.StopReason})");
-Console.WriteLine($"consumer app: OMP_WAIT_POLICY set by the library: {passiveSet}; native getenv: {Marshal.PtrToStringUTF8(getenv("OMP_WAIT_POLICY")) ?? "(unset)"}");
+Console.WriteLine($"consumer app: OMP_WAIT_POLICY set by the library: {passiveSet}; native getenv: {Marshal.PtrToStringUTF8(getenv("OMP_WAIT_POLICY")) ?? "(unset)"}; GOMP_SPINCOUNT: {Marshal.PtrToStringUTF8(getenv("GOMP_SPINCOUNT")) ?? "(unset)"}");
 
 [DllImport("libc")]
 static extern IntPtr getenv(string name);
@@ -170,13 +170,13 @@ blocks=$(awk -v dir="$PWD" '
 
 step "building the console app ($blocks README examples included)"
 run dotnet build || fail "the console app (with the README examples) does not build against the package"
-step "running the console app (OMP_WAIT_POLICY unset: the app sets it through QuietStarRuntime)"
-out=$(env -u OMP_WAIT_POLICY dotnet run --no-build 2>&1); status=$?
+step "running the console app (OMP_WAIT_POLICY and GOMP_SPINCOUNT unset: the app sets them through QuietStarRuntime)"
+out=$(env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT dotnet run --no-build 2>&1); status=$?
 echo "$out" >>"$log"
 [ $status -eq 0 ] || fail "the console app exited with $status: $(echo "$out" | grep -m1 -E 'Exception|error' || true)"
 echo "$out" | grep -q "consumer app: generated" || fail "the console app printed no result"
 echo "  $(echo "$out" | grep "consumer app: generated")"
-echo "$out" | grep -q "OMP_WAIT_POLICY set by the library: True; native getenv: PASSIVE" \
+echo "$out" | grep -q "OMP_WAIT_POLICY set by the library: True; native getenv: PASSIVE; GOMP_SPINCOUNT: 30000" \
   || fail "QuietStarRuntime.UsePassiveOpenMpWait did not reach native getenv: $(echo "$out" | grep OMP_WAIT_POLICY || true)"
 echo "  $(echo "$out" | grep "OMP_WAIT_POLICY set by the library")"
 

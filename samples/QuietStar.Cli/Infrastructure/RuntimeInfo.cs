@@ -8,12 +8,14 @@ namespace QuietStar.Cli.Infrastructure;
 /// <param name="Allocator">"tcmalloc", "jemalloc" or "glibc": the allocator mapped into the process (LD_PRELOAD alone is not proof: a missing library is skipped).</param>
 /// <param name="OmpWaitPolicy">OMP_WAIT_POLICY as the native runtime sees it.</param>
 /// <param name="ProcessorCount">Logical processors visible to the process.</param>
-internal sealed record RuntimeInfo(int TorchThreads, string ThreadsChosenBy, string Allocator, string OmpWaitPolicy, int ProcessorCount)
+/// <param name="GompSpinCount">GOMP_SPINCOUNT as the native runtime sees it: how long an idle OpenMP thread spins before it sleeps.</param>
+internal sealed record RuntimeInfo(int TorchThreads, string ThreadsChosenBy, string Allocator, string OmpWaitPolicy, int ProcessorCount, string GompSpinCount)
 {
     /// <summary>Reads the current process's figures.</summary>
     public static RuntimeInfo Current() =>
         new(torch.get_num_threads(), ThreadPolicy.Reason, MappedAllocator(),
-            Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)", Environment.ProcessorCount);
+            Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)", Environment.ProcessorCount,
+            Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") ?? "(unset)");
 
     private static string MappedAllocator()
     {

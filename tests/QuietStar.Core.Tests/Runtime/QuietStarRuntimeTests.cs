@@ -18,23 +18,27 @@ public sealed class QuietStarRuntimeTests
     {
         using var _ = torch.zeros(1, device: torch.CPU);  // torch (and its OpenMP runtime) loaded
         using var unset = new UnsetVariable(QuietStarRuntime.WaitPolicyVariable);
+        using var unsetSpin = new UnsetVariable(QuietStarRuntime.SpinCountVariable);
 
         var call = () => QuietStarRuntime.UsePassiveOpenMpWait();
 
         call.Should().Throw<InvalidOperationException>()
             .WithMessage("*libgomp*had loaded*OMP_WAIT_POLICY would be ignored*first thing in Main*OMP_WAIT_POLICY=PASSIVE in the environment*");
         Environment.GetEnvironmentVariable(QuietStarRuntime.WaitPolicyVariable).Should().BeNull("nothing was set");
+        Environment.GetEnvironmentVariable(QuietStarRuntime.SpinCountVariable).Should().BeNull("nothing was set");
     }
 
     [Fact]
     public void A_policy_the_environment_already_chose_is_left_alone()
     {
         using var unset = new UnsetVariable(QuietStarRuntime.WaitPolicyVariable);
+        using var unsetSpin = new UnsetVariable(QuietStarRuntime.SpinCountVariable);
         Environment.SetEnvironmentVariable(QuietStarRuntime.WaitPolicyVariable, "ACTIVE");
 
         QuietStarRuntime.UsePassiveOpenMpWait().Should().BeFalse();
 
         Environment.GetEnvironmentVariable(QuietStarRuntime.WaitPolicyVariable).Should().Be("ACTIVE");
+        Environment.GetEnvironmentVariable(QuietStarRuntime.SpinCountVariable).Should().BeNull("the environment's choice covers the spin too");
     }
 
     [Fact]

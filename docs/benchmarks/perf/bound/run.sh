@@ -6,6 +6,7 @@
 #                 3. python3 flops.py RATE: the step's products counted from the shapes, divided by the rate.
 #   run.sh extra  (added after the review) the reference configuration interleaved at 1 thread -> ref_t1_*.jsonl;
 #                 the product rate at 2 threads -> sgemm_t2.jsonl; the dim-256 model at 2 threads -> dim256_t2_*.jsonl.
+#   run.sh ref2   the reference configuration interleaved at 2 threads -> ref_t2_*.jsonl.
 # BASE = c905d9a's Release CLI, NEW = main's (copies of samples/QuietStar.Cli/bin/Release/net10.0); the dim-256 model
 # folder is written by the snippet in docs/performance.md ("How it scales"). Load at start and end goes to load.log.
 set -euo pipefail
@@ -32,6 +33,9 @@ if [[ $part == bound ]]; then
   pairs 1 "${PAIRS:-2}" dim256 bench train --model "$MODEL" --steps 2 --warmup 1
   log end
   python3 "$here/flops.py" "$(python3 -c "import json,statistics; print(statistics.median(json.loads(l)['gflop_per_s_median'] for l in open('$here/sgemm.jsonl') if 'dim 256' in l))")"
+elif [[ $part == ref2 ]]; then
+  pairs 2 2 ref_t2 bench train --steps 3 --warmup 1
+  log end
 else
   pairs 1 2 ref_t1 bench train --steps 3 --warmup 1
   sgemm 2 >> "$here/sgemm_t2.jsonl"
