@@ -15,7 +15,7 @@ public static class QuietStarRuntime
     public const string SpinCountVariable = "GOMP_SPINCOUNT";
 
     /// <summary>
-    /// The spin count <see cref="UsePassiveOpenMpWait"/> sets: a worker spins this many times (tens of microseconds)
+    /// The spin count <see cref="UsePassiveOpenMpWait"/> sets: a worker polls this many times (under a millisecond)
     /// before it sleeps, so the next of a step's many small parallel regions finds it awake. Measured on a 2-vCPU
     /// Zen 4 VM (docs/performance.md, "Threads: a short spin before sleeping"): at 2 threads the reference training step
     /// took 2.2–2.3 s against 3.3–3.5 s with no spin and 2.7–2.8 s with libgomp's default 300,000, and quiet decoding
