@@ -15,23 +15,26 @@ public static class QuietStarRuntime
     public const string SpinCountVariable = "GOMP_SPINCOUNT";
 
     /// <summary>
-    /// The spin count <see cref="UsePassiveOpenMpWait"/> sets: a worker polls this many times (under a millisecond)
-    /// before it sleeps, so the next of a step's many small parallel regions finds it awake. Measured on a 2-vCPU
-    /// Zen 4 VM (docs/performance.md, "Threads: a short spin before sleeping"): at 2 threads the reference training step
-    /// took 2.2–2.3 s against 3.3–3.5 s with no spin and 2.7–2.8 s with libgomp's default 300,000, and quiet decoding
-    /// 3.9–4.7 against 8.7–9.3 ms/token; pinned to one core, no loss.
+    /// The spin count <see cref="UsePassiveOpenMpWait"/> sets: an idle libgomp worker polls this many times before it
+    /// sleeps, so the next of a step's many small parallel regions often finds it awake. Chosen for machines that may be
+    /// shared (docs/performance.md, "Threads: a short spin before sleeping"; 2-vCPU Zen 4 VM, reference training step,
+    /// 2 threads): 1,000 took 2.2–2.7 s on an idle machine against 3.3–3.5 s with no spin, and 4.6 s against 3.9–4.0 s
+    /// with the second vCPU busy; 30,000 took 2.2 s idle but 16–17 s busy. On a machine of one's own, set
+    /// <c>GOMP_SPINCOUNT</c> higher in the environment (3000 gave 2.2 s idle, 6.1 s busy); 0 sleeps at once. libgomp (Linux) only: other
+    /// OpenMP runtimes ignore the variable.
     /// </summary>
-    public const int DefaultSpinCount = 30_000;
+    public const int DefaultSpinCount = 1_000;
 
     /// <summary>
     /// Makes libtorch's OpenMP worker threads sleep when idle (<c>OMP_WAIT_POLICY=PASSIVE</c>) after a short spin
-    /// (<c>GOMP_SPINCOUNT</c> = <see cref="DefaultSpinCount"/>, unless the environment sets one) instead of spinning
-    /// for long. On small or shared machines (2-vCPU VMs, containers with a CPU quota) long-spinning threads take the
-    /// cores the work needs: we measured 2-thread decoding and training 5–10× slower than 1 thread with OpenMP's default
-    /// wait. Sleeping at once costs a wake-up in every one of a step's thousands of small parallel regions instead; the
-    /// short spin keeps most of them (2-thread training about 1.5× faster than with no spin, measured). OpenMP reads the
-    /// variables once, when the native runtime loads, so call this first thing in <c>Main</c>, before any model,
-    /// pipeline or tensor is created. A policy already chosen in the environment is left as it is, spin count included.
+    /// (libgomp's <c>GOMP_SPINCOUNT</c> = <see cref="DefaultSpinCount"/>, unless the environment sets one) instead of
+    /// spinning for long. On small or shared machines (2-vCPU VMs, containers with a CPU quota, a busy second core)
+    /// long-spinning threads take the cores the work needs: we measured 2-thread decoding and training 5–10× slower
+    /// than 1 thread with OpenMP's default wait. Sleeping at once costs a wake-up in every one of a step's thousands of
+    /// small parallel regions instead; the short spin keeps some of them (see <see cref="DefaultSpinCount"/>). OpenMP
+    /// reads the variables once, when the native runtime loads, so call this first thing in <c>Main</c>, before any
+    /// model, pipeline or tensor is created. When the environment already chose a policy, nothing is set (no spin count
+    /// either): set both there, e.g. <c>OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=1000</c>.
     /// On Linux and macOS the variable is set with libc's <c>setenv</c>, which native code sees (a variable set only
     /// through <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach native <c>getenv</c>
     /// there); on Windows, through the process environment.
@@ -53,7 +56,7 @@ public static class QuietStarRuntime
             throw new InvalidOperationException(
                 $"{nameof(UsePassiveOpenMpWait)} was called after the OpenMP runtime ({loaded}) had loaded, so {WaitPolicyVariable} " +
                 "would be ignored. Call it first thing in Main, before any model, pipeline or tensor is created, or set " +
-                $"{WaitPolicyVariable}=PASSIVE in the environment that starts the process.");
+                $"{WaitPolicyVariable}=PASSIVE {SpinCountVariable}={DefaultSpinCount} in the environment that starts the process.");
         }
 
         SetNativeEnvironmentVariable(WaitPolicyVariable, "PASSIVE");

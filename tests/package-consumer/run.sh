@@ -176,9 +176,15 @@ echo "$out" >>"$log"
 [ $status -eq 0 ] || fail "the console app exited with $status: $(echo "$out" | grep -m1 -E 'Exception|error' || true)"
 echo "$out" | grep -q "consumer app: generated" || fail "the console app printed no result"
 echo "  $(echo "$out" | grep "consumer app: generated")"
-echo "$out" | grep -q "OMP_WAIT_POLICY set by the library: True; native getenv: PASSIVE; GOMP_SPINCOUNT: 30000" \
+echo "$out" | grep -q "OMP_WAIT_POLICY set by the library: True; native getenv: PASSIVE; GOMP_SPINCOUNT: 1000" \
   || fail "QuietStarRuntime.UsePassiveOpenMpWait did not reach native getenv: $(echo "$out" | grep OMP_WAIT_POLICY || true)"
 echo "  $(echo "$out" | grep "OMP_WAIT_POLICY set by the library")"
+step "running it again with GOMP_SPINCOUNT=1234 in the environment (the library keeps a spin count it is given)"
+out=$(env -u OMP_WAIT_POLICY GOMP_SPINCOUNT=1234 dotnet run --no-build 2>&1); status=$?
+echo "$out" >>"$log"
+[ $status -eq 0 ] || fail "the console app exited with $status with GOMP_SPINCOUNT=1234"
+echo "$out" | grep -q "OMP_WAIT_POLICY set by the library: True; native getenv: PASSIVE; GOMP_SPINCOUNT: 1234" \
+  || fail "QuietStarRuntime.UsePassiveOpenMpWait replaced a spin count the environment gave: $(echo "$out" | grep OMP_WAIT_POLICY || true)"
 
 step "publishing the console app (dotnet publish) and running the published app"
 run dotnet publish -o "$work/published" || fail "dotnet publish of the console app failed"

@@ -23,7 +23,7 @@ public sealed class QuietStarRuntimeTests
         var call = () => QuietStarRuntime.UsePassiveOpenMpWait();
 
         call.Should().Throw<InvalidOperationException>()
-            .WithMessage("*libgomp*had loaded*OMP_WAIT_POLICY would be ignored*first thing in Main*OMP_WAIT_POLICY=PASSIVE in the environment*");
+            .WithMessage("*libgomp*had loaded*OMP_WAIT_POLICY would be ignored*first thing in Main*OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=1000 in the environment*");
         Environment.GetEnvironmentVariable(QuietStarRuntime.WaitPolicyVariable).Should().BeNull("nothing was set");
         Environment.GetEnvironmentVariable(QuietStarRuntime.SpinCountVariable).Should().BeNull("nothing was set");
     }
