@@ -257,8 +257,9 @@ public sealed class ThoughtRequest
         ArgumentNullException.ThrowIfNull(hidden);
         RequireShape(hidden, nameof(hidden), "hidden states", "[R, L, H]", rows, length, hiddenSize);
         ThrowIfSpent();
-        // In at least float32: −1e10 overflows Half, and the REINFORCE log-softmax must not run in a 16-bit dtype.
-        return Precision.AtLeastFloat32(model.ComputeLogits(hidden)).index_fill(-1, UnsampledIndex, GumbelSampler.Unsampleable); // [R, L, V]
+        // In at least float32: −1e10 overflows Half, and the REINFORCE log-softmax must not run in a 16-bit dtype. The fill
+        // is in place on the fresh head output (whose backward keeps no output), not on a second [R, L, V] copy.
+        return Precision.AtLeastFloat32(model.ComputeLogits(hidden)).index_fill_(-1, UnsampledIndex, GumbelSampler.Unsampleable); // [R, L, V]
     }
 
     /// <summary>

@@ -157,8 +157,20 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         var x32 = Precision.AtLeastFloat32(x);                                        // [..., H]
         var rstd = x32.square().mean([-1L], keepdim: true).add_(eps).rsqrt_();       // [..., 1]: in place on the statistics
+        return (Scale(x32, gain, rstd, x.dtype), rstd);
+    }
+
+    /// <summary>
+    /// The norm's output from its input and the statistics <paramref name="rstd"/> <c>[..., 1]</c> (from
+    /// <see cref="Normalize"/>): <c>gain ⊙ (x·rstd)</c> in x's dtype. The training functions recompute their normalised
+    /// input with it in backward, bit for bit what forward computed.
+    /// </summary>
+    public static Tensor Apply(Tensor x, Tensor gain, Tensor rstd) => Scale(Precision.AtLeastFloat32(x), gain, rstd, x.dtype);
+
+    private static Tensor Scale(Tensor x32, Tensor gain, Tensor rstd, ScalarType dtype)
+    {
         var normed = x32 * rstd;                                                      // [..., H]
-        return (gain * (normed.dtype == x.dtype ? normed : normed.to_type(x.dtype)), rstd);
+        return gain * (normed.dtype == dtype ? normed : normed.to_type(dtype));
     }
 
     /// <summary>
@@ -339,7 +351,7 @@ internal sealed class NormedProjections : torch.autograd.SingleTensorFunction<No
         using var noGrad = torch.no_grad();
         using var saved = BackwardStash.Take(ctx);
         var (x, gain, rstd, weights) = (saved[0], saved[1], saved[2], saved.Tensors.Skip(3).ToList());
-        var normed = (gain * (Precision.AtLeastFloat32(x) * rstd).to_type(x.dtype)).flatten(0, -2); // [N, H]: ŷ recomputed
+        var normed = RmsNorm.Apply(x, gain, rstd).flatten(0, -2);                                    // [N, H]: ŷ recomputed
         var dy = gradOutput.flatten(0, -2);                                                           // [N, ΣO_i]
         var dNormed = torch.zeros_like(normed);                                                       // [N, H]
         var dWeights = new List<Tensor>(weights.Count);
@@ -518,11 +530,6 @@ internal sealed class AttentionPlan
         if (keyIsReal is null)
         {
             return allowed.unsqueeze(0).unsqueeze(0);
-        }
-
-        if (keyIsReal.shape[1] != s)
-        {
-            throw new ArgumentException($"Key padding mask covers {keyIsReal.shape[1]} keys but attention sees {s} (cached + new).");
         }
 
         // A query always sees itself, so a padded query row is never fully masked (its output is ignored anyway).
@@ -917,7 +924,7 @@ internal sealed class NormedSwiGlu : torch.autograd.SingleTensorFunction<NormedS
         using var noGrad = torch.no_grad();
         using var saved = BackwardStash.Take(ctx);
         var (h, gain, rstd, wGate, wUp, wDown) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
-        var x = gain * (Precision.AtLeastFloat32(h) * rstd).to_type(h.dtype);                        // [.., H]: the block's input recomputed
+        var x = RmsNorm.Apply(h, gain, rstd);                                                        // [.., H]: the block's input recomputed
         var (dx, dWGate, dWUp, dDown) = RecomputedSwiGlu.Backward(x, wGate, wUp, wDown, gradOutput);
         var (dh, dGain) = RmsNorm.Backward(h, gain, rstd, dx);
         List<Tensor> grads = [dh, dGain, null!, dWGate, dWUp, dDown];                               // ε gets none
