@@ -1,0 +1,72 @@
+using FluentAssertions;
+using QuietStar.Core.Model;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace QuietStar.Core.Tests.Model;
+
+/// <summary>
+/// The float32 CPU kernel of the diagonal thought step's attention against the joint softmax written plainly in float64
+/// (causal prefix keys and each position's own branch keys in one softmax): output and every input gradient, at shapes
+/// that exercise the vector loop, its scalar tail and grouped query heads.
+/// </summary>
+public sealed class CpuBranchAttentionTests
+{
+    // float32 against float64: a few units in the last place of float32 over sums of ≤ 40 terms.
+    private const double Tolerance = 2e-5;
+
+    [Theory]
+    [InlineData(2, 4, 2, 19, 8, 3)]   // grouped heads (g = 2), L not a multiple of 8
+    [InlineData(1, 2, 2, 9, 6, 1)]    // one group, D not a multiple of 8, one branch block
+    [InlineData(3, 6, 2, 33, 16, 5)]  // g = 3, D = 16
+    public void Kernel_equals_the_float64_joint_softmax_in_output_and_every_gradient(int b, int heads, int kvHeads, int l, int d, int n)
+    {
+        using var scope = torch.NewDisposeScope();
+        var generator = new Generator(61);
+        Tensor Leaf(params long[] shape) => torch.randn(shape, dtype: ScalarType.Float64, generator: generator).requires_grad_(true);
+        var q = Leaf(b, heads, l, d);
+        var (k, v) = (Leaf(b, kvHeads, l, d), Leaf(b, kvHeads, l, d));
+        var ownKeys = Enumerable.Range(0, n).Select(_ => Leaf(b, kvHeads, l, d)).ToList();
+        var ownValues = Enumerable.Range(0, n).Select(_ => Leaf(b, kvHeads, l, d)).ToList();
+        var upstream = torch.randn([b, heads, l, d], dtype: ScalarType.Float64, generator: generator);
+        double scale = 1.0 / Math.Sqrt(d);
+        Tensor[] inputs = [q, k, v, .. ownKeys, .. ownValues];
+
+        var expected = Reference(q, k, v, ownKeys, ownValues, scale);
+        var expectedGrads = torch.autograd.grad([(expected * upstream).sum()], inputs);
+
+        var f32 = inputs.Select(t => t.detach().to_type(ScalarType.Float32).requires_grad_(true)).ToArray();
+        var (kT, vT) = CpuBranchAttention.TransposedPrefix(f32[1], f32[2]);
+        var actual = CpuBranchAttention.apply([f32[0], kT, vT, scale, .. f32.Skip(3)]);
+        var actualGrads = torch.autograd.grad([(actual * upstream.to_type(ScalarType.Float32)).sum()], f32);
+
+        MaxRelative(actual, expected).Should().BeLessThan(Tolerance);
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            MaxRelative(actualGrads[i], expectedGrads[i]).Should().BeLessThan(Tolerance, $"gradient of input {i}");
+        }
+    }
+
+    /// <summary>Query t attends to prefix keys 0 … t and to the n keys at position t, one softmax; <c>[B, nH, L, D]</c>.</summary>
+    private static Tensor Reference(Tensor q, Tensor k, Tensor v, List<Tensor> ownKeys, List<Tensor> ownValues, double scale)
+    {
+        long b = q.shape[0], heads = q.shape[1], l = q.shape[2], d = q.shape[3], groups = heads / k.shape[1];
+        var kH = k.repeat_interleave(groups, dim: 1);                                                    // [B, nH, L, D]
+        var vH = v.repeat_interleave(groups, dim: 1);
+        var prefixScores = torch.matmul(q, kH.transpose(-1, -2)) * scale;                                // [B, nH, L, L]
+        var causal = torch.ones(l, l, dtype: ScalarType.Bool).tril();
+        prefixScores = prefixScores.masked_fill(causal.logical_not(), double.NegativeInfinity);
+        var ownK = torch.stack(ownKeys, dim: 3).repeat_interleave(groups, dim: 1);                       // [B, nH, L, n, D]
+        var ownV = torch.stack(ownValues, dim: 3).repeat_interleave(groups, dim: 1);
+        var ownScores = (q.unsqueeze(3) * ownK).sum(-1) * scale;                                         // [B, nH, L, n]
+        var probs = torch.cat([prefixScores, ownScores], dim: -1).softmax(-1);                           // [B, nH, L, L + n]
+        var fromPrefix = torch.matmul(probs.narrow(-1, 0, l), vH);                                        // [B, nH, L, D]
+        var fromOwn = (probs.narrow(-1, l, ownKeys.Count).unsqueeze(-1) * ownV).sum(3);                  // [B, nH, L, D]
+        _ = (b, d);
+        return fromPrefix + fromOwn;
+    }
+
+    private static double MaxRelative(Tensor actual, Tensor expected) =>
+        ((actual.to_type(ScalarType.Float64) - expected).abs().max() / expected.abs().max()).item<double>();
+}
