@@ -17,11 +17,17 @@ namespace QuietStar.Core.Model;
 /// Why a kernel here: at head widths of 8–16 libtorch's CPU flash attention spends its time in per-block overhead and
 /// tiny matrix products (15 ms forward + backward per layer and thought step at the reference configuration, 40 % of the
 /// training step; measured in <c>docs/benchmarks/perf/attention</c>). This kernel vectorises over keys (8 lanes), reads
-/// the prefix keys and values transposed (<c>[B, nKV, D, S]</c>, built once per layer and step), and keeps only the
+/// the prefix keys and values transposed (<c>[B, nKV, D, Lp]</c>, built once per layer and step), and keeps only the
 /// output and the per-query log-sum-exp for backward, which recomputes the probabilities (as flash attention does).
 /// </para>
-/// Inputs: q <c>[B, nH, L, D]</c>, kᵀ and vᵀ <c>[B, nKV, D, L]</c>, the scale, then n branch keys and n branch values
-/// <c>[B, nKV, L, D]</c>, all contiguous float32 on the CPU; output <c>[B, nH, L, D]</c>.
+/// <para>
+/// A key after position t gets probability exactly 0, but within query t's last chunk of 8 keys its value still enters a
+/// product with that 0: an inf or NaN there (a base pass that has already diverged) reaches query t as NaN, as it would in
+/// SDPA's partly masked blocks.
+/// </para>
+/// Inputs: q <c>[B, nH, L, D]</c>, kᵀ and vᵀ <c>[B, nKV, D, Lp]</c> from <see cref="TransposedPrefix"/> (Lp = ⌈L/16⌉·16),
+/// the scale, then n branch keys and n branch values <c>[B, nKV, L, D]</c>, all contiguous float32 on the CPU; output
+/// <c>[B, nH, L, D]</c>.
 /// </summary>
 internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<CpuBranchAttention>
 {
@@ -42,10 +48,14 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         return query.device_type == DeviceType.CPU
             && query.dtype == ScalarType.Float32
             && Vector256.IsHardwareAccelerated
+            && System.Runtime.Intrinsics.X86.Fma.IsSupported                                      // else FusedMultiplyAdd is emulated: correct, but slow
             && largest * sizeof(float) < int.MaxValue;
     }
 
-    /// <summary>The prefix form the kernel reads: keys and values transposed, <c>[B, nKV, D, S]</c> each (autograd sees the transpose).</summary>
+    /// <summary>
+    /// The prefix form the kernel reads: keys and values transposed and padded with zero keys to Lp = ⌈L/16⌉·16,
+    /// <c>[B, nKV, D, Lp]</c> each (autograd sees the transpose and the padding).
+    /// </summary>
     public static (Tensor Keys, Tensor Values) TransposedPrefix(Tensor keys, Tensor values)
     {
         long pad = ((keys.shape[2] + Block - 1) / Block * Block) - keys.shape[2];
@@ -55,6 +65,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
         var (q, kT, vT, scale, branchKeys, branchValues) = Unpack(vars);
+        CheckInputs(q, kT, vT, branchKeys, branchValues);
         var shape = Shape.Of(q, kT, branchKeys.Count);
         var output = torch.empty(q.shape, dtype: q.dtype, device: q.device);                     // [B, nH, L, D]
         var lse = torch.empty(shape.B, shape.Heads, shape.L, dtype: q.dtype, device: q.device);   // [B, nH, L]
@@ -79,7 +90,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         var shape = Shape.Of(q, kT, n);
         var dOut = gradOutput.to_type(q.dtype).contiguous();                                      // [B, nH, L, D]
         var dq = torch.empty(q.shape, dtype: q.dtype, device: q.device);
-        var dkT = torch.zeros(kT.shape, dtype: q.dtype, device: q.device);                        // [B, nKV, D, L]
+        var dkT = torch.zeros(kT.shape, dtype: q.dtype, device: q.device);                        // [B, nKV, D, Lp]
         var dvT = torch.zeros(vT.shape, dtype: q.dtype, device: q.device);
         var dOwnKeys = torch.zeros_like(ownKeys);                                                 // [B, nKV, L, n, D]
         var dOwnValues = torch.zeros_like(ownValues);
@@ -92,6 +103,36 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
 
         return grads;
     }
+
+    /// <summary>
+    /// The kernel reads and writes memory without bounds checks, so every shape is checked here, in forward (an exception
+    /// in backward would end the process).
+    /// </summary>
+    private static void CheckInputs(Tensor q, Tensor kT, Tensor vT, List<Tensor> keys, List<Tensor> values)
+    {
+        if (q.dim() != 4 || kT.dim() != 4)
+        {
+            throw new ArgumentException($"CpuBranchAttention expects q [B, nH, L, D] and kᵀ [B, nKV, D, Lp]; got {Describe(q)} and {Describe(kT)}.");
+        }
+
+        long b = q.shape[0], heads = q.shape[1], l = q.shape[2], d = q.shape[3], kvHeads = kT.shape[1];
+        long padded = (l + Block - 1) / Block * Block;
+        long[] prefix = [b, kvHeads, d, padded], block = [b, kvHeads, l, d];
+        bool ok = kvHeads > 0 && heads % kvHeads == 0 && keys.Count >= 1 && keys.Count == values.Count
+            && kT.shape.SequenceEqual(prefix) && vT.shape.SequenceEqual(prefix)
+            && keys.Concat(values).All(t => t.shape.SequenceEqual(block));
+        bool layout = new[] { q, kT, vT }.Concat(keys).Concat(values)
+            .All(t => t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU && t.is_contiguous());
+        if (!ok || !layout)
+        {
+            throw new ArgumentException(
+                $"CpuBranchAttention expects contiguous float32 CPU tensors: q [B, nH, L, D], kᵀ and vᵀ [B, nKV, D, ⌈L/16⌉·16] "
+                + $"(TransposedPrefix) with nH a multiple of nKV, and n ≥ 1 branch keys and values [B, nKV, L, D]; got q {Describe(q)}, "
+                + $"kᵀ {Describe(kT)}, vᵀ {Describe(vT)}, {keys.Count} keys, {values.Count} values.");
+        }
+    }
+
+    private static string Describe(Tensor t) => $"[{string.Join(", ", t.shape)}] {t.dtype}";
 
     private static (Tensor Q, Tensor KT, Tensor VT, double Scale, List<Tensor> Keys, List<Tensor> Values) Unpack(object[] vars)
     {
@@ -130,15 +171,18 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         int branchChunks = (n + Lanes - 1) / Lanes * Lanes;
         var scores = new float[stride + branchChunks];                                              // prefix chunks, then the n branch scores (padded)
         ref float p = ref scores[0];
-        Span<Vector256<float>> qScaled = stackalloc Vector256<float>[d];
+        Span<Vector256<float>> qScaled = stackalloc Vector256<float>[d];                           // scale · q_c, broadcast
+        Span<float> qs = stackalloc float[d];                                                       // scale · q
         Span<Vector256<float>> acc = stackalloc Vector256<float>[d];
+        Span<float> fromBranches = stackalloc float[d];
         for (int t = 0; t < l; t++)
         {
             int row = (((b * s.Heads) + h) * l) + t;
             var qRow = q.Slice(row * d, d);
             for (int c = 0; c < d; c++)
             {
-                qScaled[c] = Vector256.Create(qRow[c] * scale);
+                qs[c] = qRow[c] * scale;
+                qScaled[c] = Vector256.Create(qs[c]);
             }
 
             int m = t + 1;                                                                          // prefix keys 0 … t
@@ -148,7 +192,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
             int own = ((((b * s.KvHeads) + kv) * l) + t) * n * d;                                   // position t's n branch keys [n, D]
             for (int i = 0; i < n; i++)
             {
-                scores[chunks + i] = scale * Dot(qRow, ownKeys.Slice(own + (i * d), d));
+                scores[chunks + i] = Dot(qs, ownKeys.Slice(own + (i * d), d));                      // as backward recomputes it
             }
 
             scores.AsSpan(chunks + n, branchChunks - n).Fill(float.NegativeInfinity);
@@ -167,17 +211,17 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
                 }
             }
 
+            fromBranches.Clear();
+            for (int i = 0; i < n; i++)
+            {
+                Axpy(scores[chunks + i], ownValues.Slice(own + (i * d), d), fromBranches);          // Σ_i p_i v_i
+            }
+
             var outRow = output.Slice(row * d, d);
             float inv = 1f / sum;
             for (int c = 0; c < d; c++)
             {
-                float value = Vector256.Sum(acc[c]);
-                for (int i = 0; i < n; i++)
-                {
-                    value += scores[chunks + i] * ownValues[own + (i * d) + c];
-                }
-
-                outRow[c] = value * inv;
+                outRow[c] = (Vector256.Sum(acc[c]) + fromBranches[c]) * inv;
             }
 
             lse[row] = max + MathF.Log(sum);
@@ -244,10 +288,12 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
                     }
 
                     var index = Vector256.Create((float)j) + lane;
-                    var p0 = Exp(s0 - vLse) & Vector256.LessThan(index, last);                      // the probabilities, recomputed
-                    var p1 = Exp(s1 - vLse) & Vector256.LessThan(index + Vector256.Create((float)Lanes), last);
-                    var ds0 = p0 * (dp0 - vDelta);                                                  // d(score)
-                    var ds1 = p1 * (dp1 - vDelta);
+                    var keep0 = Vector256.LessThan(index, last);                                    // keys ≤ t, bit masks
+                    var keep1 = Vector256.LessThan(index + Vector256.Create((float)Lanes), last);
+                    var p0 = Exp(s0 - vLse) & keep0;                                                // the probabilities, recomputed
+                    var p1 = Exp(s1 - vLse) & keep1;
+                    var ds0 = (p0 * (dp0 - vDelta)) & keep0;                                        // d(score)
+                    var ds1 = (p1 * (dp1 - vDelta)) & keep1;
                     for (int c = 0; c < d; c++)
                     {
                         int at = (c * stride) + j;
@@ -279,17 +325,11 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
                 for (int i = 0; i < n; i++)
                 {
                     var key = ownKeys.Slice(own + (i * d), d);
-                    var value = ownValues.Slice(own + (i * d), d);
                     float p = branchP[i];
-                    float ds = p * (Dot(doRow, value) - delta);
-                    var dKey = dOwnKeys.Slice(own + (i * d), d);
-                    var dValue = dOwnValues.Slice(own + (i * d), d);
-                    for (int c = 0; c < d; c++)
-                    {
-                        dqRow[c] += ds * key[c];
-                        dKey[c] += ds * qScaled[c];
-                        dValue[c] += p * doRow[c];
-                    }
+                    float ds = p * (Dot(doRow, ownValues.Slice(own + (i * d), d)) - delta);
+                    Axpy(ds, key, dqRow);
+                    Axpy(ds, qScaled, dOwnKeys.Slice(own + (i * d), d));
+                    Axpy(p, doRow, dOwnValues.Slice(own + (i * d), d));
                 }
 
                 for (int c = 0; c < d; c++)
@@ -390,6 +430,23 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         }
 
         return sum;
+    }
+
+    /// <summary>y ← y + a·x.</summary>
+    private static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y)
+    {
+        int i = 0;
+        var va = Vector256.Create(a);
+        for (; i + Lanes <= x.Length; i += Lanes)
+        {
+            var slot = y.Slice(i, Lanes);
+            Vector256.FusedMultiplyAdd(va, Vector256.Create(x.Slice(i, Lanes)), Vector256.Create(slot)).CopyTo(slot);
+        }
+
+        for (; i < x.Length; i++)
+        {
+            y[i] += a * x[i];
+        }
     }
 
     private static float Max(ReadOnlySpan<float> x)

@@ -35,6 +35,9 @@ internal sealed class KeyValueCache : IDisposable
     /// <summary>Number of branch blocks cached.</summary>
     public int BranchCount => branches[0].Count;
 
+    /// <summary>The branch blocks cached at <paramref name="layer"/> (layers before it may already hold this step's).</summary>
+    internal int BranchCountAt(int layer) => branches[layer].Count;
+
     /// <summary>Appends keys and values to the sequential part of a layer and returns the full sequential tensors.</summary>
     /// <returns>Keys and values <c>[B, Hkv, S, D]</c>, owned by the cache.</returns>
     internal (Tensor Keys, Tensor Values) AppendSequential(int layer, Tensor key, Tensor value)

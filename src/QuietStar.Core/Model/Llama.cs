@@ -657,15 +657,15 @@ internal sealed class SelfAttention : nn.Module
     /// </summary>
     private Tensor BranchAttention(Tensor query, Tensor key, Tensor value, AttentionPlan plan, KeyValueCache cache, int layer)
     {
-        if (plan.IsCausal && CpuBranchAttention.Supports(query, cache.BranchCount + 1))
+        if (plan.IsCausal && CpuBranchAttention.Supports(query, cache.BranchCountAt(layer) + 1))
         {
-            // The same softmax as below, in one CPU kernel over the transposed prefix (see CpuBranchAttention).
-            var (keysT, valuesT, blocks) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), CpuBranchAttention.TransposedPrefix); // [B, nKV, D, S] each
-            if (key.shape[2] != query.shape[2] || keysT.shape[0] != query.shape[0] || cache.Length != query.shape[2])
+            // The same softmax as below, in one CPU kernel over the transposed, padded prefix (see CpuBranchAttention).
+            if (key.shape[2] != query.shape[2] || cache.Length != query.shape[2])
             {
                 throw new ArgumentException("Branch attention expects one new token per prefix position of the same batch.");
             }
 
+            var (keysT, valuesT, blocks) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), CpuBranchAttention.TransposedPrefix); // [B, nKV, D, Lp] each
             return CpuBranchAttention.apply([query.contiguous(), keysT, valuesT, scale, .. blocks.Select(bk => bk.Key), .. blocks.Select(bk => bk.Value)]); // [B, nH, L, D]
         }
 

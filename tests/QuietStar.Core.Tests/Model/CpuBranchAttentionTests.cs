@@ -1,5 +1,7 @@
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Model;
+using QuietStar.Core.Tests.Fixtures;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -17,15 +19,17 @@ public sealed class CpuBranchAttentionTests
     private const double Tolerance = 2e-5;
 
     [Theory]
-    [InlineData(2, 4, 2, 19, 8, 3)]   // grouped heads (g = 2), L not a multiple of 8
-    [InlineData(1, 2, 2, 9, 6, 1)]    // one group, D not a multiple of 8, one branch block
-    [InlineData(3, 6, 2, 33, 16, 5)]  // g = 3, D = 16
-    public void Kernel_equals_the_float64_joint_softmax_in_output_and_every_gradient(int b, int heads, int kvHeads, int l, int d, int n)
+    [InlineData(2, 4, 2, 19, 8, 3, 1.0)]   // grouped heads (g = 2), L not a multiple of 8 or 16
+    [InlineData(1, 2, 2, 9, 6, 1, 1.0)]    // one group, D not a multiple of 8, one branch block
+    [InlineData(3, 6, 2, 33, 16, 5, 1.0)]  // g = 3, D = 16
+    [InlineData(1, 3, 1, 21, 8, 2, 1.0)]   // one key/value head for three query heads: backward is one task
+    [InlineData(1, 2, 1, 40, 8, 2, 40.0)]  // scores of ±hundreds: probabilities underflow to 0 (the exponential's clamp), masked lanes overflow
+    public void Kernel_equals_the_float64_joint_softmax_in_output_and_every_gradient(int b, int heads, int kvHeads, int l, int d, int n, double queryScale)
     {
         using var scope = torch.NewDisposeScope();
         var generator = new Generator(61);
         Tensor Leaf(params long[] shape) => torch.randn(shape, dtype: ScalarType.Float64, generator: generator).requires_grad_(true);
-        var q = Leaf(b, heads, l, d);
+        var q = (torch.randn([b, heads, l, d], dtype: ScalarType.Float64, generator: generator) * queryScale).requires_grad_(true);
         var (k, v) = (Leaf(b, kvHeads, l, d), Leaf(b, kvHeads, l, d));
         var ownKeys = Enumerable.Range(0, n).Select(_ => Leaf(b, kvHeads, l, d)).ToList();
         var ownValues = Enumerable.Range(0, n).Select(_ => Leaf(b, kvHeads, l, d)).ToList();
@@ -48,10 +52,45 @@ public sealed class CpuBranchAttentionTests
         }
     }
 
+    [Fact]
+    public void Through_the_model_the_kernels_diagonal_step_equals_the_masked_strategy_in_float32()
+    {
+        // The kernel runs where SDPA's causal path would: float32 on the CPU, no padding. The masked strategy computes the same
+        // joint softmax through SDPA with an explicit [tril | I | … | I] mask, so loss and gradients agree to float32 rounding;
+        // this covers the block order across steps, the cached transposed prefix and the gradient through it into the keys.
+        using var scope = torch.NewDisposeScope();
+        CpuBranchAttention.Supports(torch.zeros(2, 4, 23, 8), 5).Should().BeTrue("this machine runs the kernel (AVX2 + FMA)");
+        var ids = TinyModels.RandomIds(2, 23, 96, seed: 6);
+        var isReal = torch.ones(2, 23, dtype: ScalarType.Bool);
+        var (lossD, gradsD) = LossAndGradients(ThoughtAttention.Diagonal, ids, isReal);
+        var (lossM, gradsM) = LossAndGradients(ThoughtAttention.Masked, ids, isReal);
+
+        Math.Abs(lossD - lossM).Should().BeLessThan(1e-5 * Math.Abs(lossM));
+        gradsD.Keys.Should().BeEquivalentTo(gradsM.Keys);
+        foreach (var (name, g) in gradsD)
+        {
+            MaxRelative(g.to_type(ScalarType.Float64), gradsM[name].to_type(ScalarType.Float64)).Should().BeLessThan(1e-4, name);
+        }
+
+        TinyQuietStar.MaxAbs(gradsD["thought_embeddings.start_embedding"]).Should().BeGreaterThan(0);
+    }
+
+    private static (double Loss, Dictionary<string, Tensor> Gradients) LossAndGradients(ThoughtAttention attention, Tensor ids, Tensor isReal)
+    {
+        var options = TinyQuietStar.SmallOptions(attention) with { PolicyLossWeight = 1.0 };
+        var model = TinyQuietStar.Create(options, seed: 11, liveHead: true);
+        var result = new QuietStarObjective(model).Compute(ids, isReal, new Generator(21));
+        result.Loss.backward();
+        var grads = model.named_parameters()
+            .Where(p => p.parameter.grad is not null)
+            .ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+        return (result.Loss.to_type(ScalarType.Float64).item<double>(), grads);
+    }
+
     /// <summary>Query t attends to prefix keys 0 … t and to the n keys at position t, one softmax; <c>[B, nH, L, D]</c>.</summary>
     private static Tensor Reference(Tensor q, Tensor k, Tensor v, List<Tensor> ownKeys, List<Tensor> ownValues, double scale)
     {
-        long b = q.shape[0], heads = q.shape[1], l = q.shape[2], d = q.shape[3], groups = heads / k.shape[1];
+        long heads = q.shape[1], l = q.shape[2], groups = heads / k.shape[1];
         var kH = k.repeat_interleave(groups, dim: 1);                                                    // [B, nH, L, D]
         var vH = v.repeat_interleave(groups, dim: 1);
         var prefixScores = torch.matmul(q, kH.transpose(-1, -2)) * scale;                                // [B, nH, L, L]
@@ -63,7 +102,6 @@ public sealed class CpuBranchAttentionTests
         var probs = torch.cat([prefixScores, ownScores], dim: -1).softmax(-1);                           // [B, nH, L, L + n]
         var fromPrefix = torch.matmul(probs.narrow(-1, 0, l), vH);                                        // [B, nH, L, D]
         var fromOwn = (probs.narrow(-1, l, ownKeys.Count).unsqueeze(-1) * ownV).sum(3);                  // [B, nH, L, D]
-        _ = (b, d);
         return fromPrefix + fromOwn;
     }
 
