@@ -17,7 +17,7 @@ namespace QuietStar.Core.Model;
 /// Why a kernel here: at head widths of 8–16 libtorch's CPU flash attention spends its time in per-block overhead and
 /// tiny matrix products (15 ms forward + backward per layer and thought step at the reference configuration, 40 % of the
 /// training step; measured in <c>docs/benchmarks/perf/attention</c>). This kernel vectorises over keys (8 lanes), reads
-/// the prefix keys and values transposed (<c>[B, nKV, D, Lp]</c>, built once per layer and step), and keeps only the
+/// the prefix keys and values in transposed chunks of 8 (<c>[B, nKV, Lp/8, D, 8]</c>, built once per layer and step), and keeps only the
 /// output and the per-query log-sum-exp for backward, which recomputes the probabilities (as flash attention does).
 /// </para>
 /// <para>
@@ -25,7 +25,7 @@ namespace QuietStar.Core.Model;
 /// product with that 0: an inf or NaN there (a base pass that has already diverged) reaches query t as NaN, as it would in
 /// SDPA's partly masked blocks.
 /// </para>
-/// Inputs: q <c>[B, nH, L, D]</c>, kᵀ and vᵀ <c>[B, nKV, D, Lp]</c> from <see cref="TransposedPrefix"/> (Lp = ⌈L/16⌉·16),
+/// Inputs: q <c>[B, nH, L, D]</c>, kᵀ and vᵀ <c>[B, nKV, Lp/8, D, 8]</c> from <see cref="TransposedPrefix"/> (Lp = ⌈L/16⌉·16),
 /// the scale, then n branch keys and n branch values <c>[B, nKV, L, D]</c>, all contiguous float32 on the CPU; output
 /// <c>[B, nH, L, D]</c>.
 /// </summary>
@@ -53,13 +53,19 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     }
 
     /// <summary>
-    /// The prefix form the kernel reads: keys and values transposed and padded with zero keys to Lp = ⌈L/16⌉·16,
-    /// <c>[B, nKV, D, Lp]</c> each (autograd sees the transpose and the padding).
+    /// The prefix form the kernel reads: keys and values padded with zero keys to Lp = ⌈L/16⌉·16 and laid out in chunks
+    /// of 8 keys, each chunk transposed, <c>[B, nKV, Lp/8, D, 8]</c>: channel c of keys j … j+7 is 8 adjacent floats, and a
+    /// chunk's D rows are adjacent too (autograd sees the padding and the transpose). Built once per layer and step.
     /// </summary>
-    public static (Tensor Keys, Tensor Values) TransposedPrefix(Tensor keys, Tensor values)
+    public static (Tensor Keys, Tensor Values) TransposedPrefix(Tensor keys, Tensor values) => (Chunked(keys), Chunked(values));
+
+    /// <summary><c>[B, nKV, L, D]</c> → <c>[B, nKV, Lp/8, D, 8]</c>.</summary>
+    private static Tensor Chunked(Tensor x)
     {
-        long pad = ((keys.shape[2] + Block - 1) / Block * Block) - keys.shape[2];
-        return (nn.functional.pad(keys.transpose(-1, -2), [0, pad]).contiguous(), nn.functional.pad(values.transpose(-1, -2), [0, pad]).contiguous());
+        long b = x.shape[0], heads = x.shape[1], l = x.shape[2], d = x.shape[3];
+        long padded = (l + Block - 1) / Block * Block;
+        return nn.functional.pad(x, [0, 0, 0, padded - l])                                        // [B, nKV, Lp, D]
+            .view(b, heads, padded / Lanes, Lanes, d).transpose(-1, -2).contiguous();              // [B, nKV, Lp/8, D, 8]
     }
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
@@ -90,7 +96,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         var shape = Shape.Of(q, kT, n);
         var dOut = gradOutput.to_type(q.dtype).contiguous();                                      // [B, nH, L, D]
         var dq = torch.empty(q.shape, dtype: q.dtype, device: q.device);
-        var dkT = torch.zeros(kT.shape, dtype: q.dtype, device: q.device);                        // [B, nKV, D, Lp]
+        var dkT = torch.zeros(kT.shape, dtype: q.dtype, device: q.device);                        // [B, nKV, Lp/8, D, 8]
         var dvT = torch.zeros(vT.shape, dtype: q.dtype, device: q.device);
         var dOwnKeys = torch.zeros_like(ownKeys);                                                 // [B, nKV, L, n, D]
         var dOwnValues = torch.zeros_like(ownValues);
@@ -110,14 +116,14 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     /// </summary>
     private static void CheckInputs(Tensor q, Tensor kT, Tensor vT, List<Tensor> keys, List<Tensor> values)
     {
-        if (q.dim() != 4 || kT.dim() != 4)
+        if (q.dim() != 4 || kT.dim() != 5)
         {
-            throw new ArgumentException($"CpuBranchAttention expects q [B, nH, L, D] and kᵀ [B, nKV, D, Lp]; got {Describe(q)} and {Describe(kT)}.");
+            throw new ArgumentException($"CpuBranchAttention expects q [B, nH, L, D] and kᵀ [B, nKV, Lp/8, D, 8]; got {Describe(q)} and {Describe(kT)}.");
         }
 
         long b = q.shape[0], heads = q.shape[1], l = q.shape[2], d = q.shape[3], kvHeads = kT.shape[1];
         long padded = (l + Block - 1) / Block * Block;
-        long[] prefix = [b, kvHeads, d, padded], block = [b, kvHeads, l, d];
+        long[] prefix = [b, kvHeads, padded / Lanes, d, Lanes], block = [b, kvHeads, l, d];
         bool ok = kvHeads > 0 && heads % kvHeads == 0 && keys.Count >= 1 && keys.Count == values.Count
             && kT.shape.SequenceEqual(prefix) && vT.shape.SequenceEqual(prefix)
             && keys.Concat(values).All(t => t.shape.SequenceEqual(block));
@@ -126,7 +132,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         if (!ok || !layout)
         {
             throw new ArgumentException(
-                $"CpuBranchAttention expects contiguous float32 CPU tensors: q [B, nH, L, D], kᵀ and vᵀ [B, nKV, D, ⌈L/16⌉·16] "
+                $"CpuBranchAttention expects contiguous float32 CPU tensors: q [B, nH, L, D], kᵀ and vᵀ [B, nKV, Lp/8, D, 8] with Lp = ⌈L/16⌉·16 "
                 + $"(TransposedPrefix) with nH a multiple of nKV, and n ≥ 1 branch keys and values [B, nKV, L, D]; got q {Describe(q)}, "
                 + $"kᵀ {Describe(kT)}, vᵀ {Describe(vT)}, {keys.Count} keys, {values.Count} values.");
         }
@@ -166,8 +172,8 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         int b = task / s.Heads, h = task % s.Heads, kv = h / s.Groups, n = s.Branches, d = s.D, l = s.L, stride = s.Stride;
         ReadOnlySpan<float> q = Floats(qT), ownKeys = Floats(ownKeysT), ownValues = Floats(ownValuesT);
         Span<float> output = Floats(outT), lse = Floats(lseT);
-        ref float kT = ref At(kTT, ((b * s.KvHeads) + kv) * d * stride);                           // [D, Lp] of (b, kv)
-        ref float vT = ref At(vTT, ((b * s.KvHeads) + kv) * d * stride);                           // [D, Lp] of (b, kv)
+        ref float kT = ref At(kTT, ((b * s.KvHeads) + kv) * d * stride);                           // [Lp/8, D, 8] of (b, kv)
+        ref float vT = ref At(vTT, ((b * s.KvHeads) + kv) * d * stride);                           // [Lp/8, D, 8] of (b, kv)
         int branchChunks = (n + Lanes - 1) / Lanes * Lanes;
         var scores = new float[stride + branchChunks];                                              // prefix chunks, then the n branch scores (padded)
         ref float p = ref scores[0];
@@ -187,7 +193,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
 
             int m = t + 1;                                                                          // prefix keys 0 … t
             int chunks = (m + Lanes - 1) / Lanes * Lanes;                                           // whole chunks; keys m … chunks − 1 masked out
-            PrefixScores(qScaled, ref kT, stride, chunks, ref p);
+            PrefixScores(qScaled, ref kT, chunks, ref p);
             scores.AsSpan(m, chunks - m).Fill(float.NegativeInfinity);
             int own = ((((b * s.KvHeads) + kv) * l) + t) * n * d;                                   // position t's n branch keys [n, D]
             for (int i = 0; i < n; i++)
@@ -207,7 +213,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
                 var pj = Load(ref p, j);
                 for (int c = 0; c < d; c++)
                 {
-                    acc[c] = Vector256.FusedMultiplyAdd(pj, Load(ref vT, (c * stride) + j), acc[c]);
+                    acc[c] = Vector256.FusedMultiplyAdd(pj, Load(ref vT, (j * d) + (c * Lanes)), acc[c]);
                 }
             }
 
@@ -240,7 +246,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         ReadOnlySpan<float> q = Floats(qT), output = Floats(outT), lse = Floats(lseT), dOut = Floats(dOutT);
         ReadOnlySpan<float> ownKeys = Floats(ownKeysT), ownValues = Floats(ownValuesT);
         Span<float> dq = Floats(dqT), dOwnKeys = Floats(dOwnKeysT), dOwnValues = Floats(dOwnValuesT);
-        int prefix = ((b * s.KvHeads) + kv) * d * stride;                                          // [D, Lp] of (b, kv)
+        int prefix = ((b * s.KvHeads) + kv) * d * stride;                                          // [Lp/8, D, 8] of (b, kv)
         ref float kT = ref At(kTT, prefix);
         ref float vT = ref At(vTT, prefix);
         ref float dkT = ref At(dkTT, prefix);
@@ -250,7 +256,6 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         Span<Vector256<float>> dov = stackalloc Vector256<float>[d];                               // dO_c, broadcast
         Span<float> qScaled = stackalloc float[d];
         Span<float> branchP = stackalloc float[(n + Lanes - 1) / Lanes * Lanes];                    // the n branch probabilities (padded)
-        var lane = Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
         for (int g = 0; g < s.Groups; g++)
         {
             int h = (kv * s.Groups) + g;
@@ -270,45 +275,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
                 }
 
                 int m = t + 1;
-                dqAcc.Clear();
-                var vLse = Vector256.Create(rowLse);
-                var vDelta = Vector256.Create(delta);
-                var last = Vector256.Create((float)m);
-                for (int j = 0; j < m; j += 2 * Lanes)
-                {
-                    // Two chunks of keys at a time (four independent dot-product chains); keys ≥ m get p = 0.
-                    Vector256<float> s0 = default, s1 = default, dp0 = default, dp1 = default;
-                    for (int c = 0; c < d; c++)
-                    {
-                        int at = (c * stride) + j;
-                        s0 = Vector256.FusedMultiplyAdd(qv[c], Load(ref kT, at), s0);
-                        s1 = Vector256.FusedMultiplyAdd(qv[c], Load(ref kT, at + Lanes), s1);
-                        dp0 = Vector256.FusedMultiplyAdd(dov[c], Load(ref vT, at), dp0);
-                        dp1 = Vector256.FusedMultiplyAdd(dov[c], Load(ref vT, at + Lanes), dp1);
-                    }
-
-                    var index = Vector256.Create((float)j) + lane;
-                    var keep0 = Vector256.LessThan(index, last);                                    // keys ≤ t, bit masks
-                    var keep1 = Vector256.LessThan(index + Vector256.Create((float)Lanes), last);
-                    var p0 = Exp(s0 - vLse) & keep0;                                                // the probabilities, recomputed
-                    var p1 = Exp(s1 - vLse) & keep1;
-                    var ds0 = (p0 * (dp0 - vDelta)) & keep0;                                        // d(score)
-                    var ds1 = (p1 * (dp1 - vDelta)) & keep1;
-                    for (int c = 0; c < d; c++)
-                    {
-                        int at = (c * stride) + j;
-                        dqAcc[c] = Vector256.FusedMultiplyAdd(ds1, Load(ref kT, at + Lanes), Vector256.FusedMultiplyAdd(ds0, Load(ref kT, at), dqAcc[c]));
-                        Store(Vector256.FusedMultiplyAdd(ds0, qv[c], Load(ref dkT, at)), ref dkT, at);
-                        Store(Vector256.FusedMultiplyAdd(ds1, qv[c], Load(ref dkT, at + Lanes)), ref dkT, at + Lanes);
-                        Store(Vector256.FusedMultiplyAdd(p0, dov[c], Load(ref dvT, at)), ref dvT, at);
-                        Store(Vector256.FusedMultiplyAdd(p1, dov[c], Load(ref dvT, at + Lanes)), ref dvT, at + Lanes);
-                    }
-                }
-
-                for (int c = 0; c < d; c++)
-                {
-                    dqRow[c] = Vector256.Sum(dqAcc[c]);
-                }
+                PrefixBackward(ref kT, ref vT, ref dkT, ref dvT, qv, dov, dqAcc, m, rowLse, delta, dqRow);
 
                 int own = ((((b * s.KvHeads) + kv) * l) + t) * n * d;                               // position t's n branch keys [n, D]
                 branchP.Fill(float.NegativeInfinity);
@@ -341,24 +308,75 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     }
 
     /// <summary>
+    /// The prefix part of one query row's backward, any head width: d(score) of keys 0 … m − 1 recomputed chunk by chunk,
+    /// dq's prefix part into <paramref name="dqRow"/>, dk and dv added in place (kᵀ, vᵀ, dkᵀ, dvᵀ at the row's (b, kv)).
+    /// </summary>
+    private static void PrefixBackward(
+        ref float kT, ref float vT, ref float dkT, ref float dvT, ReadOnlySpan<Vector256<float>> qv, ReadOnlySpan<Vector256<float>> dov,
+        Span<Vector256<float>> dqAcc, int m, float rowLse, float delta, Span<float> dqRow)
+    {
+        int d = qv.Length, next = Lanes * d;
+        var lane = Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
+        dqAcc.Clear();
+        var vLse = Vector256.Create(rowLse);
+        var vDelta = Vector256.Create(delta);
+        var last = Vector256.Create((float)m);
+        for (int j = 0; j < m; j += 2 * Lanes)
+        {
+            // Two chunks of keys at a time (four independent dot-product chains); keys ≥ m get p = 0.
+            Vector256<float> s0 = default, s1 = default, dp0 = default, dp1 = default;
+            for (int c = 0; c < d; c++)
+            {
+                int at = (j * d) + (c * Lanes);                                        // chunk j/8, channel c
+                s0 = Vector256.FusedMultiplyAdd(qv[c], Load(ref kT, at), s0);
+                s1 = Vector256.FusedMultiplyAdd(qv[c], Load(ref kT, at + next), s1);
+                dp0 = Vector256.FusedMultiplyAdd(dov[c], Load(ref vT, at), dp0);
+                dp1 = Vector256.FusedMultiplyAdd(dov[c], Load(ref vT, at + next), dp1);
+            }
+
+            var index = Vector256.Create((float)j) + lane;
+            var keep0 = Vector256.LessThan(index, last);                                    // keys ≤ t, bit masks
+            var keep1 = Vector256.LessThan(index + Vector256.Create((float)Lanes), last);
+            var p0 = Exp(s0 - vLse) & keep0;                                                // the probabilities, recomputed
+            var p1 = Exp(s1 - vLse) & keep1;
+            var ds0 = (p0 * (dp0 - vDelta)) & keep0;                                        // d(score)
+            var ds1 = (p1 * (dp1 - vDelta)) & keep1;
+            for (int c = 0; c < d; c++)
+            {
+                int at = (j * d) + (c * Lanes);                                        // chunk j/8, channel c
+                dqAcc[c] = Vector256.FusedMultiplyAdd(ds1, Load(ref kT, at + next), Vector256.FusedMultiplyAdd(ds0, Load(ref kT, at), dqAcc[c]));
+                Store(Vector256.FusedMultiplyAdd(ds0, qv[c], Load(ref dkT, at)), ref dkT, at);
+                Store(Vector256.FusedMultiplyAdd(ds1, qv[c], Load(ref dkT, at + next)), ref dkT, at + next);
+                Store(Vector256.FusedMultiplyAdd(p0, dov[c], Load(ref dvT, at)), ref dvT, at);
+                Store(Vector256.FusedMultiplyAdd(p1, dov[c], Load(ref dvT, at + next)), ref dvT, at + next);
+            }
+        }
+
+        for (int c = 0; c < d; c++)
+        {
+            dqRow[c] = Vector256.Sum(dqAcc[c]);
+        }
+    }
+
+    /// <summary>
     /// p[j] = scale · q·k_j for the prefix keys j &lt; <paramref name="chunks"/> (a multiple of 8), k read from kᵀ
-    /// <c>[D, Lp]</c>; the query comes already scaled and broadcast per channel. Four chunks of keys at a time where it
+    /// <c>[Lp/8, D, 8]</c>; the query comes already scaled and broadcast per channel. Four chunks of keys at a time where it
     /// can, so that four dot products are in flight.
     /// </summary>
-    private static void PrefixScores(ReadOnlySpan<Vector256<float>> qScaled, ref float kT, int stride, int chunks, ref float p)
+    private static void PrefixScores(ReadOnlySpan<Vector256<float>> qScaled, ref float kT, int chunks, ref float p)
     {
-        int d = qScaled.Length, j = 0;
+        int d = qScaled.Length, j = 0, next = Lanes * d;
         for (; j + (4 * Lanes) <= chunks; j += 4 * Lanes)
         {
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
             for (int c = 0; c < d; c++)
             {
-                int at = (c * stride) + j;
+                int at = (j * d) + (c * Lanes);                                        // chunk j/8, channel c
                 var qc = qScaled[c];
                 a0 = Vector256.FusedMultiplyAdd(qc, Load(ref kT, at), a0);
-                a1 = Vector256.FusedMultiplyAdd(qc, Load(ref kT, at + Lanes), a1);
-                a2 = Vector256.FusedMultiplyAdd(qc, Load(ref kT, at + (2 * Lanes)), a2);
-                a3 = Vector256.FusedMultiplyAdd(qc, Load(ref kT, at + (3 * Lanes)), a3);
+                a1 = Vector256.FusedMultiplyAdd(qc, Load(ref kT, at + next), a1);
+                a2 = Vector256.FusedMultiplyAdd(qc, Load(ref kT, at + (2 * next)), a2);
+                a3 = Vector256.FusedMultiplyAdd(qc, Load(ref kT, at + (3 * next)), a3);
             }
 
             Store(a0, ref p, j);
@@ -372,7 +390,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
             var a = Vector256<float>.Zero;
             for (int c = 0; c < d; c++)
             {
-                a = Vector256.FusedMultiplyAdd(qScaled[c], Load(ref kT, (c * stride) + j), a);
+                a = Vector256.FusedMultiplyAdd(qScaled[c], Load(ref kT, (j * d) + (c * Lanes)), a);
             }
 
             Store(a, ref p, j);
@@ -414,6 +432,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref float At(Tensor t, int offset) => ref Unsafe.Add(ref MemoryMarshal.GetReference(Floats(t)), offset);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         int i = 0;
@@ -433,6 +452,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     }
 
     /// <summary>y ← y + a·x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Axpy(float a, ReadOnlySpan<float> x, Span<float> y)
     {
         int i = 0;
@@ -505,7 +525,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         public static Shape Of(Tensor q, Tensor kT, int branches)
         {
             int heads = (int)q.shape[1], kvHeads = (int)kT.shape[1];
-            return new Shape((int)q.shape[0], heads, kvHeads, heads / kvHeads, (int)q.shape[2], (int)q.shape[3], branches, (int)kT.shape[3]);
+            return new Shape((int)q.shape[0], heads, kvHeads, heads / kvHeads, (int)q.shape[2], (int)q.shape[3], branches, (int)kT.shape[2] * Lanes);
         }
     }
 }

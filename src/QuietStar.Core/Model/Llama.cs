@@ -665,7 +665,7 @@ internal sealed class SelfAttention : nn.Module
                 throw new ArgumentException("Branch attention expects one new token per prefix position of the same batch.");
             }
 
-            var (keysT, valuesT, blocks) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), CpuBranchAttention.TransposedPrefix); // [B, nKV, D, Lp] each
+            var (keysT, valuesT, blocks) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), CpuBranchAttention.TransposedPrefix); // [B, nKV, Lp/8, D, 8] each
             return CpuBranchAttention.apply([query.contiguous(), keysT, valuesT, scale, .. blocks.Select(bk => bk.Key), .. blocks.Select(bk => bk.Value)]); // [B, nH, L, D]
         }
 
