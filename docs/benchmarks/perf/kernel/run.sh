@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Issue 15, session 20: c905d9a against main with the CPU attention kernel (CpuBranchAttention), whole processes in turn
+# (../alternate.sh: A B A B ..., tcmalloc, OMP_WAIT_POLICY=PASSIVE as each CLI sets it), raw JSON lines kept here.
+#   run.sh t1     reference configuration, 1 thread, 3 pairs x 3 steps      -> ref_t1_{c905d9a,kernel}.jsonl
+#   run.sh t2     reference configuration, 2 threads, 3 pairs x 3 steps     -> ref_t2_{c905d9a,kernel}.jsonl
+#   run.sh main   main before the kernel (0377ed3) against the kernel, 1 thread, 2 pairs -> ref_main_{main0377ed3,kernel}.jsonl
+#   run.sh dim256 the dim-256 random Llama (MODEL, written by the snippet in docs/performance.md), 1 thread, 2 pairs x 2 steps
+#                 -> dim256_t1_{c905d9a,kernel}.jsonl
+#   run.sh scaling c905d9a against the kernel over L (128, 384 at T = 9) and T (3, 16 at L = 256), 1 thread, 1 pair x 2 steps
+#                 each -> scaling_L<L>_T<T>_{c905d9a,kernel}.jsonl (L 256, T 9 is the t1 part)
+# BASE = c905d9a's Release CLI, OLD = 0377ed3's, NEW = this commit's (dotnet publish samples/QuietStar.Cli -c Release -o DIR).
+# Tables: python3 tabulate.py
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+BASE=${BASE:-/work/bench/base/quietstar.dll}
+OLD=${OLD:-/work/bench/main/quietstar.dll}
+NEW=${NEW:-/work/bench/new/quietstar.dll}
+MODEL=${MODEL:-/work/bench/dim256}
+part=${1:-t1}
+log() { echo "$(date -u +%H:%M:%S) $part $1: load $(cut -d' ' -f1-3 /proc/loadavg) cpu $(grep -m1 -E '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')/$(grep -m1 -E '^model\s' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" >> "$here/load.log"; }
+pairs() { # THREADS PAIRS PREFIX NAME_A DLL_A NAME_B DLL_B [bench train options; default --steps 3 --warmup 1]
+  local threads=$1 n=$2 prefix=$3 name_a=$4 dll_a=$5 name_b=$6 dll_b=$7; shift 7
+  (($# > 0)) || set -- --steps 3 --warmup 1
+  local tmp; tmp=$(mktemp -d)
+  THREADS=$threads "$here/../alternate.sh" "$tmp" "$n" "$name_a" "$dll_a" "$name_b" "$dll_b" -- bench train "$@"
+  cat "$tmp/$name_a.jsonl" >> "$here/${prefix}_$name_a.jsonl"; cat "$tmp/$name_b.jsonl" >> "$here/${prefix}_$name_b.jsonl"
+}
+log start
+case $part in
+  t1) pairs 1 3 ref_t1 c905d9a "$BASE" kernel "$NEW" ;;
+  t2) pairs 2 3 ref_t2 c905d9a "$BASE" kernel "$NEW" ;;
+  main) pairs 1 2 ref_main main0377ed3 "$OLD" kernel "$NEW" ;;
+  dim256) pairs 1 2 dim256_t1 c905d9a "$BASE" kernel "$NEW" --model "$MODEL" --steps 2 --warmup 1 ;;
+  scaling)
+    for l in 128 384; do pairs 1 1 "scaling_L${l}_T9" c905d9a "$BASE" kernel "$NEW" --seq-len "$l" --steps 2 --warmup 1; done
+    for t in 3 16; do pairs 1 1 "scaling_L256_T${t}" c905d9a "$BASE" kernel "$NEW" --thought-tokens "$t" --steps 2 --warmup 1; done ;;
+esac
+log end
