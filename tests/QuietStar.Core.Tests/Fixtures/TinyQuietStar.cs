@@ -32,6 +32,22 @@ internal static class TinyQuietStar
         return model;
     }
 
+    /// <summary>
+    /// The objective's loss and every parameter gradient for <paramref name="ids"/> on a tiny live-head model (seed 11,
+    /// policy weight 1, generator seed 21) under <paramref name="attention"/>: the two strategies compared by the tests.
+    /// </summary>
+    public static (double Loss, Dictionary<string, Tensor> Gradients) LossAndGradients(ThoughtAttention attention, Tensor ids, Tensor isReal, ScalarType dtype)
+    {
+        var options = SmallOptions(attention) with { PolicyLossWeight = 1.0 };
+        var model = Create(options, seed: 11, liveHead: true, dtype: dtype);
+        var result = new QuietStarObjective(model).Compute(ids, isReal, new Generator(21));
+        result.Loss.backward();
+        var grads = model.named_parameters()
+            .Where(p => p.parameter.grad is not null)
+            .ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+        return (result.Loss.to_type(ScalarType.Float64).item<double>(), grads);
+    }
+
     public static float MaxAbsDiff(Tensor a, Tensor b) => (float)(a - b).abs().max().to_type(ScalarType.Float64).item<double>();
 
     public static double MaxAbs(Tensor a) => a.abs().max().to_type(ScalarType.Float64).item<double>();

@@ -62,8 +62,8 @@ public sealed class CpuBranchAttentionTests
         CpuBranchAttention.Supports(torch.zeros(2, 4, 23, 8), 5).Should().BeTrue("this machine runs the kernel (AVX2 + FMA)");
         var ids = TinyModels.RandomIds(2, 23, 96, seed: 6);
         var isReal = torch.ones(2, 23, dtype: ScalarType.Bool);
-        var (lossD, gradsD) = LossAndGradients(ThoughtAttention.Diagonal, ids, isReal);
-        var (lossM, gradsM) = LossAndGradients(ThoughtAttention.Masked, ids, isReal);
+        var (lossD, gradsD) = TinyQuietStar.LossAndGradients(ThoughtAttention.Diagonal, ids, isReal, ScalarType.Float32);
+        var (lossM, gradsM) = TinyQuietStar.LossAndGradients(ThoughtAttention.Masked, ids, isReal, ScalarType.Float32);
 
         Math.Abs(lossD - lossM).Should().BeLessThan(1e-5 * Math.Abs(lossM));
         gradsD.Keys.Should().BeEquivalentTo(gradsM.Keys);
@@ -73,18 +73,6 @@ public sealed class CpuBranchAttentionTests
         }
 
         TinyQuietStar.MaxAbs(gradsD["thought_embeddings.start_embedding"]).Should().BeGreaterThan(0);
-    }
-
-    private static (double Loss, Dictionary<string, Tensor> Gradients) LossAndGradients(ThoughtAttention attention, Tensor ids, Tensor isReal)
-    {
-        var options = TinyQuietStar.SmallOptions(attention) with { PolicyLossWeight = 1.0 };
-        var model = TinyQuietStar.Create(options, seed: 11, liveHead: true);
-        var result = new QuietStarObjective(model).Compute(ids, isReal, new Generator(21));
-        result.Loss.backward();
-        var grads = model.named_parameters()
-            .Where(p => p.parameter.grad is not null)
-            .ToDictionary(p => p.name, p => p.parameter.grad!.clone());
-        return (result.Loss.to_type(ScalarType.Float64).item<double>(), grads);
     }
 
     /// <summary>Query t attends to prefix keys 0 … t and to the n keys at position t, one softmax; <c>[B, nH, L, D]</c>.</summary>

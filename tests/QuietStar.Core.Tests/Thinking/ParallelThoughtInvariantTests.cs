@@ -74,8 +74,8 @@ public sealed class ParallelThoughtInvariantTests
         // Float64 so that the comparison measures the two strategies' math, not fp32 summation order; padding and two passes.
         using var scope = torch.NewDisposeScope();
         var ids = TinyModels.RandomIds(2, Length, 96, seed: 4);
-        var (lossD, gradsD) = LossAndGradients(ThoughtAttention.Diagonal, ids);
-        var (lossM, gradsM) = LossAndGradients(ThoughtAttention.Masked, ids);
+        var (lossD, gradsD) = TinyQuietStar.LossAndGradients(ThoughtAttention.Diagonal, ids, Padded(), ScalarType.Float64);
+        var (lossM, gradsM) = TinyQuietStar.LossAndGradients(ThoughtAttention.Masked, ids, Padded(), ScalarType.Float64);
 
         Math.Abs(lossD - lossM).Should().BeLessThan(1e-12 * Math.Abs(lossM));
         gradsD.Keys.Should().BeEquivalentTo(gradsM.Keys);
@@ -157,18 +157,6 @@ public sealed class ParallelThoughtInvariantTests
         sampled.eq(model.StartThoughtId).any().item<bool>().Should().BeFalse();
         sampled.eq(model.EndThoughtId).any().item<bool>().Should().BeFalse();
         sampled.max().item<long>().Should().BeLessThan(model.BaseVocabularySize);
-    }
-
-    private static (double Loss, Dictionary<string, Tensor> Gradients) LossAndGradients(ThoughtAttention attention, Tensor ids)
-    {
-        var options = TinyQuietStar.SmallOptions(attention) with { PolicyLossWeight = 1.0 };
-        var model = TinyQuietStar.Create(options, seed: 11, liveHead: true, dtype: ScalarType.Float64);
-        var result = new QuietStarObjective(model).Compute(ids, Padded(), new Generator(21));
-        result.Loss.backward();
-        var grads = model.named_parameters()
-            .Where(p => p.parameter.grad is not null)
-            .ToDictionary(p => p.name, p => p.parameter.grad!.clone());
-        return (result.Loss.to_type(ScalarType.Float64).item<double>(), grads);
     }
 
     /// <summary>Row 0 real throughout, row 1 padded after 4 tokens: <c>[2, L]</c>.</summary>
