@@ -59,6 +59,24 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     /// </summary>
     public static (Tensor Keys, Tensor Values) TransposedPrefix(Tensor keys, Tensor values) => (Chunked(keys), Chunked(values));
 
+    /// <summary>
+    /// The prefix keys' additive bias <c>[B, Lp]</c> in float32: 0 for a real key, −∞ for padding (<paramref name="keyIsReal"/>
+    /// <c>[B|1, L]</c>, or null when no key is padding); 0 past L, where the causal limit masks anyway. The kernel applies
+    /// it to every key but the query's own (key t for query t), which is always seen, as in the objective's prefix mask.
+    /// </summary>
+    public static Tensor KeyBias(Tensor? keyIsReal, long batch, long length)
+    {
+        long padded = (length + Block - 1) / Block * Block;
+        var device = keyIsReal?.device ?? torch.CPU;
+        var bias = torch.zeros(batch, padded, dtype: ScalarType.Float32, device: device);          // [B, Lp]
+        if (keyIsReal is not null)
+        {
+            bias.narrow(1, 0, length).masked_fill_(keyIsReal.expand(batch, length).logical_not(), double.NegativeInfinity);
+        }
+
+        return bias;
+    }
+
     /// <summary><c>[B, nKV, L, D]</c> → <c>[B, nKV, Lp/8, D, 8]</c>.</summary>
     private static Tensor Chunked(Tensor x)
     {
@@ -70,15 +88,15 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
-        var (q, kT, vT, scale, branchKeys, branchValues) = Unpack(vars);
-        CheckInputs(q, kT, vT, branchKeys, branchValues);
-        var shape = Shape.Of(q, kT, branchKeys.Count);
+        var (q, kT, vT, keyBias, scale, branchKeys, branchValues) = Unpack(vars);
+        CheckInputs(q, kT, vT, keyBias, branchKeys, branchValues);
+        var shape = Shape.Of(q, kT, branchKeys.Count, Padded(keyBias));
         var output = torch.empty(q.shape, dtype: q.dtype, device: q.device);                     // [B, nH, L, D]
         var lse = torch.empty(shape.B, shape.Heads, shape.L, dtype: q.dtype, device: q.device);   // [B, nH, L]
         using var ownKeys = torch.stack(branchKeys, dim: 3);                                     // [B, nKV, L, n, D]
         using var ownValues = torch.stack(branchValues, dim: 3);                                 // [B, nKV, L, n, D]
-        Run(shape.B * shape.Heads, task => Forward(task, shape, (float)scale, q, kT, vT, ownKeys, ownValues, output, lse));
-        BackwardStash.Save(ctx, [q, kT, vT, output, lse, .. branchKeys, .. branchValues]);
+        Run(shape.B * shape.Heads, task => Forward(task, shape, (float)scale, q, kT, vT, keyBias, ownKeys, ownValues, output, lse));
+        BackwardStash.Save(ctx, [q, kT, vT, keyBias, output, lse, .. branchKeys, .. branchValues]);
         ctx.save_data("scale", scale);
         return output;
     }
@@ -88,20 +106,20 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         using var saved = BackwardStash.Take(ctx);
-        var (q, kT, vT, output, lse) = (saved[0], saved[1], saved[2], saved[3], saved[4]);
-        int n = (saved.Count - 5) / 2;
-        var ownKeys = torch.stack(saved.Tensors.Skip(5).Take(n), dim: 3);                        // [B, nKV, L, n, D]
-        var ownValues = torch.stack(saved.Tensors.Skip(5 + n), dim: 3);                          // [B, nKV, L, n, D]
+        var (q, kT, vT, keyBias, output, lse) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
+        int n = (saved.Count - 6) / 2;
+        var ownKeys = torch.stack(saved.Tensors.Skip(6).Take(n), dim: 3);                        // [B, nKV, L, n, D]
+        var ownValues = torch.stack(saved.Tensors.Skip(6 + n), dim: 3);                          // [B, nKV, L, n, D]
         double scale = (double)ctx.get_data("scale");
-        var shape = Shape.Of(q, kT, n);
+        var shape = Shape.Of(q, kT, n, Padded(keyBias));
         var dOut = gradOutput.to_type(q.dtype).contiguous();                                      // [B, nH, L, D]
         var dq = torch.empty(q.shape, dtype: q.dtype, device: q.device);
         var dkT = torch.zeros(kT.shape, dtype: q.dtype, device: q.device);                        // [B, nKV, Lp/8, D, 8]
         var dvT = torch.zeros(vT.shape, dtype: q.dtype, device: q.device);
         var dOwnKeys = torch.zeros_like(ownKeys);                                                 // [B, nKV, L, n, D]
         var dOwnValues = torch.zeros_like(ownValues);
-        Run(shape.B * shape.KvHeads, task => Backward(task, shape, (float)scale, q, kT, vT, output, lse, ownKeys, ownValues, dOut, dq, dkT, dvT, dOwnKeys, dOwnValues));
-        List<Tensor> grads = [dq, dkT, dvT, null!, .. dOwnKeys.unbind(3), .. dOwnValues.unbind(3)]; // the scale gets none
+        Run(shape.B * shape.KvHeads, task => Backward(task, shape, (float)scale, q, kT, vT, keyBias, output, lse, ownKeys, ownValues, dOut, dq, dkT, dvT, dOwnKeys, dOwnValues));
+        List<Tensor> grads = [dq, dkT, dvT, null!, null!, .. dOwnKeys.unbind(3), .. dOwnValues.unbind(3)]; // the key bias and the scale get none
         foreach (var grad in grads.Where(g => g is not null))
         {
             grad.MoveToOuterDisposeScope();
@@ -114,7 +132,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     /// The kernel reads and writes memory without bounds checks, so every shape is checked here, in forward (an exception
     /// in backward would end the process).
     /// </summary>
-    private static void CheckInputs(Tensor q, Tensor kT, Tensor vT, List<Tensor> keys, List<Tensor> values)
+    private static void CheckInputs(Tensor q, Tensor kT, Tensor vT, Tensor keyBias, List<Tensor> keys, List<Tensor> values)
     {
         if (q.dim() != 4 || kT.dim() != 5)
         {
@@ -125,26 +143,26 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         long padded = (l + Block - 1) / Block * Block;
         long[] prefix = [b, kvHeads, padded / Lanes, d, Lanes], block = [b, kvHeads, l, d];
         bool ok = kvHeads > 0 && heads % kvHeads == 0 && keys.Count >= 1 && keys.Count == values.Count
-            && kT.shape.SequenceEqual(prefix) && vT.shape.SequenceEqual(prefix)
+            && kT.shape.SequenceEqual(prefix) && vT.shape.SequenceEqual(prefix) && keyBias.shape.SequenceEqual(new[] { b, padded })
             && keys.Concat(values).All(t => t.shape.SequenceEqual(block));
-        bool layout = new[] { q, kT, vT }.Concat(keys).Concat(values)
+        bool layout = new[] { q, kT, vT, keyBias }.Concat(keys).Concat(values)
             .All(t => t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU && t.is_contiguous());
         if (!ok || !layout)
         {
             throw new ArgumentException(
                 $"CpuBranchAttention expects contiguous float32 CPU tensors: q [B, nH, L, D], kᵀ and vᵀ [B, nKV, Lp/8, D, 8] with Lp = ⌈L/16⌉·16 "
-                + $"(TransposedPrefix) with nH a multiple of nKV, and n ≥ 1 branch keys and values [B, nKV, L, D]; got q {Describe(q)}, "
-                + $"kᵀ {Describe(kT)}, vᵀ {Describe(vT)}, {keys.Count} keys, {values.Count} values.");
+                + $"(TransposedPrefix) with nH a multiple of nKV, the key bias [B, Lp] (KeyBias), and n ≥ 1 branch keys and values [B, nKV, L, D]; "
+                + $"got q {Describe(q)}, kᵀ {Describe(kT)}, vᵀ {Describe(vT)}, bias {Describe(keyBias)}, {keys.Count} keys, {values.Count} values.");
         }
     }
 
     private static string Describe(Tensor t) => $"[{string.Join(", ", t.shape)}] {t.dtype}";
 
-    private static (Tensor Q, Tensor KT, Tensor VT, double Scale, List<Tensor> Keys, List<Tensor> Values) Unpack(object[] vars)
+    private static (Tensor Q, Tensor KT, Tensor VT, Tensor KeyBias, double Scale, List<Tensor> Keys, List<Tensor> Values) Unpack(object[] vars)
     {
-        int n = (vars.Length - 4) / 2;
-        var tensors = vars.Skip(4).Cast<Tensor>().ToList();
-        return ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (double)vars[3], tensors.GetRange(0, n), tensors.GetRange(n, n));
+        int n = (vars.Length - 5) / 2;
+        var tensors = vars.Skip(5).Cast<Tensor>().ToList();
+        return ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (double)vars[4], tensors.GetRange(0, n), tensors.GetRange(n, n));
     }
 
     /// <summary>Runs <paramref name="body"/> for tasks 0 … count − 1 on as many threads as torch uses (one: in order, on this thread).</summary>
@@ -166,20 +184,25 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
 
     private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
+    /// <summary>Whether any key is padding (the bias holds a −∞); if not, the kernel skips the bias. One host sync.</summary>
+    private static bool Padded(Tensor keyBias) => keyBias.isinf().any().item<bool>();
+
     /// <summary>Forward for one (row, head): every query position's output and log-sum-exp.</summary>
-    private static void Forward(int task, Shape s, float scale, Tensor qT, Tensor kTT, Tensor vTT, Tensor ownKeysT, Tensor ownValuesT, Tensor outT, Tensor lseT)
+    private static void Forward(int task, Shape s, float scale, Tensor qT, Tensor kTT, Tensor vTT, Tensor biasT, Tensor ownKeysT, Tensor ownValuesT, Tensor outT, Tensor lseT)
     {
         int b = task / s.Heads, h = task % s.Heads, kv = h / s.Groups, n = s.Branches, d = s.D, l = s.L, stride = s.Stride;
         ReadOnlySpan<float> q = Floats(qT), ownKeys = Floats(ownKeysT), ownValues = Floats(ownValuesT);
         Span<float> output = Floats(outT), lse = Floats(lseT);
         ref float kT = ref At(kTT, ((b * s.KvHeads) + kv) * d * stride);                           // [Lp/8, D, 8] of (b, kv)
         ref float vT = ref At(vTT, ((b * s.KvHeads) + kv) * d * stride);                           // [Lp/8, D, 8] of (b, kv)
+        ref float bias = ref At(biasT, b * stride);                                                 // [Lp] of row b: 0, or −∞ for padding
         int branchChunks = (n + Lanes - 1) / Lanes * Lanes;
         var scores = new float[stride + branchChunks];                                              // prefix chunks, then the n branch scores (padded)
         ref float p = ref scores[0];
         Span<Vector256<float>> qScaled = stackalloc Vector256<float>[d];                           // scale · q_c, broadcast
         Span<float> qs = stackalloc float[d];                                                       // scale · q
         Span<Vector256<float>> acc = stackalloc Vector256<float>[d];
+        var lane = Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
         Span<float> fromBranches = stackalloc float[d];
         for (int t = 0; t < l; t++)
         {
@@ -194,6 +217,13 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
             int m = t + 1;                                                                          // prefix keys 0 … t
             int chunks = (m + Lanes - 1) / Lanes * Lanes;                                           // whole chunks; keys m … chunks − 1 masked out
             PrefixScores(qScaled, ref kT, chunks, ref p);
+            var ownKey = Vector256.Create((float)t);
+            for (int j = 0; s.Padded && j < chunks; j += Lanes)
+            {
+                var keyBias = Vector256.ConditionalSelect(Vector256.Equals(Vector256.Create((float)j) + lane, ownKey), default, Load(ref bias, j));
+                Store(Load(ref p, j) + keyBias, ref p, j);                                          // padded keys to −∞, the own key kept
+            }
+
             scores.AsSpan(m, chunks - m).Fill(float.NegativeInfinity);
             int own = ((((b * s.KvHeads) + kv) * l) + t) * n * d;                                   // position t's n branch keys [n, D]
             for (int i = 0; i < n; i++)
@@ -239,7 +269,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     /// of its own branch keys and values (which only its queries read, so tasks never write the same numbers).
     /// </summary>
     private static void Backward(
-        int task, Shape s, float scale, Tensor qT, Tensor kTT, Tensor vTT, Tensor outT, Tensor lseT, Tensor ownKeysT, Tensor ownValuesT,
+        int task, Shape s, float scale, Tensor qT, Tensor kTT, Tensor vTT, Tensor biasT, Tensor outT, Tensor lseT, Tensor ownKeysT, Tensor ownValuesT,
         Tensor dOutT, Tensor dqT, Tensor dkTT, Tensor dvTT, Tensor dOwnKeysT, Tensor dOwnValuesT)
     {
         int b = task / s.KvHeads, kv = task % s.KvHeads, n = s.Branches, d = s.D, l = s.L, stride = s.Stride;
@@ -251,6 +281,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         ref float vT = ref At(vTT, prefix);
         ref float dkT = ref At(dkTT, prefix);
         ref float dvT = ref At(dvTT, prefix);
+        ref float bias = ref At(biasT, b * stride);                                                 // [Lp] of row b
         Span<Vector256<float>> dqAcc = stackalloc Vector256<float>[d];
         Span<Vector256<float>> qv = stackalloc Vector256<float>[d];                                // scale · q_c, broadcast
         Span<Vector256<float>> dov = stackalloc Vector256<float>[d];                               // dO_c, broadcast
@@ -275,7 +306,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
                 }
 
                 int m = t + 1;
-                PrefixBackward(ref kT, ref vT, ref dkT, ref dvT, qv, dov, dqAcc, m, rowLse, delta, dqRow);
+                PrefixBackward(ref kT, ref vT, ref dkT, ref dvT, ref bias, s.Padded, qv, dov, dqAcc, m, rowLse, delta, dqRow);
 
                 int own = ((((b * s.KvHeads) + kv) * l) + t) * n * d;                               // position t's n branch keys [n, D]
                 branchP.Fill(float.NegativeInfinity);
@@ -312,7 +343,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     /// dq's prefix part into <paramref name="dqRow"/>, dk and dv added in place (kᵀ, vᵀ, dkᵀ, dvᵀ at the row's (b, kv)).
     /// </summary>
     private static void PrefixBackward(
-        ref float kT, ref float vT, ref float dkT, ref float dvT, ReadOnlySpan<Vector256<float>> qv, ReadOnlySpan<Vector256<float>> dov,
+        ref float kT, ref float vT, ref float dkT, ref float dvT, ref float bias, bool padded, ReadOnlySpan<Vector256<float>> qv, ReadOnlySpan<Vector256<float>> dov,
         Span<Vector256<float>> dqAcc, int m, float rowLse, float delta, Span<float> dqRow)
     {
         int d = qv.Length, next = Lanes * d;
@@ -321,6 +352,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         var vLse = Vector256.Create(rowLse);
         var vDelta = Vector256.Create(delta);
         var last = Vector256.Create((float)m);
+        var ownKey = Vector256.Create((float)(m - 1));                                               // the query's own key t = m − 1
         for (int j = 0; j < m; j += 2 * Lanes)
         {
             // Two chunks of keys at a time (four independent dot-product chains); keys ≥ m get p = 0.
@@ -337,6 +369,12 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
             var index = Vector256.Create((float)j) + lane;
             var keep0 = Vector256.LessThan(index, last);                                    // keys ≤ t, bit masks
             var keep1 = Vector256.LessThan(index + Vector256.Create((float)Lanes), last);
+            if (padded)
+            {
+                s0 += Vector256.ConditionalSelect(Vector256.Equals(index, ownKey), default, Load(ref bias, j)); // padding, but never the own key
+                s1 += Vector256.ConditionalSelect(Vector256.Equals(index + Vector256.Create((float)Lanes), ownKey), default, Load(ref bias, j + Lanes));
+            }
+
             var p0 = Exp(s0 - vLse) & keep0;                                                // the probabilities, recomputed
             var p1 = Exp(s1 - vLse) & keep1;
             var ds0 = (p0 * (dp0 - vDelta)) & keep0;                                        // d(score)
@@ -520,12 +558,12 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     }
 
     /// <summary>The sizes of one call.</summary>
-    private readonly record struct Shape(int B, int Heads, int KvHeads, int Groups, int L, int D, int Branches, int Stride)
+    private readonly record struct Shape(int B, int Heads, int KvHeads, int Groups, int L, int D, int Branches, int Stride, bool Padded)
     {
-        public static Shape Of(Tensor q, Tensor kT, int branches)
+        public static Shape Of(Tensor q, Tensor kT, int branches, bool padded)
         {
             int heads = (int)q.shape[1], kvHeads = (int)kT.shape[1];
-            return new Shape((int)q.shape[0], heads, kvHeads, heads / kvHeads, (int)q.shape[2], (int)q.shape[3], branches, (int)kT.shape[2] * Lanes);
+            return new Shape((int)q.shape[0], heads, kvHeads, heads / kvHeads, (int)q.shape[2], (int)q.shape[3], branches, (int)kT.shape[2] * Lanes, padded);
         }
     }
 }

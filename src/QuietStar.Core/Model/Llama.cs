@@ -442,11 +442,12 @@ internal sealed class RotaryEmbedding : nn.Module
 /// <summary>How one forward call attends; built once per call and shared by every layer.</summary>
 internal sealed class AttentionPlan
 {
-    private AttentionPlan(AttentionKind kind, bool isCausal, Tensor? mask)
+    private AttentionPlan(AttentionKind kind, bool isCausal, Tensor? mask, Tensor? keyIsReal = null)
     {
         Kind = kind;
         IsCausal = isCausal;
         Mask = mask;
+        KeyIsReal = keyIsReal;
     }
 
     /// <summary>The caller's pattern.</summary>
@@ -465,6 +466,14 @@ internal sealed class AttentionPlan
     /// <see cref="AttentionKind.Branches"/> the last key column is the branch "sink" and is always 0.
     /// </summary>
     public Tensor? Mask { get; }
+
+    /// <summary>
+    /// For <see cref="AttentionKind.Branches"/> over as many cached keys as there are queries: the keys that are not
+    /// padding, <c>[B|1, S]</c>, when the prefix mask is the objective's (query t sees the real keys among 0 … t − 1 and
+    /// always its own key t; the CPU kernel's form of the mask); null otherwise, and when <see cref="IsCausal"/> (no
+    /// padding).
+    /// </summary>
+    public Tensor? KeyIsReal { get; }
 
     /// <summary>Builds the plan for <paramref name="queries"/> new tokens after <paramref name="cached"/> sequential keys.</summary>
     public static AttentionPlan Create(AttentionSpec spec, long queries, long cached, int groups, ScalarType dtype, Device device)
@@ -491,10 +500,29 @@ internal sealed class AttentionPlan
                 return new AttentionPlan(spec.Kind, false, AllTrue(mask) ? null : Additive(mask, groups, 0, dtype));
             default:
                 var prefixMask = CheckMask(spec.Mask!, queries, cached);
-                return queries == cached && IsPlainCausal(prefixMask)
-                    ? new AttentionPlan(spec.Kind, isCausal: true, mask: null)                 // SDPA's causal path, see BranchAttention
-                    : new AttentionPlan(spec.Kind, false, Additive(prefixMask, groups, 1, dtype));
+                if (queries == cached && IsPlainCausal(prefixMask))
+                {
+                    return new AttentionPlan(spec.Kind, isCausal: true, mask: null);             // SDPA's causal path, see BranchAttention
+                }
+
+                return new AttentionPlan(spec.Kind, false, Additive(prefixMask, groups, 1, dtype), queries == cached ? CausalKeyPadding(prefixMask) : null);
         }
+    }
+
+    /// <summary>
+    /// The real keys <c>[B|1, S]</c> of a square prefix mask <c>[B|1, 1, L, L]</c> of the objective's form (query t sees key
+    /// s &lt; t exactly when s is real, and always its own key t), or null when it is any other pattern. The last query
+    /// sees every real key, so its row is the padding (its own key's flag does not matter: only it sees that key, as its
+    /// own). One host sync per forward call.
+    /// </summary>
+    private static Tensor? CausalKeyPadding(Tensor mask)
+    {
+        long l = mask.shape[^1];
+        var keyIsReal = mask.select(1, 0).select(1, l - 1);                                          // [B|1, S]
+        var causal = torch.ones(l, l, dtype: ScalarType.Bool, device: mask.device).tril();         // [L, L]
+        var self = torch.eye(l, dtype: ScalarType.Bool, device: mask.device);                     // [L, L]
+        var form = causal.logical_and(keyIsReal.unsqueeze(1).unsqueeze(1)).logical_or(self);      // [B|1, 1, L, L]
+        return mask.eq(form).all().item<bool>() ? keyIsReal.contiguous() : null;
     }
 
     /// <summary>Whether a square mask <c>[B|1, 1, L, L]</c> is exactly causal (no padded key). One host sync per forward call.</summary>
@@ -657,7 +685,7 @@ internal sealed class SelfAttention : nn.Module
     /// </summary>
     private Tensor BranchAttention(Tensor query, Tensor key, Tensor value, AttentionPlan plan, KeyValueCache cache, int layer)
     {
-        if (plan.IsCausal && CpuBranchAttention.Supports(query, cache.BranchCountAt(layer) + 1))
+        if ((plan.IsCausal || plan.KeyIsReal is not null) && CpuBranchAttention.Supports(query, cache.BranchCountAt(layer) + 1))
         {
             // The same softmax as below, in one CPU kernel over the transposed, padded prefix (see CpuBranchAttention).
             if (key.shape[2] != query.shape[2] || cache.Length != query.shape[2])
@@ -666,7 +694,8 @@ internal sealed class SelfAttention : nn.Module
             }
 
             var (keysT, valuesT, blocks) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), CpuBranchAttention.TransposedPrefix); // [B, nKV, Lp/8, D, 8] each
-            return CpuBranchAttention.apply([query.contiguous(), keysT, valuesT, scale, .. blocks.Select(bk => bk.Key), .. blocks.Select(bk => bk.Value)]); // [B, nH, L, D]
+            var keyBias = CpuBranchAttention.KeyBias(plan.KeyIsReal, query.shape[0], query.shape[2]);                                               // [B, Lp]
+            return CpuBranchAttention.apply([query.contiguous(), keysT, valuesT, keyBias, scale, .. blocks.Select(bk => bk.Key), .. blocks.Select(bk => bk.Value)]); // [B, nH, L, D]
         }
 
         // Contiguous blocks, so that the batched products below read them as views (no copy per block and step).

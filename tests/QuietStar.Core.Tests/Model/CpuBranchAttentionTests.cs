@@ -19,12 +19,14 @@ public sealed class CpuBranchAttentionTests
     private const double Tolerance = 2e-5;
 
     [Theory]
-    [InlineData(2, 4, 2, 19, 8, 3, 1.0)]   // grouped heads (g = 2), L not a multiple of 8 or 16
-    [InlineData(1, 2, 2, 9, 6, 1, 1.0)]    // one group, D not a multiple of 8, one branch block
-    [InlineData(3, 6, 2, 33, 16, 5, 1.0)]  // g = 3, D = 16
-    [InlineData(1, 3, 1, 21, 8, 2, 1.0)]   // one key/value head for three query heads: backward is one task
-    [InlineData(1, 2, 1, 40, 8, 2, 40.0)]  // scores of ±hundreds: probabilities underflow to 0 (the exponential's clamp), masked lanes overflow
-    public void Kernel_equals_the_float64_joint_softmax_in_output_and_every_gradient(int b, int heads, int kvHeads, int l, int d, int n, double queryScale)
+    [InlineData(2, 4, 2, 19, 8, 3, 1.0, false)]   // grouped heads (g = 2), L not a multiple of 8 or 16
+    [InlineData(1, 2, 2, 9, 6, 1, 1.0, false)]    // one group, D not a multiple of 8, one branch block
+    [InlineData(3, 6, 2, 33, 16, 5, 1.0, false)]  // g = 3, D = 16
+    [InlineData(1, 3, 1, 21, 8, 2, 1.0, false)]   // one key/value head for three query heads: backward is one task
+    [InlineData(1, 2, 1, 40, 8, 2, 40.0, false)]  // scores of ±hundreds: probabilities underflow to 0 (the exponential's clamp), masked lanes overflow
+    [InlineData(3, 4, 2, 27, 8, 3, 1.0, true)]    // padded keys: right padding, left padding, and one row with holes
+    public void Kernel_equals_the_float64_joint_softmax_in_output_and_every_gradient(
+        int b, int heads, int kvHeads, int l, int d, int n, double queryScale, bool padded)
     {
         using var scope = torch.NewDisposeScope();
         var generator = new Generator(61);
@@ -36,13 +38,22 @@ public sealed class CpuBranchAttentionTests
         var upstream = torch.randn([b, heads, l, d], dtype: ScalarType.Float64, generator: generator);
         double scale = 1.0 / Math.Sqrt(d);
         Tensor[] inputs = [q, k, v, .. ownKeys, .. ownValues];
+        var keyIsReal = torch.ones(b, l, dtype: ScalarType.Bool);                                         // [B, L]
+        if (padded)
+        {
+            keyIsReal[0, (l - 9)..] = false;                                                               // right padding
+            keyIsReal[1, ..5] = false;                                                                     // left padding: queries 0 … 4 see their own key and the branch keys
+            keyIsReal[2, 3] = false;                                                                       // holes
+            keyIsReal[2, 17] = false;
+        }
 
-        var expected = Reference(q, k, v, ownKeys, ownValues, scale);
+        var expected = Reference(q, k, v, ownKeys, ownValues, scale, keyIsReal);
         var expectedGrads = torch.autograd.grad([(expected * upstream).sum()], inputs);
 
         var f32 = inputs.Select(t => t.detach().to_type(ScalarType.Float32).requires_grad_(true)).ToArray();
         var (kT, vT) = CpuBranchAttention.TransposedPrefix(f32[1], f32[2]);
-        var actual = CpuBranchAttention.apply([f32[0], kT, vT, scale, .. f32.Skip(3)]);
+        var bias = CpuBranchAttention.KeyBias(padded ? keyIsReal : null, b, l);
+        var actual = CpuBranchAttention.apply([f32[0], kT, vT, bias, scale, .. f32.Skip(3)]);
         var actualGrads = torch.autograd.grad([(actual * upstream.to_type(ScalarType.Float32)).sum()], f32);
 
         MaxRelative(actual, expected).Should().BeLessThan(Tolerance);
@@ -52,16 +63,31 @@ public sealed class CpuBranchAttentionTests
         }
     }
 
-    [Fact]
-    public void Through_the_model_the_kernels_diagonal_step_equals_the_masked_strategy_in_float32()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Through_the_model_the_kernels_diagonal_step_equals_the_masked_strategy_in_float32(bool padded)
     {
-        // The kernel runs where SDPA's causal path would: float32 on the CPU, no padding. The masked strategy computes the same
-        // joint softmax through SDPA with an explicit [tril | I | … | I] mask, so loss and gradients agree to float32 rounding;
-        // this covers the block order across steps, the cached transposed prefix and the gradient through it into the keys.
+        // The kernel runs on float32 CPU batches, padded or not. The masked strategy computes the same joint softmax through
+        // SDPA with an explicit [tril∘pad | I | … | I] mask, so loss and gradients agree to float32 rounding; this covers the
+        // block order across steps, the cached transposed prefix and the gradient through it into the keys.
         using var scope = torch.NewDisposeScope();
-        CpuBranchAttention.Supports(torch.zeros(2, 4, 23, 8), 5).Should().BeTrue("this machine runs the kernel (AVX2 + FMA)");
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            // Where the hardware has AVX2 and FMA the diagonal step must take the kernel; elsewhere both sides run SDPA.
+            CpuBranchAttention.Supports(torch.zeros(2, 4, 23, 8), 5).Should().BeTrue();
+        }
+
         var ids = TinyModels.RandomIds(2, 23, 96, seed: 6);
         var isReal = torch.ones(2, 23, dtype: ScalarType.Bool);
+        if (padded)
+        {
+            // Right padding alone would not test the mask: only padded queries, whose losses are 0, see padded keys. Left
+            // padding does: real queries 4 … 16 of row 1 must not see keys 0 … 3.
+            isReal[1, ..4] = false;
+            isReal[1, 17..] = false;
+        }
+
         var (lossD, gradsD) = TinyQuietStar.LossAndGradients(ThoughtAttention.Diagonal, ids, isReal, ScalarType.Float32);
         var (lossM, gradsM) = TinyQuietStar.LossAndGradients(ThoughtAttention.Masked, ids, isReal, ScalarType.Float32);
 
@@ -75,15 +101,20 @@ public sealed class CpuBranchAttentionTests
         TinyQuietStar.MaxAbs(gradsD["thought_embeddings.start_embedding"]).Should().BeGreaterThan(0);
     }
 
-    /// <summary>Query t attends to prefix keys 0 … t and to the n keys at position t, one softmax; <c>[B, nH, L, D]</c>.</summary>
-    private static Tensor Reference(Tensor q, Tensor k, Tensor v, List<Tensor> ownKeys, List<Tensor> ownValues, double scale)
+    /// <summary>
+    /// Query t attends to the real prefix keys among 0 … t − 1, its own key t, and the n keys at position t, one softmax;
+    /// <c>[B, nH, L, D]</c>.
+    /// </summary>
+    private static Tensor Reference(Tensor q, Tensor k, Tensor v, List<Tensor> ownKeys, List<Tensor> ownValues, double scale, Tensor keyIsReal)
     {
         long heads = q.shape[1], l = q.shape[2], groups = heads / k.shape[1];
         var kH = k.repeat_interleave(groups, dim: 1);                                                    // [B, nH, L, D]
         var vH = v.repeat_interleave(groups, dim: 1);
         var prefixScores = torch.matmul(q, kH.transpose(-1, -2)) * scale;                                // [B, nH, L, L]
         var causal = torch.ones(l, l, dtype: ScalarType.Bool).tril();
-        prefixScores = prefixScores.masked_fill(causal.logical_not(), double.NegativeInfinity);
+        var self = torch.eye(l, dtype: ScalarType.Bool);
+        var allowed = causal.unsqueeze(0).logical_and(keyIsReal.unsqueeze(1)).logical_or(self).unsqueeze(1); // [B, 1, L, L]: the objective's prefix mask
+        prefixScores = prefixScores.masked_fill(allowed.logical_not(), double.NegativeInfinity);
         var ownK = torch.stack(ownKeys, dim: 3).repeat_interleave(groups, dim: 1);                       // [B, nH, L, n, D]
         var ownV = torch.stack(ownValues, dim: 3).repeat_interleave(groups, dim: 1);
         var ownScores = (q.unsqueeze(3) * ownK).sum(-1) * scale;                                         // [B, nH, L, n]
