@@ -8,26 +8,28 @@ namespace QuietStar.Core.Model;
 
 /// <summary>
 /// The diagonal thought step's attention on the CPU in float32, as one kernel: query t of head h attends to the causal
-/// prefix keys 0 … t of its key/value head and to the keys at position t of the n branch blocks, in one softmax. It
-/// computes exactly what <see cref="SelfAttention"/>'s SDPA path computes (the prefix through SDPA with a "sink" key
-/// carrying the branch keys' log-sum-exp), without widening the head to D' (8 → 16 at stories260K), repeating the keys
-/// per query head, or the per-position batched products of the branch keys; the floats differ from SDPA's by the order
-/// of their sums (checked against a float64 oracle in the tests).
+/// prefix keys 0 … t of its key/value head (padded keys excluded, its own key t always seen, as in the objective's prefix
+/// mask) and to the keys at position t of the n branch blocks, in one softmax. It computes the softmax
+/// <see cref="SelfAttention"/>'s SDPA path computes (the prefix through SDPA with a "sink" key carrying the branch keys'
+/// log-sum-exp), without widening the head to D' (8 → 16 at stories260K), repeating the keys per query head, or the
+/// per-position batched products of the branch keys; the floats differ from SDPA's by rounding (the order of the sums,
+/// the exponential), checked against a float64 oracle in the tests.
 /// <para>
 /// Why a kernel here: at head widths of 8–16 libtorch's CPU flash attention spends its time in per-block overhead and
-/// tiny matrix products (15 ms forward + backward per layer and thought step at the reference configuration, 40 % of the
-/// training step; measured in <c>docs/benchmarks/perf/attention</c>). This kernel vectorises over keys (8 lanes), reads
+/// tiny matrix products (15 ms forward + backward per layer and thought step at the reference configuration,
+/// <c>docs/benchmarks/perf/attention</c>; about 40 % of the training step in a profile, <c>docs/benchmarks/perf/kernel</c>).
+/// This kernel vectorises over keys (8 lanes), reads
 /// the prefix keys and values in transposed chunks of 8 (<c>[B, nKV, Lp/8, D, 8]</c>, built once per layer and step), and keeps only the
 /// output and the per-query log-sum-exp for backward, which recomputes the probabilities (as flash attention does).
 /// </para>
 /// <para>
-/// A key after position t gets probability exactly 0, but within query t's last chunk of 8 keys its value still enters a
-/// product with that 0: an inf or NaN there (a base pass that has already diverged) reaches query t as NaN, as it would in
-/// SDPA's partly masked blocks.
+/// A key after position t (or a padded key) gets probability exactly 0, but the chunks around it still enter products with
+/// that 0: in forward the values of up to 7 keys after t, in backward the keys of up to 15 keys after t (dq). An inf or NaN
+/// there (a base pass that has already diverged) reaches query t as NaN, as it would in SDPA's partly masked blocks.
 /// </para>
 /// Inputs: q <c>[B, nH, L, D]</c>, kᵀ and vᵀ <c>[B, nKV, Lp/8, D, 8]</c> from <see cref="TransposedPrefix"/> (Lp = ⌈L/16⌉·16),
-/// the scale, then n branch keys and n branch values <c>[B, nKV, L, D]</c>, all contiguous float32 on the CPU; output
-/// <c>[B, nH, L, D]</c>.
+/// the key bias <c>[B, Lp]</c> from <see cref="KeyBias"/> (padding), the scale, then n branch keys and n branch values
+/// <c>[B, nKV, L, D]</c>, all contiguous float32 on the CPU; output <c>[B, nH, L, D]</c>.
 /// </summary>
 internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<CpuBranchAttention>
 {

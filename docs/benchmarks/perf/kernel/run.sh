@@ -8,8 +8,14 @@
 #                 -> dim256_t1_{c905d9a,kernel}.jsonl
 #   run.sh scaling c905d9a against the kernel over L (128, 384 at T = 9) and T (3, 16 at L = 256), 1 thread, 1 pair x 2 steps
 #                 each -> scaling_L<L>_T<T>_{c905d9a,kernel}.jsonl (L 256, T 9 is the t1 part)
-# BASE = c905d9a's Release CLI, OLD = 0377ed3's, NEW = this commit's (dotnet publish samples/QuietStar.Cli -c Release -o DIR).
-# Tables: python3 tabulate.py
+#   run.sh extra  the figures beside the tables: breakdown_t1.jsonl (NEW) and breakdown_main0377ed3_t1.jsonl (OLD)
+#                 (bench train --breakdown, 1 thread), sgemm_t1_zen5.jsonl (../bound/sgemm, 1 thread), sdpa_t1.jsonl
+#                 (../attention, 1 thread), perf_kernel.txt (perf record of NEW, 6 steps; perf_main0377ed3.txt is OLD's, 4 steps)
+# BASE = c905d9a's Release CLI, OLD = 0377ed3's, NEW = the kernel's (dotnet publish samples/QuietStar.Cli -c Release -o DIR;
+# the tables' runs used 1215c1e, first_eb82b22/ used eb82b22). Each part appends to the JSON files here, so a rerun adds
+# pairs to them (tabulate.py refuses files whose run counts differ). The t1 and main parts first shared the prefix ref_t1;
+# their lines were split into ref_t1_* and ref_main_* by run order right after the runs, and the main part now writes
+# ref_main_* itself. Tables: python3 tabulate.py [folder]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BASE=${BASE:-/work/bench/base/quietstar.dll}
@@ -34,5 +40,14 @@ case $part in
   scaling)
     for l in 128 384; do pairs 1 1 "scaling_L${l}_T9" c905d9a "$BASE" kernel "$NEW" --seq-len "$l" --steps 2 --warmup 1; done
     for t in 3 16; do pairs 1 1 "scaling_L256_T${t}" c905d9a "$BASE" kernel "$NEW" --thought-tokens "$t" --steps 2 --warmup 1; done ;;
+  extra)
+    env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$NEW" bench train --steps 3 --warmup 1 --breakdown 2>/dev/null > "$here/breakdown_t1.jsonl"
+    env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$OLD" bench train --steps 3 --warmup 1 --breakdown 2>/dev/null > "$here/breakdown_main0377ed3_t1.jsonl"
+    dotnet build "$here/../bound/sgemm" -c Release >/dev/null && env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$here/../bound/sgemm/bin/Release/net10.0/sgemm.dll" 1 > "$here/sgemm_t1_zen5.jsonl"
+    dotnet build "$here/../attention" -c Release >/dev/null && env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$here/../attention/bin/Release/net10.0/attention.dll" 1 > "$here/../attention/sdpa_t1.jsonl"
+    env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
+      perf record -F 499 -o /tmp/perf_kernel.data dotnet "$NEW" bench train --steps 6 --warmup 1 >/dev/null 2>&1
+    perf report -i /tmp/perf_kernel.data --no-children --sort symbol 2>/dev/null | grep '%' | cut -c1-160 | head -40 > "$here/perf_kernel.txt" ;;
+  *) echo "usage: run.sh t1|t2|main|dim256|scaling|extra" >&2; exit 2 ;;
 esac
 log end

@@ -29,6 +29,8 @@ for prefix in prefixes:
     if not new or not old:
         continue
     a, b = rows(old[0]), rows(new[0])
+    if len(a) != len(b):
+        sys.exit(f"{prefix}: {len(a)} runs of {os.path.basename(old[0])} against {len(b)} of {os.path.basename(new[0])}; pairs are by order, so the counts must match")
     name = os.path.basename(old[0])[len(prefix) + 1:-len(".jsonl")]
     ta = [r["seconds_per_step_median"] for r in a]
     tb = [r["seconds_per_step_median"] for r in b]
