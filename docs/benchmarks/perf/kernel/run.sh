@@ -6,6 +6,7 @@
 #   run.sh main   main before the kernel (0377ed3) against the kernel, 1 thread, 2 pairs -> ref_main_{main0377ed3,kernel}.jsonl
 #   run.sh dim256 the dim-256 random Llama (MODEL, written by the snippet in docs/performance.md), 1 thread, 2 pairs x 2 steps
 #                 -> dim256_t1_{c905d9a,kernel}.jsonl
+#   run.sh dim256t2 the same at 2 threads, 1 pair x 2 steps -> dim256_t2_{c905d9a,kernel}.jsonl
 #   run.sh scaling c905d9a against the kernel over L (128, 384 at T = 9) and T (3, 16 at L = 256), 1 thread, 1 pair x 2 steps
 #                 each -> scaling_L<L>_T<T>_{c905d9a,kernel}.jsonl (L 256, T 9 is the t1 part)
 #   run.sh extra  the figures beside the tables: breakdown_t1.jsonl (NEW) and breakdown_main0377ed3_t1.jsonl (OLD)
@@ -37,6 +38,7 @@ case $part in
   t2) pairs 2 3 ref_t2 c905d9a "$BASE" kernel "$NEW" ;;
   main) pairs 1 2 ref_main main0377ed3 "$OLD" kernel "$NEW" ;;
   dim256) pairs 1 2 dim256_t1 c905d9a "$BASE" kernel "$NEW" --model "$MODEL" --steps 2 --warmup 1 ;;
+  dim256t2) pairs 2 1 dim256_t2 c905d9a "$BASE" kernel "$NEW" --model "$MODEL" --steps 2 --warmup 1 ;;
   scaling)
     for l in 128 384; do pairs 1 1 "scaling_L${l}_T9" c905d9a "$BASE" kernel "$NEW" --seq-len "$l" --steps 2 --warmup 1; done
     for t in 3 16; do pairs 1 1 "scaling_L256_T${t}" c905d9a "$BASE" kernel "$NEW" --thought-tokens "$t" --steps 2 --warmup 1; done ;;
@@ -48,6 +50,6 @@ case $part in
     env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
       perf record -F 499 -o /tmp/perf_kernel.data dotnet "$NEW" bench train --steps 6 --warmup 1 >/dev/null 2>&1
     perf report -i /tmp/perf_kernel.data --no-children --sort symbol 2>/dev/null | grep '%' | cut -c1-160 | head -40 > "$here/perf_kernel.txt" ;;
-  *) echo "usage: run.sh t1|t2|main|dim256|scaling|extra" >&2; exit 2 ;;
+  *) echo "usage: run.sh t1|t2|main|dim256|dim256t2|scaling|extra" >&2; exit 2 ;;
 esac
 log end
