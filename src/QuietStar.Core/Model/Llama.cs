@@ -505,7 +505,9 @@ internal sealed class AttentionPlan
                     return new AttentionPlan(spec.Kind, isCausal: true, mask: null);             // SDPA's causal path, see BranchAttention
                 }
 
-                return new AttentionPlan(spec.Kind, false, Additive(prefixMask, groups, 1, dtype), queries == cached ? CausalKeyPadding(prefixMask) : null);
+                // The kernel's form of the mask is looked for only where the kernel can run (one more host sync per call).
+                bool kernelCanRun = queries == cached && device.type == DeviceType.CPU && dtype == ScalarType.Float32;
+                return new AttentionPlan(spec.Kind, false, Additive(prefixMask, groups, 1, dtype), kernelCanRun ? CausalKeyPadding(prefixMask) : null);
         }
     }
 
