@@ -101,6 +101,33 @@ public sealed class CpuBranchAttentionTests
         TinyQuietStar.MaxAbs(gradsD["thought_embeddings.start_embedding"]).Should().BeGreaterThan(0);
     }
 
+    [Fact]
+    public void The_plan_hands_the_kernel_only_the_objectives_prefix_mask_form()
+    {
+        // A mask the kernel would misread must never reach it: only (tril ∘ real key) ∨ self is recognised, with its real
+        // keys; a plain causal mask takes SDPA's causal path; anything else keeps the additive mask (SDPA).
+        using var scope = torch.NewDisposeScope();
+        const int l = 6;
+        var real = torch.tensor(new[] { false, true, true, false, true, true }).unsqueeze(0);                 // [1, L]
+        var causal = torch.ones(l, l, dtype: ScalarType.Bool).tril();
+        var self = torch.eye(l, dtype: ScalarType.Bool);
+        var objective = causal.logical_and(real.unsqueeze(1)).logical_or(self).unsqueeze(1);                 // [1, 1, L, L]
+        AttentionPlan Plan(Tensor mask, ScalarType dtype = ScalarType.Float32) =>
+            AttentionPlan.Create(AttentionSpec.Branches(mask), l, l, groups: 2, dtype, torch.CPU);
+
+        var recognised = Plan(objective);
+        recognised.IsCausal.Should().BeFalse();
+        recognised.KeyIsReal.Should().NotBeNull();
+        recognised.KeyIsReal!.narrow(1, 0, l - 1).eq(real.narrow(1, 0, l - 1)).all().item<bool>().Should().BeTrue("keys 0 … L−2 as given");
+
+        Plan(causal.unsqueeze(0).unsqueeze(0)).IsCausal.Should().BeTrue("no padding: SDPA's causal path, no key bias");
+        Plan(causal.logical_and(real.unsqueeze(1)).unsqueeze(1)).KeyIsReal.Should().BeNull("without the own key t");
+        var hole = objective.clone();
+        hole[0, 0, 4, 2] = false;                                                                             // one query loses one real key
+        Plan(hole).KeyIsReal.Should().BeNull("not of the form");
+        Plan(objective, ScalarType.Float64).KeyIsReal.Should().BeNull("the kernel runs in float32 only");
+    }
+
     /// <summary>
     /// Query t attends to the real prefix keys among 0 … t − 1, its own key t, and the n keys at position t, one softmax;
     /// <c>[B, nH, L, D]</c>.
