@@ -9,6 +9,9 @@
 #   run.sh dim256t2 the same at 2 threads, 1 pair x 2 steps -> dim256_t2_{c905d9a,kernel}.jsonl
 #   run.sh scaling c905d9a against the kernel over L (128, 384 at T = 9) and T (3, 16 at L = 256), 1 thread, 1 pair x 2 steps
 #                 each -> scaling_L<L>_T<T>_{c905d9a,kernel}.jsonl (L 256, T 9 is the t1 part)
+#   run.sh long   the long end, 1 thread, 1 pair x 2 steps: L 498 (stories260K's context, T 9) against c905d9a ->
+#                 long_L498_{c905d9a,kernel}.jsonl; L 1024 on the random dim-64 model with a 2,048 context (LONG_MODEL, the
+#                 snippet in docs/performance.md) against main 0377ed3 (c905d9a would need ~20 GB) -> long_L1024_{main0377ed3,kernel}.jsonl
 #   run.sh extra  the figures beside the tables: breakdown_t1.jsonl (NEW) and breakdown_main0377ed3_t1.jsonl (OLD)
 #                 (bench train --breakdown, 1 thread), sgemm_t1_zen5.jsonl (../bound/sgemm, 1 thread), sdpa_t1.jsonl
 #                 (../attention, 1 thread), perf_kernel.txt (perf record of NEW, 6 steps; perf_main0377ed3.txt is OLD's, 4 steps)
@@ -23,6 +26,7 @@ BASE=${BASE:-/work/bench/base/quietstar.dll}
 OLD=${OLD:-/work/bench/main/quietstar.dll}
 NEW=${NEW:-/work/bench/new/quietstar.dll}
 MODEL=${MODEL:-/work/bench/dim256}
+LONG_MODEL=${LONG_MODEL:-/work/bench/dim64_ctx2048}
 part=${1:-t1}
 log() { echo "$(date -u +%H:%M:%S) $part $1: load $(cut -d' ' -f1-3 /proc/loadavg) cpu $(grep -m1 -E '^cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')/$(grep -m1 -E '^model\s' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')" >> "$here/load.log"; }
 pairs() { # THREADS PAIRS PREFIX NAME_A DLL_A NAME_B DLL_B [bench train options; default --steps 3 --warmup 1]
@@ -42,6 +46,9 @@ case $part in
   scaling)
     for l in 128 384; do pairs 1 1 "scaling_L${l}_T9" c905d9a "$BASE" kernel "$NEW" --seq-len "$l" --steps 2 --warmup 1; done
     for t in 3 16; do pairs 1 1 "scaling_L256_T${t}" c905d9a "$BASE" kernel "$NEW" --thought-tokens "$t" --steps 2 --warmup 1; done ;;
+  long)
+    pairs 1 1 long_L498 c905d9a "$BASE" kernel "$NEW" --seq-len 498 --steps 2 --warmup 1
+    pairs 1 1 long_L1024 main0377ed3 "$OLD" kernel "$NEW" --model "$LONG_MODEL" --seq-len 1024 --steps 2 --warmup 1 ;;
   extra)
     env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$NEW" bench train --steps 3 --warmup 1 --breakdown 2>/dev/null > "$here/breakdown_t1.jsonl"
     env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$OLD" bench train --steps 3 --warmup 1 --breakdown 2>/dev/null > "$here/breakdown_main0377ed3_t1.jsonl"
@@ -50,6 +57,6 @@ case $part in
     env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
       perf record -F 499 -o /tmp/perf_kernel.data dotnet "$NEW" bench train --steps 6 --warmup 1 >/dev/null 2>&1
     perf report -i /tmp/perf_kernel.data --no-children --sort symbol 2>/dev/null | grep '%' | cut -c1-160 | head -40 > "$here/perf_kernel.txt" ;;
-  *) echo "usage: run.sh t1|t2|main|dim256|dim256t2|scaling|extra" >&2; exit 2 ;;
+  *) echo "usage: run.sh t1|t2|main|dim256|dim256t2|scaling|long|extra" >&2; exit 2 ;;
 esac
 log end
