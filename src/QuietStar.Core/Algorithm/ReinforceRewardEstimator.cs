@@ -99,7 +99,8 @@ internal sealed class ReinforceRewardEstimator : IRewardEstimator
         var weight = scored.to_type(values.dtype);                                                     // [R, n]
         var count = weight.sum().clamp_min(1);
         var mean = (values * weight).sum() / count;
-        return ((values - mean).square() * weight).sum().div(count).sqrt();
+        var deviation = values - mean;                                                                 // x·x, not square() (docs/build.md)
+        return (deviation * deviation * weight).sum().div(count).sqrt();
     }
 
     /// <summary>Subtracts, per sequence and position, the mean over its P adjacent copies (rows i·P … i·P+P−1).</summary>

@@ -153,9 +153,10 @@ internal sealed class QuietStep : IDisposable
 
         var hidden = Slot(model.ThoughtEmbeddings.Start.expand(rows, 1, hiddenSize), 0);       // [B, H]
         var ids = new Tensor[thoughtTokens];
+        using var unsampleable = GumbelSampler.Unsampleable.ToScalar();                        // held through each call (docs/build.md)
         for (int k = 0; k < thoughtTokens; k++)
         {
-            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill_(-1, unsampled, GumbelSampler.Unsampleable); // [B, V+2], −1e10 overflows Half
+            var logits = Precision.AtLeastFloat32(lm.ComputeLogits(hidden)).index_fill_(-1, unsampled, unsampleable); // [B, V+2], −1e10 overflows Half
             ids[k] = chooseThought(logits, k);                                                  // [B]
             if (k < thoughtTokens - 1)
             {

@@ -199,8 +199,12 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         ref float vT = ref At(vTT, ((b * s.KvHeads) + kv) * d * stride);                           // [Lp/8, D, 8] of (b, kv)
         ref float bias = ref At(biasT, b * stride);                                                 // [Lp] of row b: 0, or −∞ for padding
         int branchChunks = (n + Lanes - 1) / Lanes * Lanes;
-        var scores = new float[stride + branchChunks];                                              // prefix chunks, then the n branch scores (padded)
-        ref float p = ref scores[0];
+        // Prefix chunks, then the n branch scores (padded): on the stack up to 32 KiB, so the kernel allocates nothing on the
+        // managed heap per task (fewer collections, and so fewer chances for TorchSharp's scalar race, docs/build.md).
+        int length = stride + branchChunks;
+        float[]? rented = length <= 8192 ? null : System.Buffers.ArrayPool<float>.Shared.Rent(length);
+        Span<float> scores = rented is null ? stackalloc float[length] : rented.AsSpan(0, length);
+        ref float p = ref MemoryMarshal.GetReference(scores);
         Span<Vector256<float>> qScaled = stackalloc Vector256<float>[d];                           // scale · q_c, broadcast
         Span<float> qs = stackalloc float[d];                                                       // scale · q
         Span<Vector256<float>> acc = stackalloc Vector256<float>[d];
@@ -226,15 +230,15 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
                 Store(Load(ref p, j) + keyBias, ref p, j);                                          // padded keys to −∞, the own key kept
             }
 
-            scores.AsSpan(m, chunks - m).Fill(float.NegativeInfinity);
+            scores[m..chunks].Fill(float.NegativeInfinity);
             int own = ((((b * s.KvHeads) + kv) * l) + t) * n * d;                                   // position t's n branch keys [n, D]
             for (int i = 0; i < n; i++)
             {
                 scores[chunks + i] = Dot(qs, ownKeys.Slice(own + (i * d), d));                      // as backward recomputes it
             }
 
-            scores.AsSpan(chunks + n, branchChunks - n).Fill(float.NegativeInfinity);
-            var probs = scores.AsSpan(0, chunks + branchChunks);                                   // whole chunks: no scalar tail below
+            scores.Slice(chunks + n, branchChunks - n).Fill(float.NegativeInfinity);
+            var probs = scores[..(chunks + branchChunks)];                                   // whole chunks: no scalar tail below
             float max = Max(probs);
             float sum = ExpInPlace(probs, max);                                                    // p ← exp(s − max), 0 where masked
 
@@ -263,6 +267,11 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
             }
 
             lse[row] = max + MathF.Log(sum);
+        }
+
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(rented);
         }
     }
 

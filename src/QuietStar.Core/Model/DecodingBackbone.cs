@@ -283,7 +283,9 @@ internal sealed class DecodingBackbone : IDisposable
     private Tensor Norm(Tensor x)
     {
         var x32 = lowPrecision ? x.to_type(ScalarType.Float32) : x;                                    // [N, H]
-        var normed = x32 * torch.addmm(epsilon, x32.square(), meanColumn, 1, 1).rsqrt_();             // [N, H]: [N, 1] statistics
+        // x·x, not square(): square() is pow(2) with a temporary Scalar that TorchSharp's finalizer can free while the native
+        // call reads it (docs/build.md); libtorch computes pow(x, 2) as x·x, so the bits are the same.
+        var normed = x32 * torch.addmm(epsilon, x32 * x32, meanColumn, 1, 1).rsqrt_();                // [N, H]: [N, 1] statistics
         return lowPrecision ? normed.to_type(model.DType) : normed;
     }
 

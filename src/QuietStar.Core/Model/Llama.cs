@@ -156,7 +156,8 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
     public static (Tensor Output, Tensor Rstd) Normalize(Tensor x, Tensor gain, double eps)
     {
         var x32 = Precision.AtLeastFloat32(x);                                        // [..., H]
-        var rstd = x32.square().mean([-1L], keepdim: true).add_(eps).rsqrt_();       // [..., 1]: in place on the statistics
+        using var epsilon = eps.ToScalar();                                          // held: TorchSharp's temporary scalars race its finalizer (docs/build.md)
+        var rstd = (x32 * x32).mean([-1L], keepdim: true).add_(epsilon).rsqrt_();    // [..., 1]: in place on the statistics; x·x is pow(x, 2)'s bits
         return (Scale(x32, gain, rstd, x.dtype), rstd);
     }
 
