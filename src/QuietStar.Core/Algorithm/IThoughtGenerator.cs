@@ -259,7 +259,8 @@ public sealed class ThoughtRequest
         ThrowIfSpent();
         // In at least float32: −1e10 overflows Half, and the REINFORCE log-softmax must not run in a 16-bit dtype. The fill
         // is in place on the fresh head output (whose backward keeps no output), not on a second [R, L, V] copy.
-        return Precision.AtLeastFloat32(model.ComputeLogits(hidden)).index_fill_(-1, UnsampledIndex, GumbelSampler.Unsampleable); // [R, L, V]
+        using var unsampleable = GumbelSampler.Unsampleable.ToScalar();                          // held through the call (docs/build.md)
+        return Precision.AtLeastFloat32(model.ComputeLogits(hidden)).index_fill_(-1, UnsampledIndex, unsampleable); // [R, L, V]
     }
 
     /// <summary>
