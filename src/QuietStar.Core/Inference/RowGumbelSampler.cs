@@ -56,7 +56,13 @@ internal sealed class RowGumbelSampler : IDisposable
         }
 
         var perturbed = (logits.dtype == ScalarType.Float32 ? logits : logits.to_type(ScalarType.Float32)) + noise.select(1, index - first); // [B, V]
-        return (temperature == 1.0 ? perturbed : perturbed / temperature).argmax(-1);                                            // [B]
+        if (temperature == 1.0)
+        {
+            return perturbed.argmax(-1);                                                                                          // [B]
+        }
+
+        using var tau = temperature.ToScalar();                                                                                   // held through the call (docs/build.md)
+        return (perturbed / tau).argmax(-1);                                                                                      // [B]
     }
 
     /// <inheritdoc />

@@ -21,10 +21,14 @@ internal static class TokenSampler
 
     private static Tensor Sample(Tensor logits, GenerationOptions options, Generator generator)
     {
-        var probs = (Precision.AtLeastFloat32(logits) / options.Temperature).softmax(-1);   // [B, V]
+        // The numbers as Scalars held through the calls: TorchSharp's temporaries can be freed mid-call (docs/build.md).
+        using var temperature = options.Temperature.ToScalar();
+        using var topP = options.TopP.ToScalar();
+        using var zero = 0.0.ToScalar();
+        var probs = (Precision.AtLeastFloat32(logits) / temperature).softmax(-1);           // [B, V]
         var (sorted, order) = probs.sort(-1, descending: true);                             // [B, V] each
         var massBefore = sorted.cumsum(-1) - sorted;                                        // [B, V]
-        var nucleus = sorted.masked_fill(massBefore > options.TopP, 0.0);                   // [B, V]: the top token always stays
+        var nucleus = sorted.masked_fill(massBefore > topP, zero);                          // [B, V]: the top token always stays
         var pick = nucleus.multinomial(1, generator: generator);                            // [B, 1] index into the sorted order
         return order.gather(-1, pick).squeeze(-1);                                          // [B]
     }
