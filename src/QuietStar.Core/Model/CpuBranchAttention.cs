@@ -73,7 +73,8 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         var bias = torch.zeros(batch, padded, dtype: ScalarType.Float32, device: device);          // [B, Lp]
         if (keyIsReal is not null)
         {
-            bias.narrow(1, 0, length).masked_fill_(keyIsReal.expand(batch, length).logical_not(), double.NegativeInfinity);
+            using var negativeInfinity = double.NegativeInfinity.ToScalar();                      // held through the call (docs/build.md)
+            bias.narrow(1, 0, length).masked_fill_(keyIsReal.expand(batch, length).logical_not(), negativeInfinity);
         }
 
         return bias;

@@ -472,7 +472,7 @@ internal sealed class AttentionPlan
     /// For <see cref="AttentionKind.Branches"/> over as many cached keys as there are queries: the keys that are not
     /// padding, <c>[B|1, S]</c>, when the prefix mask is the objective's (query t sees the real keys among 0 … t − 1 and
     /// always its own key t; the CPU kernel's form of the mask); null otherwise, and when <see cref="IsCausal"/> (no
-    /// padding).
+    /// padding). The last key always reads as real: only the last query sees it, as its own key.
     /// </summary>
     public Tensor? KeyIsReal { get; }
 

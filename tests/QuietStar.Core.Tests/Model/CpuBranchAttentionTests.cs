@@ -126,6 +126,12 @@ public sealed class CpuBranchAttentionTests
         hole[0, 0, 4, 2] = false;                                                                             // one query loses one real key
         Plan(hole).KeyIsReal.Should().BeNull("not of the form");
         Plan(objective, ScalarType.Float64).KeyIsReal.Should().BeNull("the kernel runs in float32 only");
+
+        // A [1, L] mask serves every row of the batch: the bias is the same row B times, −∞ exactly at the padded keys, 0 past L.
+        var bias = CpuBranchAttention.KeyBias(recognised.KeyIsReal, batch: 3, length: l);                      // [3, 16]
+        bias.shape.Should().Equal(3, 16);
+        bias.narrow(1, 0, l).isinf().eq(real.logical_not().expand(3, l)).all().item<bool>().Should().BeTrue();
+        bias.narrow(1, l, 16 - l).eq(0).all().item<bool>().Should().BeTrue();
     }
 
     /// <summary>

@@ -13,8 +13,10 @@
 #                 long_L498_{c905d9a,kernel}.jsonl; L 1024 on the random dim-64 model with a 2,048 context (LONG_MODEL, the
 #                 snippet in docs/performance.md) against main 0377ed3 (c905d9a would need ~20 GB) -> long_L1024_{main0377ed3,kernel}.jsonl
 #   run.sh extra  the figures beside the tables: breakdown_t1.jsonl (NEW) and breakdown_main0377ed3_t1.jsonl (OLD)
-#                 (bench train --breakdown, 1 thread), sgemm_t1_zen5.jsonl (../bound/sgemm, 1 thread), sdpa_t1.jsonl
-#                 (../attention, 1 thread), perf_kernel.txt (perf record of NEW, 6 steps; perf_main0377ed3.txt is OLD's, 4 steps)
+#                 (bench train --breakdown, 1 thread), sgemm_t1_zen5_extra.jsonl (../bound/sgemm, 1 thread, load 2.0;
+#                 sgemm_t1_zen5.jsonl is the same harness run by hand at the start of the session, load ≈ 1, the figure the docs
+#                 cite), sdpa_t1.jsonl (../attention, 1 thread), perf_kernel.txt (perf record of NEW, 6 steps).
+#                 perf_main0377ed3.txt was made by hand the same way from OLD (4 steps), before this script existed.
 # BASE = c905d9a's Release CLI, OLD = 0377ed3's, NEW = the kernel's (dotnet publish samples/QuietStar.Cli -c Release -o DIR;
 # the tables' runs used 1215c1e, first_eb82b22/ used eb82b22). Each part appends to the JSON files here, so a rerun adds
 # pairs to them (tabulate.py refuses files whose run counts differ). The t1 and main parts first shared the prefix ref_t1;
@@ -52,11 +54,11 @@ case $part in
   extra)
     env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$NEW" bench train --steps 3 --warmup 1 --breakdown 2>/dev/null > "$here/breakdown_t1.jsonl"
     env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$OLD" bench train --steps 3 --warmup 1 --breakdown 2>/dev/null > "$here/breakdown_main0377ed3_t1.jsonl"
-    dotnet build "$here/../bound/sgemm" -c Release >/dev/null && env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$here/../bound/sgemm/bin/Release/net10.0/sgemm.dll" 1 > "$here/sgemm_t1_zen5.jsonl"
+    dotnet build "$here/../bound/sgemm" -c Release >/dev/null && env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$here/../bound/sgemm/bin/Release/net10.0/sgemm.dll" 1 > "$here/sgemm_t1_zen5_extra.jsonl"
     dotnet build "$here/../attention" -c Release >/dev/null && env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 dotnet "$here/../attention/bin/Release/net10.0/attention.dll" 1 > "$here/../attention/sdpa_t1.jsonl"
     env OMP_NUM_THREADS=1 LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
       perf record -F 499 -o /tmp/perf_kernel.data dotnet "$NEW" bench train --steps 6 --warmup 1 >/dev/null 2>&1
-    perf report -i /tmp/perf_kernel.data --no-children --sort symbol 2>/dev/null | grep '%' | cut -c1-160 | head -40 > "$here/perf_kernel.txt" ;;
+    perf report -i /tmp/perf_kernel.data --no-children --sort symbol 2>/dev/null | grep '%' | cut -c1-160 | sed -n 1,40p > "$here/perf_kernel.txt" ;;
   *) echo "usage: run.sh t1|t2|main|dim256|dim256t2|scaling|long|extra" >&2; exit 2 ;;
 esac
 log end
