@@ -28,8 +28,9 @@ namespace QuietStar.Core.Model;
 /// there (a base pass that has already diverged) reaches query t as NaN, as it would in SDPA's partly masked blocks.
 /// </para>
 /// Inputs: q <c>[B, nH, L, D]</c>, kᵀ and vᵀ <c>[B, nKV, Lp/8, D, 8]</c> from <see cref="TransposedPrefix"/> (Lp = ⌈L/16⌉·16),
-/// the key bias <c>[B, Lp]</c> from <see cref="KeyBias"/> (padding), the scale, then n branch keys and n branch values
-/// <c>[B, nKV, L, D]</c>, all contiguous float32 on the CPU; output <c>[B, nH, L, D]</c>.
+/// the key bias <c>[B, Lp]</c> from <see cref="KeyBias"/> (padding), the scale, whether any key is padding (if not, the
+/// bias is skipped), then n branch keys and n branch values <c>[B, nKV, L, D]</c>, all contiguous float32 on the CPU;
+/// output <c>[B, nH, L, D]</c>.
 /// </summary>
 internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<CpuBranchAttention>
 {
@@ -45,7 +46,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     /// </summary>
     public static bool Supports(Tensor query, int branchBlocks)
     {
-        long padded = (query.shape[2] + Block - 1) / Block * Block;
+        long padded = RoundUp(query.shape[2], Block);
         long largest = query.shape[0] * query.shape[1] * query.shape[3] * Math.Max(padded, query.shape[2] * (long)branchBlocks); // elements
         return query.device_type == DeviceType.CPU
             && query.dtype == ScalarType.Float32
@@ -68,7 +69,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     /// </summary>
     public static Tensor KeyBias(Tensor? keyIsReal, long batch, long length)
     {
-        long padded = (length + Block - 1) / Block * Block;
+        long padded = RoundUp(length, Block);
         var device = keyIsReal?.device ?? torch.CPU;
         var bias = torch.zeros(batch, padded, dtype: ScalarType.Float32, device: device);          // [B, Lp]
         if (keyIsReal is not null)
@@ -84,16 +85,16 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     private static Tensor Chunked(Tensor x)
     {
         long b = x.shape[0], heads = x.shape[1], l = x.shape[2], d = x.shape[3];
-        long padded = (l + Block - 1) / Block * Block;
+        long padded = RoundUp(l, Block);
         return nn.functional.pad(x, [0, 0, 0, padded - l])                                        // [B, nKV, Lp, D]
             .view(b, heads, padded / Lanes, Lanes, d).transpose(-1, -2).contiguous();              // [B, nKV, Lp/8, D, 8]
     }
 
     public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars)
     {
-        var (q, kT, vT, keyBias, scale, branchKeys, branchValues) = Unpack(vars);
+        var (q, kT, vT, keyBias, scale, padded, branchKeys, branchValues) = Unpack(vars);
         CheckInputs(q, kT, vT, keyBias, branchKeys, branchValues);
-        var shape = Shape.Of(q, kT, branchKeys.Count, Padded(keyBias));
+        var shape = Shape.Of(q, kT, branchKeys.Count, padded);
         var output = torch.empty(q.shape, dtype: q.dtype, device: q.device);                     // [B, nH, L, D]
         var lse = torch.empty(shape.B, shape.Heads, shape.L, dtype: q.dtype, device: q.device);   // [B, nH, L]
         using var ownKeys = torch.stack(branchKeys, dim: 3);                                     // [B, nKV, L, n, D]
@@ -101,6 +102,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         Run(shape.B * shape.Heads, task => Forward(task, shape, (float)scale, q, kT, vT, keyBias, ownKeys, ownValues, output, lse));
         BackwardStash.Save(ctx, [q, kT, vT, keyBias, output, lse, .. branchKeys, .. branchValues]);
         ctx.save_data("scale", scale);
+        ctx.save_data("padded", padded);
         return output;
     }
 
@@ -114,7 +116,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         var ownKeys = torch.stack(saved.Tensors.Skip(6).Take(n), dim: 3);                        // [B, nKV, L, n, D]
         var ownValues = torch.stack(saved.Tensors.Skip(6 + n), dim: 3);                          // [B, nKV, L, n, D]
         double scale = (double)ctx.get_data("scale");
-        var shape = Shape.Of(q, kT, n, Padded(keyBias));
+        var shape = Shape.Of(q, kT, n, (bool)ctx.get_data("padded"));
         var dOut = gradOutput.to_type(q.dtype).contiguous();                                      // [B, nH, L, D]
         var dq = torch.empty(q.shape, dtype: q.dtype, device: q.device);
         var dkT = torch.zeros(kT.shape, dtype: q.dtype, device: q.device);                        // [B, nKV, Lp/8, D, 8]
@@ -122,7 +124,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         var dOwnKeys = torch.zeros_like(ownKeys);                                                 // [B, nKV, L, n, D]
         var dOwnValues = torch.zeros_like(ownValues);
         Run(shape.B * shape.KvHeads, task => Backward(task, shape, (float)scale, q, kT, vT, keyBias, output, lse, ownKeys, ownValues, dOut, dq, dkT, dvT, dOwnKeys, dOwnValues));
-        List<Tensor> grads = [dq, dkT, dvT, null!, null!, .. dOwnKeys.unbind(3), .. dOwnValues.unbind(3)]; // the key bias and the scale get none
+        List<Tensor> grads = [dq, dkT, dvT, null!, null!, null!, .. dOwnKeys.unbind(3), .. dOwnValues.unbind(3)]; // the key bias, the scale and the flag get none
         foreach (var grad in grads.Where(g => g is not null))
         {
             grad.MoveToOuterDisposeScope();
@@ -143,7 +145,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         }
 
         long b = q.shape[0], heads = q.shape[1], l = q.shape[2], d = q.shape[3], kvHeads = kT.shape[1];
-        long padded = (l + Block - 1) / Block * Block;
+        long padded = RoundUp(l, Block);
         long[] prefix = [b, kvHeads, padded / Lanes, d, Lanes], block = [b, kvHeads, l, d];
         bool ok = kvHeads > 0 && heads % kvHeads == 0 && keys.Count >= 1 && keys.Count == values.Count
             && kT.shape.SequenceEqual(prefix) && vT.shape.SequenceEqual(prefix) && keyBias.shape.SequenceEqual(new[] { b, padded })
@@ -161,11 +163,11 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
 
     private static string Describe(Tensor t) => $"[{string.Join(", ", t.shape)}] {t.dtype}";
 
-    private static (Tensor Q, Tensor KT, Tensor VT, Tensor KeyBias, double Scale, List<Tensor> Keys, List<Tensor> Values) Unpack(object[] vars)
+    private static (Tensor Q, Tensor KT, Tensor VT, Tensor KeyBias, double Scale, bool Padded, List<Tensor> Keys, List<Tensor> Values) Unpack(object[] vars)
     {
-        int n = (vars.Length - 5) / 2;
-        var tensors = vars.Skip(5).Cast<Tensor>().ToList();
-        return ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (double)vars[4], tensors.GetRange(0, n), tensors.GetRange(n, n));
+        int n = (vars.Length - 6) / 2;
+        var tensors = vars.Skip(6).Cast<Tensor>().ToList();
+        return ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3], (double)vars[4], (bool)vars[5], tensors.GetRange(0, n), tensors.GetRange(n, n));
     }
 
     /// <summary>Runs <paramref name="body"/> for tasks 0 … count − 1 on as many threads as torch uses (one: in order, on this thread).</summary>
@@ -187,8 +189,8 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
 
     private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
-    /// <summary>Whether any key is padding (the bias holds a −∞); if not, the kernel skips the bias. One host sync.</summary>
-    private static bool Padded(Tensor keyBias) => keyBias.isinf().any().item<bool>();
+    /// <summary><paramref name="x"/> rounded up to a multiple of <paramref name="multiple"/>.</summary>
+    private static long RoundUp(long x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
     /// <summary>Forward for one (row, head): every query position's output and log-sum-exp.</summary>
     private static void Forward(int task, Shape s, float scale, Tensor qT, Tensor kTT, Tensor vTT, Tensor biasT, Tensor ownKeysT, Tensor ownValuesT, Tensor outT, Tensor lseT)
@@ -199,7 +201,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         ref float kT = ref At(kTT, ((b * s.KvHeads) + kv) * d * stride);                           // [Lp/8, D, 8] of (b, kv)
         ref float vT = ref At(vTT, ((b * s.KvHeads) + kv) * d * stride);                           // [Lp/8, D, 8] of (b, kv)
         ref float bias = ref At(biasT, b * stride);                                                 // [Lp] of row b: 0, or −∞ for padding
-        int branchChunks = (n + Lanes - 1) / Lanes * Lanes;
+        int branchChunks = (int)RoundUp(n, Lanes);
         // Prefix chunks, then the n branch scores (padded): on the stack up to 32 KiB, so the kernel allocates nothing on the
         // managed heap per task (fewer collections, and so fewer chances for TorchSharp's scalar race, docs/build.md).
         int length = stride + branchChunks;
@@ -222,7 +224,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
             }
 
             int m = t + 1;                                                                          // prefix keys 0 … t
-            int chunks = (m + Lanes - 1) / Lanes * Lanes;                                           // whole chunks; keys m … chunks − 1 masked out
+            int chunks = (int)RoundUp(m, Lanes);                                                            // whole chunks; keys m … chunks − 1 masked out
             PrefixScores(qScaled, ref kT, chunks, ref p);
             var ownKey = Vector256.Create((float)t);
             for (int j = 0; s.Padded && j < chunks; j += Lanes)
@@ -298,7 +300,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         Span<Vector256<float>> qv = stackalloc Vector256<float>[d];                                // scale · q_c, broadcast
         Span<Vector256<float>> dov = stackalloc Vector256<float>[d];                               // dO_c, broadcast
         Span<float> qScaled = stackalloc float[d];
-        Span<float> branchP = stackalloc float[(n + Lanes - 1) / Lanes * Lanes];                    // the n branch probabilities (padded)
+        Span<float> branchP = stackalloc float[(int)RoundUp(n, Lanes)];                                   // the n branch probabilities (padded)
         for (int g = 0; g < s.Groups; g++)
         {
             int h = (kv * s.Groups) + g;

@@ -443,12 +443,13 @@ internal sealed class RotaryEmbedding : nn.Module
 /// <summary>How one forward call attends; built once per call and shared by every layer.</summary>
 internal sealed class AttentionPlan
 {
-    private AttentionPlan(AttentionKind kind, bool isCausal, Tensor? mask, Tensor? keyIsReal = null)
+    private AttentionPlan(AttentionKind kind, bool isCausal, Tensor? mask, Tensor? keyIsReal = null, Tensor? keyBias = null)
     {
         Kind = kind;
         IsCausal = isCausal;
         Mask = mask;
         KeyIsReal = keyIsReal;
+        KeyBias = keyBias;
     }
 
     /// <summary>The caller's pattern.</summary>
@@ -476,6 +477,13 @@ internal sealed class AttentionPlan
     /// </summary>
     public Tensor? KeyIsReal { get; }
 
+    /// <summary>
+    /// The CPU kernel's key bias <c>[B|1, Lp]</c> (<see cref="CpuBranchAttention.KeyBias"/>: 0, or −∞ for the padded keys
+    /// of <see cref="KeyIsReal"/>), built once per call for every layer; null where the kernel cannot run (not CPU
+    /// float32, or a prefix mask of another form).
+    /// </summary>
+    public Tensor? KeyBias { get; }
+
     /// <summary>Builds the plan for <paramref name="queries"/> new tokens after <paramref name="cached"/> sequential keys.</summary>
     public static AttentionPlan Create(AttentionSpec spec, long queries, long cached, int groups, ScalarType dtype, Device device)
     {
@@ -501,14 +509,17 @@ internal sealed class AttentionPlan
                 return new AttentionPlan(spec.Kind, false, AllTrue(mask) ? null : Additive(mask, groups, 0, dtype));
             default:
                 var prefixMask = CheckMask(spec.Mask!, queries, cached);
+                bool kernelCanRun = queries == cached && device.type == DeviceType.CPU && dtype == ScalarType.Float32;
                 if (queries == cached && IsPlainCausal(prefixMask))
                 {
-                    return new AttentionPlan(spec.Kind, isCausal: true, mask: null);             // SDPA's causal path, see BranchAttention
+                    // SDPA's causal path, see BranchAttention; the kernel's bias is all 0.
+                    return new AttentionPlan(spec.Kind, isCausal: true, mask: null, keyBias: kernelCanRun ? CpuBranchAttention.KeyBias(null, 1, queries) : null);
                 }
 
                 // The kernel's form of the mask is looked for only where the kernel can run (one more host sync per call).
-                bool kernelCanRun = queries == cached && device.type == DeviceType.CPU && dtype == ScalarType.Float32;
-                return new AttentionPlan(spec.Kind, false, Additive(prefixMask, groups, 1, dtype), kernelCanRun ? CausalKeyPadding(prefixMask) : null);
+                var keyIsReal = kernelCanRun ? CausalKeyPadding(prefixMask) : null;                  // [B|1, S]
+                var keyBias = keyIsReal is null ? null : CpuBranchAttention.KeyBias(keyIsReal, keyIsReal.shape[0], queries); // [B|1, Lp]
+                return new AttentionPlan(spec.Kind, false, Additive(prefixMask, groups, 1, dtype), keyIsReal, keyBias);
         }
     }
 
@@ -688,7 +699,7 @@ internal sealed class SelfAttention : nn.Module
     /// </summary>
     private Tensor BranchAttention(Tensor query, Tensor key, Tensor value, AttentionPlan plan, KeyValueCache cache, int layer)
     {
-        if ((plan.IsCausal || plan.KeyIsReal is not null) && CpuBranchAttention.Supports(query, cache.BranchCountAt(layer) + 1))
+        if (plan.KeyBias is not null && CpuBranchAttention.Supports(query, cache.BranchCountAt(layer) + 1))
         {
             // The same softmax as below, in one CPU kernel over the transposed, padded prefix (see CpuBranchAttention).
             if (key.shape[2] != query.shape[2] || cache.Length != query.shape[2])
@@ -697,8 +708,9 @@ internal sealed class SelfAttention : nn.Module
             }
 
             var (keysT, valuesT, blocks) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), CpuBranchAttention.TransposedPrefix); // [B, nKV, Lp/8, D, 8] each
-            var keyBias = CpuBranchAttention.KeyBias(plan.KeyIsReal, query.shape[0], query.shape[2]);                                               // [B, Lp]
-            return CpuBranchAttention.apply([query.contiguous(), keysT, valuesT, keyBias, scale, .. blocks.Select(bk => bk.Key), .. blocks.Select(bk => bk.Value)]); // [B, nH, L, D]
+            var keyBias = plan.KeyBias.expand(query.shape[0], -1).contiguous();                                                                      // [B, Lp]
+            bool padded = plan.KeyIsReal is not null;
+            return CpuBranchAttention.apply([query.contiguous(), keysT, valuesT, keyBias, scale, padded, .. blocks.Select(bk => bk.Key), .. blocks.Select(bk => bk.Value)]); // [B, nH, L, D]
         }
 
         // Contiguous blocks, so that the batched products below read them as views (no copy per block and step).

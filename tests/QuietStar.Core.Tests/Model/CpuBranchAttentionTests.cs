@@ -53,7 +53,7 @@ public sealed class CpuBranchAttentionTests
         var f32 = inputs.Select(t => t.detach().to_type(ScalarType.Float32).requires_grad_(true)).ToArray();
         var (kT, vT) = CpuBranchAttention.TransposedPrefix(f32[1], f32[2]);
         var bias = CpuBranchAttention.KeyBias(padded ? keyIsReal : null, b, l);
-        var actual = CpuBranchAttention.apply([f32[0], kT, vT, bias, scale, .. f32.Skip(3)]);
+        var actual = CpuBranchAttention.apply([f32[0], kT, vT, bias, scale, padded, .. f32.Skip(3)]);
         var actualGrads = torch.autograd.grad([(actual * upstream.to_type(ScalarType.Float32)).sum()], f32);
 
         MaxRelative(actual, expected).Should().BeLessThan(Tolerance);
