@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace QuietStar.Core.Algorithm;
 
 /// <summary>
-/// How <see cref="ParallelThoughtGenerator"/> picks each thought token. <see cref="Model"/> is the reference's; the
+/// How the default thought generator (and quiet decoding) picks each thought token. <see cref="Model"/> is the reference's; the
 /// others exist to measure what a thought's <em>content</em> contributes (docs/experiments.md): if a trained model
 /// gains as much from thoughts of random tokens as from its own samples, the gain is the extra computation after
 /// START, not what the thought says.

@@ -93,7 +93,7 @@ public sealed class QuietStarModel : nn.Module
     /// </summary>
     /// <param name="options">The new options (validated).</param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public QuietStarModel With(QuietStarOptions options) =>
+    internal QuietStarModel With(QuietStarOptions options) =>
         Restore(languageModel, thoughtEmbeddings, MixingHead, options, StartThoughtId, EndThoughtId);
 
     /// <summary>

@@ -18,9 +18,9 @@ public sealed class QuietStarObjective
 
     /// <summary>Creates the objective; null components fall back to the reference implementations.</summary>
     /// <param name="model">The model to evaluate.</param>
-    /// <param name="thoughts">The thought generator; <see cref="ParallelThoughtGenerator"/> when null.</param>
-    /// <param name="teacherForcing">The LM loss; <see cref="NonMyopicLoss"/> when null.</param>
-    /// <param name="rewards">The reward estimator; <see cref="ReinforceRewardEstimator"/> when null.</param>
+    /// <param name="thoughts">The thought generator; the reference's parallel generator (model samples) when null.</param>
+    /// <param name="teacherForcing">The LM loss; the reference's non-myopic loss when null.</param>
+    /// <param name="rewards">The reward estimator; the reference's REINFORCE estimator when null.</param>
     /// <param name="options">
     /// Overrides <see cref="QuietStarModel.Options"/>, e.g. one pass and one talk token for evaluation as in the
     /// reference; validated. The model's options when null.

@@ -161,7 +161,7 @@ public sealed record StepMetrics
     }
 
     /// <summary>Reads the components of <paramref name="result"/>.</summary>
-    public static StepMetrics From(ObjectiveResult result)
+    internal static StepMetrics From(ObjectiveResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
         using var scope = torch.NewDisposeScope();
@@ -221,7 +221,7 @@ public sealed record StepMetrics
     }
 
     /// <summary>Counts distinct thoughts (rows of the last dimension) in ids <c>[R, L, T]</c>, at the positions where <paramref name="isReal"/> <c>[R, L]</c> is true (all when null).</summary>
-    public static int CountDistinct(Tensor thoughtIds, Tensor? isReal = null)
+    internal static int CountDistinct(Tensor thoughtIds, Tensor? isReal = null)
     {
         ArgumentNullException.ThrowIfNull(thoughtIds);
         int t = (int)thoughtIds.shape[^1];

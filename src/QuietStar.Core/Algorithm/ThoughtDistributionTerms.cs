@@ -21,7 +21,7 @@ namespace QuietStar.Core.Algorithm;
 /// <param name="KlWeight">β_KL: the loss got +β_KL·KL.</param>
 /// <param name="ThoughtSteps">
 /// How many thought tokens the means cover: the steps the thought generator reported through
-/// <see cref="ThoughtRequest.ReportThoughtStep"/> (T for <see cref="ParallelThoughtGenerator"/>). 0 when a
+/// <see cref="ThoughtRequest.ReportThoughtStep"/> (T for the default generator). 0 when a
 /// custom generator reports none; then <paramref name="Entropy"/> and <paramref name="KlToBase"/> are 0, and the objective
 /// refuses a positive <paramref name="EntropyWeight"/> or <paramref name="KlWeight"/>.
 /// </param>

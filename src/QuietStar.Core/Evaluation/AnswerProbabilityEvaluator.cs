@@ -58,7 +58,7 @@ internal sealed class AnswerProbabilityEvaluator
         int[] allowed = [.. task.AllowedAnswerTokenIds(tokenizer).Order()];
         var encoded = selected.Select(q => EncodedQuestion.Encode(tokenizer, q, options.SequenceLength)).ToList();
         var probabilities = new double[encoded.Count];
-        using var generator = new Generator((ulong)options.Seed, forward.Device);
+        using var generator = new Generator(unchecked((ulong)options.Seed), forward.Device);
         for (int start = 0; start < encoded.Count; start += options.BatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();

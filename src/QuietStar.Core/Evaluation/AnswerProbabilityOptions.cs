@@ -38,6 +38,5 @@ public sealed record AnswerProbabilityOptions
         OptionCheck.Require<AnswerProbabilityOptions>(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
         OptionCheck.Require<AnswerProbabilityOptions>(Limit is null or >= 1, nameof(Limit), $"must be at least 1 when set (got {Limit}).");
         OptionCheck.Require<AnswerProbabilityOptions>(Enum.IsDefined(Sampling), nameof(Sampling), $"has an unknown value {Sampling}.");
-        OptionCheck.Require<AnswerProbabilityOptions>(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
     }
 }

@@ -22,10 +22,10 @@ internal static class TextNllComparison
     {
         ArgumentNullException.ThrowIfNull(candidate);
         ArgumentNullException.ThrowIfNull(baseline);
-        if (candidate.NTokens != baseline.NTokens)
+        if (candidate.Tokens != baseline.Tokens)
         {
             throw new ArgumentException(
-                $"The candidate was scored on {candidate.NTokens} tokens and the baseline on {baseline.NTokens}; evaluate both on the same text with the same sequence length.");
+                $"The candidate was scored on {candidate.Tokens} tokens and the baseline on {baseline.Tokens}; evaluate both on the same text with the same sequence length.");
         }
 
         if (hardFraction is <= 0 or > 1)
@@ -37,7 +37,7 @@ internal static class TextNllComparison
         var baselineNll = baseline.TalkNllPerToken ?? baseline.BaseNllPerToken;
         var hard = HardTokens.Hardest(baseline.BaseNllPerToken, hardFraction);
         return new TextNllComparisonResult(
-            candidate.NTokens,
+            candidate.Tokens,
             hard.Length,
             PairedBootstrap.Compare(candidateNll, baselineNll, resamples, seed),
             PairedBootstrap.Compare(Pick(candidateNll, hard), Pick(baselineNll, hard), resamples, seed));
@@ -48,12 +48,12 @@ internal static class TextNllComparison
 }
 
 /// <summary>Candidate minus baseline per-token NLL (negative = the candidate predicts the text better).</summary>
-/// <param name="NTokens">Tokens compared.</param>
-/// <param name="NHardTokens">Tokens in the hard set (the baseline's hardest by base NLL).</param>
+/// <param name="Tokens">Tokens compared.</param>
+/// <param name="HardTokens">Tokens in the hard set (the baseline's hardest by base NLL).</param>
 /// <param name="All">Mean difference over all tokens with its bootstrap interval.</param>
 /// <param name="Hard">Mean difference over the hard tokens with its bootstrap interval.</param>
 public sealed record TextNllComparisonResult(
-    [property: JsonPropertyName("n_tokens")] int NTokens,
-    [property: JsonPropertyName("n_hard_tokens")] int NHardTokens,
+    [property: JsonPropertyName("n_tokens")] int Tokens,
+    [property: JsonPropertyName("n_hard_tokens")] int HardTokens,
     [property: JsonPropertyName("all")] PairedBootstrapResult All,
     [property: JsonPropertyName("hard")] PairedBootstrapResult Hard);

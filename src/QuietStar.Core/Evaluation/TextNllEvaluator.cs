@@ -55,7 +55,7 @@ internal sealed class TextNllEvaluator
         forward.Require(options.Thoughts, options.SequenceLength);
         int bos = tokenizer.BosId ?? throw new InvalidOperationException("Text NLL windows start with BOS, but this tokenizer has none.");
         int[] tokens = tokenizer.Encode(text);
-        tokens = tokens[..Math.Min(tokens.Length, options.MaxTokens ?? int.MaxValue)];
+        tokens = tokens[..Math.Min(tokens.Length, options.Limit ?? int.MaxValue)];
         if (tokens.Length == 0)
         {
             throw new ArgumentException("The text is empty: there are no tokens to evaluate.", nameof(text));
@@ -63,7 +63,7 @@ internal sealed class TextNllEvaluator
 
         var windows = TextWindows.Split(tokens, bos, options.SequenceLength);
         var scores = new TokenScores(options.Thoughts, tokens.Length);
-        using var generator = new Generator((ulong)options.Seed, forward.Device);
+        using var generator = new Generator(unchecked((ulong)options.Seed), forward.Device);
         for (int start = 0; start < windows.Count; start += options.BatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -166,14 +166,14 @@ internal static class TextWindows
 
 /// <summary>
 /// Per-token negative log-likelihoods (nats) of a text, without and with thoughts. The per-token arrays are paired
-/// (same tokens, same order) so that <see cref="PairedBootstrap"/> can compare them or another model's;
+/// (same tokens, same order) so that <see cref="CompareWith"/> can compare them with another model's;
 /// they are left out of JSON to keep it small.
 /// </summary>
-/// <param name="NTokens">Text tokens scored.</param>
+/// <param name="Tokens">Text tokens scored.</param>
 /// <param name="BaseNll">Mean base NLL.</param>
 /// <param name="TalkNll">Mean NLL after a thought (the mixed prediction); null without thoughts.</param>
-/// <param name="BaseNllHard">Mean base NLL over the hard tokens.</param>
-/// <param name="TalkNllHard">Mean NLL after a thought over the hard tokens; null without thoughts.</param>
+/// <param name="HardBaseNll">Mean base NLL over the hard tokens.</param>
+/// <param name="HardTalkNll">Mean NLL after a thought over the hard tokens; null without thoughts.</param>
 /// <param name="MeanMixingWeight">Mean mixing weight w over the scored positions; null without thoughts.</param>
 /// <param name="HardFraction">Share of tokens counted as hard: those with the highest base NLL under this model.</param>
 /// <param name="BaseNllPerToken">Base NLL of every scored token, in text order.</param>
@@ -181,11 +181,11 @@ internal static class TextWindows
 /// <param name="HardTokenIndices">Indices (ascending) into the per-token arrays of the hard tokens.</param>
 /// <param name="Config">The configuration the evaluation ran with.</param>
 public sealed record TextNllResult(
-    [property: JsonPropertyName("n_tokens")] int NTokens,
+    [property: JsonPropertyName("n_tokens")] int Tokens,
     [property: JsonPropertyName("base_nll")] double BaseNll,
     [property: JsonPropertyName("talk_nll")] double? TalkNll,
-    [property: JsonPropertyName("base_nll_hard")] double BaseNllHard,
-    [property: JsonPropertyName("talk_nll_hard")] double? TalkNllHard,
+    [property: JsonPropertyName("base_nll_hard")] double HardBaseNll,
+    [property: JsonPropertyName("talk_nll_hard")] double? HardTalkNll,
     [property: JsonPropertyName("mean_mixing_weight")] double? MeanMixingWeight,
     [property: JsonPropertyName("hard_fraction")] double HardFraction,
     [property: JsonIgnore] IReadOnlyList<double> BaseNllPerToken,

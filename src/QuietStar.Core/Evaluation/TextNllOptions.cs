@@ -27,8 +27,8 @@ public sealed record TextNllOptions
     /// <summary>Share of tokens, those with the highest base NLL, counted as hard. Default 0.1.</summary>
     public double HardFraction { get; set; } = 0.1;
 
-    /// <summary>Score only the first this many text tokens; all when null.</summary>
-    public int? MaxTokens { get; set; }
+    /// <summary>Score only the first this many text tokens (as the other evaluations' <c>Limit</c> counts questions); all when null.</summary>
+    public int? Limit { get; set; }
 
     /// <summary>Checks every option.</summary>
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
@@ -37,8 +37,7 @@ public sealed record TextNllOptions
         OptionCheck.Require<TextNllOptions>(SequenceLength >= 3, nameof(SequenceLength), $"must be at least 3 (got {SequenceLength}).");
         OptionCheck.Require<TextNllOptions>(BatchSize >= 1, nameof(BatchSize), $"must be at least 1 (got {BatchSize}).");
         OptionCheck.Require<TextNllOptions>(Enum.IsDefined(Sampling), nameof(Sampling), $"has an unknown value {Sampling}.");
-        OptionCheck.Require<TextNllOptions>(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
         OptionCheck.Require<TextNllOptions>(HardFraction is > 0 and <= 1, nameof(HardFraction), $"must be within (0, 1] (got {HardFraction}).");
-        OptionCheck.Require<TextNllOptions>(MaxTokens is null or >= 1, nameof(MaxTokens), $"must be at least 1 when set (got {MaxTokens}).");
+        OptionCheck.Require<TextNllOptions>(Limit is null or >= 1, nameof(Limit), $"must be at least 1 when set (got {Limit}).");
     }
 }

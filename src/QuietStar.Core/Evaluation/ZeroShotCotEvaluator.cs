@@ -90,7 +90,7 @@ internal sealed record CotGenerationRequest(string Prompt, int MaxNewTokens, dou
 
 /// <summary>One question of the zero-shot CoT evaluation.</summary>
 /// <param name="Index">The question's index among the evaluated ones (data-set order).</param>
-/// <param name="Gold">The true answer, read as the votes are (<see cref="ZeroShotCotAnswers.FirstInteger"/>).</param>
+/// <param name="Gold">The true answer, read as the votes are (the first integer of the text).</param>
 /// <param name="Votes">The answer read off each sample; null where the sample gave no number.</param>
 /// <param name="Majority">The majority vote.</param>
 /// <param name="Correct">Whether the majority vote is the true answer.</param>

@@ -51,7 +51,6 @@ public sealed record ZeroShotCotOptions
         OptionCheck.Require<ZeroShotCotOptions>(AnswerTokens >= 1, nameof(AnswerTokens), $"must be at least 1 (got {AnswerTokens}).");
         OptionCheck.Require<ZeroShotCotOptions>(Temperature >= 0 && double.IsFinite(Temperature), nameof(Temperature), $"must be ≥ 0 and finite (got {Temperature}).");
         OptionCheck.Require<ZeroShotCotOptions>(Limit is null or >= 1, nameof(Limit), $"must be at least 1 when set (got {Limit}).");
-        OptionCheck.Require<ZeroShotCotOptions>(Seed >= 0, nameof(Seed), $"must not be negative (got {Seed}).");
         OptionCheck.Require<ZeroShotCotOptions>(ReasoningPrompt is not null && AnswerPrompt is not null, nameof(ReasoningPrompt), "and AnswerPrompt must not be null.");
     }
 }

@@ -429,8 +429,8 @@ public sealed class QuietStarTrainer : IDisposable
         logger.LogInformation(
             "Step {Step}/{Total}: loss {Loss:F4}, base NLL {Base:F4}, talk−base {Delta:F4}, mixing weight {Weight:F4}, policy/LM {PolicyRatio:G3}, " +
             "thought entropy {Entropy:F3}, {Distinct} distinct thoughts, lr {Lr:G3}, grad norm {Norm:F3}, {TokensPerSecond:F0} tok/s, ETA {Eta:hh\\:mm\\:ss}.",
-            report.Step, report.TotalSteps, report.Metrics.Loss, report.Metrics.BaseNll, report.TalkMinusBase, report.MixingWeight,
-            report.PolicyToLanguageModelingRatio, report.Metrics.ThoughtEntropy, report.Metrics.DistinctThoughts,
+            report.Step, report.TotalSteps, report.Metrics.Loss, report.Metrics.BaseNll, report.Metrics.TalkMinusBase, report.Metrics.MixingWeightMean,
+            report.Metrics.PolicyToLanguageModelingRatio, report.Metrics.ThoughtEntropy, report.Metrics.DistinctThoughts,
             report.LearningRate, report.GradientNorm, report.TokensPerSecond, report.EstimatedRemaining);
         progress?.Report(report);
     }

@@ -40,13 +40,4 @@ public sealed record TrainingProgress
 
     /// <summary>The validation result when this step validated, else null.</summary>
     public ValidationMetrics? Validation { get; init; }
-
-    /// <summary>Next-token talk NLL minus base NLL of the training batch (negative = thinking helps).</summary>
-    public double TalkMinusBase => Metrics.TalkMinusBase;
-
-    /// <summary>Mean mixing weight of the training batch.</summary>
-    public double MixingWeight => Metrics.MixingWeightMean;
-
-    /// <summary>Weighted policy term over the LM loss of the training batch.</summary>
-    public double PolicyToLanguageModelingRatio => Metrics.PolicyToLanguageModelingRatio;
 }

@@ -89,6 +89,20 @@ public sealed class BadInputTests : IDisposable
         cot.Should().Throw<ArgumentException>().WithMessage("ZeroShotCotOptions.Votes*");
     }
 
+    [Fact]
+    public void Negative_seeds_are_accepted_as_everywhere_else()
+    {
+        // A seed is any long (docs/architecture.md, "Seeds"): torch's generator gets its 64 bits reinterpreted, as in
+        // training, generation and exact match. These three evaluations used to refuse a negative one.
+        var answer = () => new AnswerProbabilityOptions { Seed = -1 }.Validate();
+        var text = () => new TextNllOptions { Seed = long.MinValue }.Validate();
+        var cot = () => new ZeroShotCotOptions { Seed = -42 }.Validate();
+
+        answer.Should().NotThrow();
+        text.Should().NotThrow();
+        cot.Should().NotThrow();
+    }
+
     public void Dispose() => folder.Dispose();
 
     private string Write(string name, params string[] lines)

@@ -27,9 +27,9 @@ public sealed class Stories260kSmokeTests(ITestOutputHelper output)
         var result = new TextNllEvaluator(ScoringPass.For(lm), EvaluationFixtures.Tok512)
             .Evaluate(Story, new TextNllOptions { Thoughts = false, SequenceLength = 256 });
 
-        output.WriteLine($"n={result.NTokens} base_nll={result.BaseNll:F4} hard={result.BaseNllHard:F4}");
+        output.WriteLine($"n={result.Tokens} base_nll={result.BaseNll:F4} hard={result.HardBaseNll:F4}");
         result.BaseNll.Should().BeLessThan(2.5, "uniform guessing over 512 tokens costs ln 512 = 6.24 nats");
-        result.BaseNllHard.Should().BeGreaterThan(result.BaseNll);
+        result.HardBaseNll.Should().BeGreaterThan(result.BaseNll);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class TextNllComparisonTests
 
         var result = TextNllComparison.Compare(Result(candidate), Result(baseline), resamples: 2000);
 
-        result.NHardTokens.Should().Be(200);
+        result.HardTokens.Should().Be(200);
         result.Hard.MeanDifference.Should().BeApproximately(-0.2, 1e-9);
         result.Hard.Upper.Should().BeLessThan(0, "the hard-token gain is certain");
         result.All.MeanDifference.Should().BeApproximately(-0.02, 1e-9);
@@ -35,7 +35,7 @@ public sealed class TextNllComparisonTests
     {
         // One rule, ⌈fraction · n⌉: 11 tokens at 10 % are 2 hard tokens (rounding, as the comparison once did, gave 1).
         var baseline = new[] { 1.0, 5.0, 5.0, 5.0, 0.0, 2.0, 3.0, 4.0, 0.0, 1.0, 2.0 };
-        TextNllComparison.Compare(Result(baseline), Result(baseline), hardFraction: 0.1, resamples: 10).NHardTokens.Should().Be(2);
+        TextNllComparison.Compare(Result(baseline), Result(baseline), hardFraction: 0.1, resamples: 10).HardTokens.Should().Be(2);
         HardTokens.Hardest(baseline, 0.1).Should().Equal(1, 2);
         HardTokens.TopFraction(baseline, 0.1).Should().BeEquivalentTo(HardTokens.Hardest(baseline, 0.1));
     }

@@ -59,7 +59,7 @@ public sealed class TextNllTests
             expected.AddRange(Enumerable.Range(1, window.Length - 1).Select(t => -logp[0, t - 1, window[t]].item<double>()));
         }
 
-        result.NTokens.Should().Be(tokens.Length);
+        result.Tokens.Should().Be(tokens.Length);
         result.BaseNllPerToken.Should().Equal(expected, (a, b) => Math.Abs(a - b) < 1e-4);
         result.BaseNll.Should().BeApproximately(expected.Average(), 1e-4);
         result.TalkNll.Should().BeNull();
@@ -98,15 +98,15 @@ public sealed class TextNllTests
         var result = new TextNllEvaluator(ScoringPass.For(model), EvaluationFixtures.Tok512)
             .Evaluate(Story, new TextNllOptions { SequenceLength = 20, BatchSize = 2, Seed = 3 });
 
-        int n = result.NTokens;
+        int n = result.Tokens;
         result.BaseNllPerToken.Should().HaveCount(n);
         result.TalkNllPerToken.Should().HaveCount(n);
         result.HardTokenIndices.Should().HaveCount((int)Math.Ceiling(0.1 * n));
         double threshold = result.HardTokenIndices.Min(i => result.BaseNllPerToken[i]);
         Enumerable.Range(0, n).Except(result.HardTokenIndices).Should().OnlyContain(i => result.BaseNllPerToken[i] <= threshold);
-        result.BaseNllHard.Should().BeApproximately(result.HardTokenIndices.Average(i => result.BaseNllPerToken[i]), 1e-12);
-        result.TalkNllHard.Should().BeApproximately(result.HardTokenIndices.Average(i => result.TalkNllPerToken![i]), 1e-12);
-        result.BaseNllHard.Should().BeGreaterThan(result.BaseNll);
+        result.HardBaseNll.Should().BeApproximately(result.HardTokenIndices.Average(i => result.BaseNllPerToken[i]), 1e-12);
+        result.HardTalkNll.Should().BeApproximately(result.HardTokenIndices.Average(i => result.TalkNllPerToken![i]), 1e-12);
+        result.HardBaseNll.Should().BeGreaterThan(result.BaseNll);
         result.TalkNll.Should().NotBe(result.BaseNll);
         result.MeanMixingWeight.Should().NotBe(0);
     }
@@ -119,9 +119,9 @@ public sealed class TextNllTests
         var progress = new RecordingProgress();
 
         var result = new TextNllEvaluator(ScoringPass.For(lm), EvaluationFixtures.Tok512)
-            .Evaluate(Story, new TextNllOptions { Thoughts = false, SequenceLength = 8, BatchSize = 2, MaxTokens = 20 }, progress);
+            .Evaluate(Story, new TextNllOptions { Thoughts = false, SequenceLength = 8, BatchSize = 2, Limit = 20 }, progress);
 
-        result.NTokens.Should().Be(20);
+        result.Tokens.Should().Be(20);
         progress.Reports.Select(r => (r.Completed, r.Total)).Should().Equal((2, 3), (3, 3));
     }
 

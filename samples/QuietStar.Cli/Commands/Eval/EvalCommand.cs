@@ -150,17 +150,17 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
             SequenceLength = settings.SequenceLength,
             BatchSize = settings.Batch,
             Seed = settings.Seed,
-            MaxTokens = settings.Limit,
+            Limit = settings.Limit,
         };
         var result = thinking.Pipeline.EvaluateTextNllFile(settings.Data!, options, progress, cancellationToken);
         var output = new Dictionary<string, object?>
         {
             ["task"] = EvalTask.Text.Name,
-            ["n_tokens"] = result.NTokens,
+            ["n_tokens"] = result.Tokens,
             ["base_nll"] = result.BaseNll,
             ["talk_nll"] = result.TalkNll,
-            ["base_nll_hard"] = result.BaseNllHard,
-            ["talk_nll_hard"] = result.TalkNllHard,
+            ["base_nll_hard"] = result.HardBaseNll,
+            ["talk_nll_hard"] = result.HardTalkNll,
             ["mean_mixing_weight"] = result.MeanMixingWeight,
             ["hard_fraction"] = result.HardFraction,
             ["config"] = Config(settings, thinking, result.Config),
@@ -187,9 +187,9 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         {
             ["baseline"] = baselineSettings.ModelName,
             ["baseline_nll"] = scored.BaseNll,
-            ["baseline_nll_hard"] = scored.BaseNllHard,
-            ["n_tokens"] = comparison.NTokens,
-            ["n_hard_tokens"] = comparison.NHardTokens,
+            ["baseline_nll_hard"] = scored.HardBaseNll,
+            ["n_tokens"] = comparison.Tokens,
+            ["n_hard_tokens"] = comparison.HardTokens,
             ["all"] = Interval(comparison.All),
             ["hard"] = Interval(comparison.Hard),
         };

@@ -77,7 +77,7 @@ internal sealed class TrainingMonitor(ProgressDisplay display, bool noThoughts) 
     private string Status(TrainingProgress p)
     {
         string thoughts = noThoughts ? "" : string.Create(CultureInfo.InvariantCulture,
-            $"  talk−base {Signed(p.TalkMinusBase)}  w {p.MixingWeight:F4}  distinct thoughts {p.Metrics.DistinctThoughts}");
+            $"  talk−base {Signed(p.Metrics.TalkMinusBase)}  w {p.Metrics.MixingWeightMean:F4}  distinct thoughts {p.Metrics.DistinctThoughts}");
         return string.Create(CultureInfo.InvariantCulture,
             $"step {p.Step}/{p.TotalSteps}  loss {p.Metrics.Loss:F4}  base NLL {p.Metrics.BaseNll:F4}{thoughts}  {p.TokensPerSecond:F0} tok/s  ETA {p.EstimatedRemaining:hh\\:mm\\:ss}");
     }
