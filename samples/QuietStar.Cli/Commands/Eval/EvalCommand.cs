@@ -130,7 +130,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
                 ["thought_tokens"] = model?.ThoughtTokens,
                 ["thought_sampling"] = model is not null ? settings.ChosenThoughtSampling.ToString().ToLowerInvariant() : null,
                 ["decoding"] = decoding is { } mode ? DecodingFlag.Name(mode) : null,
-                ["speak_tokens"] = model is null ? null : DecodingFlag.SpeakTokens(model, thoughts),
+                ["speak_tokens"] = model is null ? null : DecodingFlag.TalkTokens(model, thoughts),
                 ["max_tokens"] = options.MaxTokens,
                 ["answer_prefix"] = options.AnswerPrefix,
                 ["answer_after"] = options.AnswerAfter,
