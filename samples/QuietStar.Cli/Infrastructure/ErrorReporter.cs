@@ -125,6 +125,9 @@ internal sealed class OptionFlags
 
     private static readonly (string Name, string Flag)[] Evaluation =
     [
+        ("ExactMatchOptions.MaxTokens", "--max-tokens"),
+        ("ExactMatchOptions.BatchSize", "--batch"),
+        ("ExactMatchOptions.Limit", "--limit"),
         ("MaxTokens", "--max-tokens"),
         ("BatchSize", "--batch"),
         ("TextNllOptions.SequenceLength", "--seq-len"),

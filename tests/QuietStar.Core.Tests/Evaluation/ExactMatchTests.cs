@@ -80,11 +80,11 @@ public sealed class ExactMatchTests
 
         var result = evaluator.Evaluate(problems, new ExactMatchOptions { Thoughts = ThoughtOptions.None, MaxTokens = 4, BatchSize = 2 });
 
-        result.Count.Should().Be(5);
+        result.N.Should().Be(5);
         result.Items.Should().HaveCount(5);
         result.Correct.Should().Be(result.Items.Count(i => i.Correct));
-        result.Low.Should().BeLessThanOrEqualTo(result.Accuracy);
-        result.High.Should().BeGreaterThanOrEqualTo(result.Accuracy);
+        result.Lower.Should().BeLessThanOrEqualTo(result.Accuracy);
+        result.Upper.Should().BeGreaterThanOrEqualTo(result.Accuracy);
         result.Items.Should().OnlyContain(i => i.Thoughts.Count == 0);
     }
 

@@ -107,10 +107,10 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         return new Dictionary<string, object?>
         {
             ["task"] = EvalTask.Gsm8k.Name,
-            ["n"] = result.Count,
+            ["n"] = result.N,
             ["exact_match"] = result.Accuracy,
             ["correct"] = result.Correct,
-            ["interval_95"] = new[] { result.Low, result.High },
+            ["interval_95"] = new[] { result.Lower, result.Upper },
             ["correct_items"] = string.Concat(result.Items.Select(item => item.Correct ? '1' : '0')),
             ["examples"] = result.Items.Take(4).Select(item => new Dictionary<string, object?>
             {
