@@ -106,7 +106,8 @@ public sealed partial class QuietStarPipeline
         {
             var chosen = options ?? new ExactMatchOptions();
             chosen.Validate();
-            return EvaluateExactMatch(Gsm8kTask.LoadProblems(gsm8kPath, chosen.SkipMalformed).Items, chosen, progress, cancellationToken);
+            var read = Gsm8kTask.LoadProblems(gsm8kPath, chosen.SkipMalformed);
+            return EvaluateExactMatch(read.Items, chosen, progress, cancellationToken) with { SkippedMalformed = read.SkippedLines };
         }, cancellationToken);
     }
 
@@ -125,7 +126,8 @@ public sealed partial class QuietStarPipeline
         {
             var chosen = options ?? new ExactMatchOptions();
             chosen.Validate();
-            return EvaluateExactMatch(JsonlFile.Read(jsonLines, name, Gsm8kTask.Parse, chosen.SkipMalformed).Items, chosen, progress, cancellationToken);
+            var read = JsonlFile.Read(jsonLines, name, Gsm8kTask.Parse, chosen.SkipMalformed);
+            return EvaluateExactMatch(read.Items, chosen, progress, cancellationToken) with { SkippedMalformed = read.SkippedLines };
         }, cancellationToken);
     }
 

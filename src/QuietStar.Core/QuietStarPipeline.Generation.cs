@@ -36,9 +36,24 @@ public sealed partial class QuietStarPipeline
     private bool IsDisposed => Volatile.Read(ref disposeState) == 1 || modelGate.ModelReleased;
 
     /// <summary>
-    /// This pipeline as a Microsoft.Extensions.AI chat client (see <see cref="QuietStarChatClient"/>): replies stream
-    /// with their hidden thoughts as <see cref="Microsoft.Extensions.AI.TextReasoningContent"/>. The client does not own the pipeline.
+    /// This pipeline as a Microsoft.Extensions.AI chat client: the conversation is rendered with <paramref name="template"/>
+    /// and continued with quiet decoding through <see cref="GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>,
+    /// so its requests are served one at a time with the others (see the class remarks). Streaming updates carry each
+    /// token's text as <see cref="Microsoft.Extensions.AI.TextContent"/> and, before it, the hidden thought it was
+    /// predicted from as <see cref="Microsoft.Extensions.AI.TextReasoningContent"/> whose additional properties hold
+    /// <c>mixing_weight</c> (float), <c>talk_step</c> (int) and <c>token_index</c> (int); every update with a thought also
+    /// has <c>mixing_weight</c> in its own additional properties. The client does not own the pipeline; disposing the
+    /// client leaves it open.
     /// </summary>
+    /// <remarks>
+    /// Chat options: <see cref="Microsoft.Extensions.AI.ChatOptions.MaxOutputTokens"/> (default 256, or what the context
+    /// leaves), <see cref="Microsoft.Extensions.AI.ChatOptions.Temperature"/> (0 is greedy),
+    /// <see cref="Microsoft.Extensions.AI.ChatOptions.TopP"/>, <see cref="Microsoft.Extensions.AI.ChatOptions.Seed"/> (also
+    /// seeds the thoughts), <see cref="Microsoft.Extensions.AI.ChatOptions.StopSequences"/> (added to the template's),
+    /// <see cref="Microsoft.Extensions.AI.ChatOptions.Instructions"/> (a system message first) and
+    /// <see cref="Microsoft.Extensions.AI.ChatOptions.Reasoning"/>: effort <c>None</c> decodes without thoughts, output
+    /// <c>None</c> thinks without showing the thoughts. Tools and response formats are not supported and are ignored.
+    /// </remarks>
     /// <param name="template">The chat format; the model folder's recognised template, else <see cref="ChatTemplate.Plain"/>, when null.</param>
     public Microsoft.Extensions.AI.IChatClient AsChatClient(ChatTemplate? template = null) => new QuietStarChatClient(this, template);
 
@@ -167,8 +182,7 @@ public sealed partial class QuietStarPipeline
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        var decoding = options ?? new GenerationOptions();
-        var thinking = thoughts ?? new ThoughtOptions { IncludeThoughts = true };
+        var (decoding, thinking) = Snapshot(options, thoughts, includeThoughts: true);
         decoding.Validate();
         return CreateGenerator().Stream(prompt, decoding, thinking);
     }
@@ -189,8 +203,7 @@ public sealed partial class QuietStarPipeline
             throw new ArgumentException("A prompt is null.", nameof(prompts));
         }
 
-        var decoding = options ?? new GenerationOptions();
-        var thinking = thoughts ?? new ThoughtOptions();
+        var (decoding, thinking) = Snapshot(options, thoughts, includeThoughts: false);
         decoding.Validate();
         thinking.Validate();
         var generator = CreateGenerator();
@@ -202,6 +215,15 @@ public sealed partial class QuietStarPipeline
 
         return (generator, decoding, thinking);
     }
+
+    /// <summary>
+    /// Copies of the request's options (defaults when null; <paramref name="includeThoughts"/> for the default thoughts):
+    /// the options are mutable, and a request validated now runs later, maybe on another thread, so a caller changing
+    /// its options afterwards must not change the request.
+    /// </summary>
+    private static (GenerationOptions Decoding, ThoughtOptions Thinking) Snapshot(GenerationOptions? options, ThoughtOptions? thoughts, bool includeThoughts) =>
+        (options is null ? new GenerationOptions() : options with { },
+         thoughts is null ? new ThoughtOptions { IncludeThoughts = includeThoughts } : thoughts with { });
 
     private async Task<IReadOnlyList<GeneratedText>> RunBatch(QuietStarGenerator generator, string[] prompts, GenerationOptions options,
         ThoughtOptions thoughts, CancellationToken cancellationToken)

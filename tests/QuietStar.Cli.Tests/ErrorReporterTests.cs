@@ -48,6 +48,6 @@ public sealed class ErrorReporterTests
 
         ErrorReporter.Report(exception, CliRun.Console(new StringWriter(), stderr), ["inspect", "--text", "x"]);
 
-        stderr.ToString().Trim().Should().Be("error: MaxTokens must be positive, got 0.");
+        stderr.ToString().Trim().Should().Be("error: GenerationOptions.MaxTokens must be positive, got 0.");
     }
 }

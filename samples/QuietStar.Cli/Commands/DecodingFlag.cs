@@ -25,8 +25,8 @@ internal static class DecodingFlag
     /// Tokens spoken from one thought when a model with <paramref name="model"/>'s options decodes under
     /// <paramref name="thoughts"/>: 1 before every token, else the thought options' or the model's M.
     /// </summary>
-    public static int SpeakTokens(QuietStarOptions model, ThoughtOptions thoughts) =>
-        (thoughts.Decoding ?? model.Decoding) == ThoughtDecoding.EveryToken ? 1 : thoughts.SpeakTokens ?? model.TalkTokens;
+    public static int TalkTokens(QuietStarOptions model, ThoughtOptions thoughts) =>
+        (thoughts.Decoding ?? model.Decoding) == ThoughtDecoding.EveryToken ? 1 : thoughts.TalkTokens ?? model.TalkTokens;
 
     /// <summary>How results name <paramref name="mode"/>.</summary>
     public static string Name(ThoughtDecoding mode) => mode == ThoughtDecoding.EveryToken ? "every-token" : "think-then-speak";

@@ -114,6 +114,9 @@ internal sealed class OptionFlags
 
     private static readonly (string Name, string Flag)[] Generation =
     [
+        ("GenerationOptions.MaxTokens", "--max-tokens"),
+        ("GenerationOptions.Temperature", "--temperature"),
+        ("GenerationOptions.TopP", "--top-p"),
         ("MaxTokens", "--max-tokens"),
         ("Temperature", "--temperature"),
         ("TopP", "--top-p"),
@@ -122,6 +125,9 @@ internal sealed class OptionFlags
 
     private static readonly (string Name, string Flag)[] Evaluation =
     [
+        ("ExactMatchOptions.MaxTokens", "--max-tokens"),
+        ("ExactMatchOptions.BatchSize", "--batch"),
+        ("ExactMatchOptions.Limit", "--limit"),
         ("MaxTokens", "--max-tokens"),
         ("BatchSize", "--batch"),
         ("TextNllOptions.SequenceLength", "--seq-len"),
@@ -138,7 +144,7 @@ internal sealed class OptionFlags
         ["train"] = Training,
         ["generate"] = Generation,
         ["eval"] = Evaluation,
-        ["bench decode"] = [("MaxTokens", "--max-tokens")],
+        ["bench decode"] = [("GenerationOptions.MaxTokens", "--max-tokens"), ("MaxTokens", "--max-tokens")],
         ["bench train"] = Benchmarking,
         ["bench soak"] = Benchmarking,
     };

@@ -6,7 +6,7 @@ namespace QuietStar.Core.Data;
 /// <summary>Reads the documents of one corpus file (plain text or JSON Lines) as strings.</summary>
 internal sealed class CorpusFileReader(TextCorpusOptions options, JsonlRecordFormatter formatter)
 {
-    /// <summary>Malformed lines skipped so far (only with <see cref="TextCorpusOptions.SkipMalformedLines"/>).</summary>
+    /// <summary>Malformed lines skipped so far (only with <see cref="TextCorpusOptions.SkipMalformed"/>).</summary>
     public List<CorpusFormatException> Skipped { get; } = [];
 
     /// <summary>The documents of <paramref name="reader"/>; <paramref name="source"/> names it in messages.</summary>
@@ -63,7 +63,7 @@ internal sealed class CorpusFileReader(TextCorpusOptions options, JsonlRecordFor
     {
         string problem = e is JsonException ? $"not valid JSON ({e.Message})" : e.Message;
         var error = new CorpusFormatException(source, lineNumber, problem, e);
-        if (!options.SkipMalformedLines)
+        if (!options.SkipMalformed)
         {
             throw error;
         }

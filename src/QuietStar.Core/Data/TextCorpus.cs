@@ -4,13 +4,15 @@ using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using QuietStar.Core.Tokenization;
+using QuietStar.Core.Training;
 
 namespace QuietStar.Core.Data;
 
 /// <summary>
 /// A tokenised text corpus: documents read once from plain-text or JSON Lines files, each encoded as
-/// <c>[BOS] text [EOS]</c> (each marker only if the tokenizer defines it). Immutable; <see cref="Split"/> holds
-/// documents out for validation, and <see cref="SequenceSampler"/> draws training sequences from it.
+/// <c>[BOS] text [EOS]</c> (each marker only if the tokenizer defines it). Immutable; <see cref="QuietStarTrainer.Train"/>
+/// holds out <see cref="TrainingOptions.ValidationFraction"/> of its documents for validation and draws training
+/// sequences from the rest.
 /// </summary>
 public sealed class TextCorpus
 {
@@ -26,11 +28,11 @@ public sealed class TextCorpus
 
     private readonly int[][] documents;
 
-    private TextCorpus(int[][] documents, int padTokenId, int skippedLines, string description)
+    private TextCorpus(int[][] documents, int padTokenId, int skippedMalformed, string description)
     {
         this.documents = documents;
         PadTokenId = padTokenId;
-        SkippedLines = skippedLines;
+        SkippedMalformed = skippedMalformed;
         Description = description;
         TokenCount = documents.Sum(d => (long)d.Length);
     }
@@ -44,8 +46,8 @@ public sealed class TextCorpus
     /// <summary>The id that pads sequences longer than a document: the tokenizer's EOS (as the reference pads), else 0.</summary>
     public int PadTokenId { get; }
 
-    /// <summary>Malformed JSON Lines lines that were skipped (with <see cref="TextCorpusOptions.SkipMalformedLines"/>).</summary>
-    public int SkippedLines { get; }
+    /// <summary>Malformed JSON Lines lines that were skipped (with <see cref="TextCorpusOptions.SkipMalformed"/>).</summary>
+    public int SkippedMalformed { get; }
 
     /// <summary>Where the documents came from, for messages (file names, or "validation split of …").</summary>
     public string Description { get; }
@@ -140,7 +142,7 @@ public sealed class TextCorpus
     }
 
     private TextCorpus Subset(int[] indices, string description) =>
-        new([.. indices.Select(i => documents[i])], PadTokenId, SkippedLines, description);
+        new([.. indices.Select(i => documents[i])], PadTokenId, SkippedMalformed, description);
 
     private static TextCorpus Build(IEnumerable<(string Source, Func<TextReader> Open)> sources, TextTokenizer tokenizer,
         TextCorpusOptions? options, ILogger? logger, string description)

@@ -1,53 +1,46 @@
+using QuietStar.Core.Common;
+
 namespace QuietStar.Core.Data;
 
 /// <summary>How <see cref="TextCorpus"/> reads its files into documents.</summary>
 public sealed record TextCorpusOptions
 {
     /// <summary>The file format; <see cref="CorpusFileFormat.Auto"/> (by extension) by default.</summary>
-    public CorpusFileFormat Format { get; init; } = CorpusFileFormat.Auto;
+    public CorpusFileFormat Format { get; set; } = CorpusFileFormat.Auto;
 
     /// <summary>How plain-text files are split into documents. Default <see cref="TextDocumentBoundary.BlankLine"/>.</summary>
-    public TextDocumentBoundary DocumentBoundary { get; init; } = TextDocumentBoundary.BlankLine;
+    public TextDocumentBoundary DocumentBoundary { get; set; } = TextDocumentBoundary.BlankLine;
 
     /// <summary>
     /// The JSON Lines field holding a document's text, default <c>"text"</c>. A dotted path reaches into nested
     /// objects (<c>"question.stem"</c>). Ignored when <see cref="JsonlTemplate"/> is set.
     /// </summary>
-    public string JsonlField { get; init; } = "text";
+    public string JsonlField { get; set; } = "text";
 
     /// <summary>
     /// A template that builds a document from several JSON Lines fields, e.g. <c>"{question}\n{answer}"</c>; each
     /// <c>{path}</c> is replaced by that field (dotted paths allowed), <c>{{</c> and <c>}}</c> are literal braces.
     /// Null (the default) uses <see cref="JsonlField"/>.
     /// </summary>
-    public string? JsonlTemplate { get; init; }
+    public string? JsonlTemplate { get; set; }
 
     /// <summary>
     /// What to do with a malformed JSON Lines line (not JSON, not an object, or missing a field): false (the default)
     /// stops with a <see cref="CorpusFormatException"/> naming the file and line; true skips it and counts it in
-    /// <see cref="TextCorpus.SkippedLines"/>.
+    /// <see cref="TextCorpus.SkippedMalformed"/>.
     /// </summary>
-    public bool SkipMalformedLines { get; init; }
+    public bool SkipMalformed { get; set; }
 
     /// <summary>Checks the options; the exception names the option.</summary>
     /// <exception cref="ArgumentException">An option is out of range or the template is malformed.</exception>
     public void Validate()
     {
-        if (!Enum.IsDefined(Format))
-        {
-            throw new ArgumentException($"TextCorpusOptions.Format has an unknown value {Format}.", nameof(Format));
-        }
+        OptionCheck.Require<TextCorpusOptions>(Enum.IsDefined(Format), nameof(Format), $"has an unknown value {Format}.");
+        OptionCheck.Require<TextCorpusOptions>(Enum.IsDefined(DocumentBoundary), nameof(DocumentBoundary), $"has an unknown value {DocumentBoundary}.");
+        OptionCheck.Require<TextCorpusOptions>(JsonlTemplate is not null || !string.IsNullOrWhiteSpace(JsonlField), nameof(JsonlField),
+            "must name a field (or set JsonlTemplate).");
 
-        if (!Enum.IsDefined(DocumentBoundary))
-        {
-            throw new ArgumentException($"TextCorpusOptions.DocumentBoundary has an unknown value {DocumentBoundary}.", nameof(DocumentBoundary));
-        }
-
-        if (JsonlTemplate is null && string.IsNullOrWhiteSpace(JsonlField))
-        {
-            throw new ArgumentException("TextCorpusOptions.JsonlField must name a field (or set JsonlTemplate).", nameof(JsonlField));
-        }
-
+        // The field paths and the template, whose messages name the option too.
         _ = JsonlRecordFormatter.Create(this);
     }
 }

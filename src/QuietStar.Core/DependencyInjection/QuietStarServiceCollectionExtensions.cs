@@ -51,9 +51,9 @@ public static class QuietStarServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers a singleton <see cref="IChatClient"/> (a <see cref="QuietStarChatClient"/>) over the container's
-    /// <see cref="QuietStarPipeline"/>, which <c>AddQuietStar(...)</c> registers; so apps and Semantic Kernel resolve
-    /// <c>IChatClient</c> as for any other model. Requests are serialised by the pipeline.
+    /// Registers a singleton <see cref="IChatClient"/> over the container's <see cref="QuietStarPipeline"/>, which
+    /// <c>AddQuietStar(...)</c> registers: the client <see cref="QuietStarPipeline.AsChatClient"/> returns, so apps and
+    /// Semantic Kernel resolve <c>IChatClient</c> as for any other model. Requests are serialised by the pipeline.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="template">The chat format; the model folder's recognised template, else <see cref="ChatTemplate.Plain"/>, when null.</param>

@@ -1,71 +1,10 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Tokenization;
 
 namespace QuietStar.Core.Evaluation;
-
-/// <summary>Options of <see cref="ExactMatchEvaluator"/>.</summary>
-public sealed record ExactMatchOptions
-{
-    /// <summary>Tokens generated at most per answer (it stops earlier at a newline or end of text). Default 12.</summary>
-    public int MaxTokens { get; init; } = 12;
-
-    /// <summary>Problems decoded together in one left-padded batch. Default 16.</summary>
-    public int BatchSize { get; init; } = 16;
-
-    /// <summary>
-    /// Whether and how the model thinks (decoding mode, thought sampling); <see cref="ThoughtOptions.None"/> decodes
-    /// with the base model alone. Default: think as the model was trained to (a plain model decodes without thoughts).
-    /// </summary>
-    public ThoughtOptions Thoughts { get; init; } = new();
-
-    /// <summary>
-    /// Text the prompt ends with after <c>"A:"</c> and its space, e.g. <c>"("</c> to have a model that learned to write
-    /// its working first do so. Default empty.
-    /// </summary>
-    public string AnswerPrefix { get; init; } = "";
-
-    /// <summary>When set, the answer is read after the last occurrence of this text in the generated line (e.g. <c>")"</c> after a working). Default null.</summary>
-    public string? AnswerAfter { get; init; }
-
-    /// <summary>Seed of the thoughts (the text is greedy): problem i samples its thoughts from Seed + i. Default 42.</summary>
-    public long Seed { get; init; } = 42;
-
-    /// <summary>Evaluates only the first N problems of the data set (all when null).</summary>
-    public int? Limit { get; init; }
-
-    /// <summary>Skip malformed data-set lines instead of failing at the first one (the result does not count them).</summary>
-    public bool SkipMalformed { get; init; }
-
-    /// <summary>Checks the options.</summary>
-    /// <exception cref="ArgumentException">A value is out of range.</exception>
-    public void Validate()
-    {
-        if (MaxTokens < 1)
-        {
-            throw new ArgumentException($"MaxTokens must be at least 1 (got {MaxTokens}).", nameof(MaxTokens));
-        }
-
-        if (BatchSize < 1)
-        {
-            throw new ArgumentException($"BatchSize must be at least 1 (got {BatchSize}).", nameof(BatchSize));
-        }
-
-        if (Limit is < 1)
-        {
-            throw new ArgumentException($"Limit must be at least 1 when set (got {Limit}).", nameof(Limit));
-        }
-
-        ArgumentNullException.ThrowIfNull(Thoughts);
-        ArgumentNullException.ThrowIfNull(AnswerPrefix);
-        Thoughts.Validate();
-        if (AnswerAfter is "")
-        {
-            throw new ArgumentException("AnswerAfter must not be empty (null reads the answer from the start).", nameof(AnswerAfter));
-        }
-    }
-}
 
 /// <summary>One problem's outcome.</summary>
 /// <param name="Question">The question.</param>
@@ -74,16 +13,30 @@ public sealed record ExactMatchOptions
 /// <param name="Parsed">The number read from <paramref name="Generated"/>, or null if it starts with none.</param>
 /// <param name="Correct">Whether <paramref name="Parsed"/> equals <paramref name="Expected"/> as a number.</param>
 /// <param name="Thoughts">The thought behind each generated token, in order (empty without thoughts).</param>
-public sealed record ExactMatchItem(string Question, string Expected, string Generated, string? Parsed, bool Correct, IReadOnlyList<GeneratedThought> Thoughts);
+public sealed record ExactMatchItem(
+    [property: JsonPropertyName("question")] string Question,
+    [property: JsonPropertyName("expected")] string Expected,
+    [property: JsonPropertyName("generated")] string Generated,
+    [property: JsonPropertyName("parsed")] string? Parsed,
+    [property: JsonPropertyName("correct")] bool Correct,
+    [property: JsonPropertyName("thoughts")] IReadOnlyList<GeneratedThought> Thoughts);
 
 /// <summary>Exact-match accuracy with its 95 % Wilson score interval.</summary>
 /// <param name="Accuracy">Fraction of problems answered exactly.</param>
 /// <param name="Correct">Problems answered exactly.</param>
-/// <param name="Count">Problems evaluated, n.</param>
-/// <param name="Low">Lower end of the 95 % interval.</param>
-/// <param name="High">Upper end of the 95 % interval.</param>
+/// <param name="N">Problems evaluated.</param>
+/// <param name="Lower">Lower end of the 95 % interval.</param>
+/// <param name="Upper">Upper end of the 95 % interval.</param>
 /// <param name="Items">Each problem's outcome, in order.</param>
-public sealed record ExactMatchResult(double Accuracy, int Correct, int Count, double Low, double High, IReadOnlyList<ExactMatchItem> Items);
+/// <param name="SkippedMalformed">Malformed data-set lines skipped (with <see cref="ExactMatchOptions.SkipMalformed"/>).</param>
+public sealed record ExactMatchResult(
+    [property: JsonPropertyName("accuracy")] double Accuracy,
+    [property: JsonPropertyName("correct")] int Correct,
+    [property: JsonPropertyName("n")] int N,
+    [property: JsonPropertyName("ci_lower")] double Lower,
+    [property: JsonPropertyName("ci_upper")] double Upper,
+    [property: JsonPropertyName("items")] IReadOnlyList<ExactMatchItem> Items,
+    [property: JsonPropertyName("skipped_malformed")] int SkippedMalformed);
 
 /// <summary>
 /// Zero-shot exact match on GSM8K-layout problems: the model greedily writes the answer after <c>"Q: {question}\nA:"</c>
@@ -151,7 +104,7 @@ internal sealed partial class ExactMatchEvaluator
 
         int correct = items.Count(item => item.Correct);
         var (low, high) = WilsonInterval(correct, items.Count);
-        return new ExactMatchResult((double)correct / items.Count, correct, items.Count, low, high, items);
+        return new ExactMatchResult((double)correct / items.Count, correct, items.Count, low, high, items, 0);
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ public enum StopReason
     /// <summary><see cref="GenerationOptions.MaxTokens"/> tokens were generated.</summary>
     MaxTokens,
 
-    /// <summary>The model produced one of <see cref="TextGenerator.StopTokenIds"/>.</summary>
+    /// <summary>The model produced an end-of-text token (with <see cref="GenerationOptions.StopAtEos"/>).</summary>
     StopToken,
 
     /// <summary>The continuation reached one of <see cref="GenerationOptions.StopStrings"/>.</summary>

@@ -211,14 +211,14 @@ internal sealed class QuietStarGenerator
     }
 
     /// <summary>Tokens predicted from one thought under <paramref name="thoughts"/>: 1 before every token, else M.</summary>
-    public int SpeakTokens(ThoughtOptions thoughts)
+    public int TalkTokens(ThoughtOptions thoughts)
     {
         ArgumentNullException.ThrowIfNull(thoughts);
         var decoding = thoughts.Decoding ?? model?.Options.Decoding ?? ThoughtDecoding.EveryToken;
-        return decoding == ThoughtDecoding.EveryToken ? 1 : thoughts.SpeakTokens ?? model?.Options.TalkTokens ?? 1;
+        return decoding == ThoughtDecoding.EveryToken ? 1 : thoughts.TalkTokens ?? model?.Options.TalkTokens ?? 1;
     }
 
-    /// <summary>The decoding loop with thoughts (before every token, or one per <see cref="SpeakTokens"/> tokens).</summary>
+    /// <summary>The decoding loop with thoughts (before every token, or one per <see cref="TalkTokens"/> tokens).</summary>
     private IEnumerable<(int Row, ThoughtfulPiece Piece)> Decode(DecodingRow[] rows, GenerationOptions options, ThoughtOptions thoughts, bool includeThoughts)
     {
         var thinking = model!;
@@ -233,7 +233,7 @@ internal sealed class QuietStarGenerator
             ThoughtSampling.Uniform => (logits, k) => thoughtSampler.Choose(Uniform(logits), k),                       // [B]
             _ => thoughtSampler.Choose,
         };
-        using var step = new QuietStep(thinking, ThoughtTokens, vocabulary, batch, choose, SpeakTokens(thoughts), options.MaxTokens);
+        using var step = new QuietStep(thinking, ThoughtTokens, vocabulary, batch, choose, TalkTokens(thoughts), options.MaxTokens);
         QuietStepResult? last = null;
         int[] Next(long[] ids) => (last = step.Run(ids, logits => TokenSampler.Choose(logits, options, sampler), includeThoughts)).Next;
         foreach (var (row, piece) in DecodingLoop.Run(rows, batch.PromptIds, options, StopTokenIds, Next))

@@ -77,10 +77,10 @@ public sealed class TextCorpusTests
         const string jsonl = "{\"text\": \"a\"}\nnot json\n[1, 2]\n{\"other\": \"b\"}\n{\"text\": \"c\"}\n";
         var strict = () => TextCorpus.FromReader(new StringReader(jsonl.Replace("not json\n[1, 2]\n", "")), "d.jsonl", tokenizer);
 
-        var corpus = TextCorpus.FromReader(new StringReader(jsonl), "d.jsonl", tokenizer, new TextCorpusOptions { SkipMalformedLines = true });
+        var corpus = TextCorpus.FromReader(new StringReader(jsonl), "d.jsonl", tokenizer, new TextCorpusOptions { SkipMalformed = true });
 
         corpus.DocumentCount.Should().Be(2);
-        corpus.SkippedLines.Should().Be(3);
+        corpus.SkippedMalformed.Should().Be(3);
         strict.Should().Throw<CorpusFormatException>().Which.Message.Should().Contain("line 2").And.Contain("no field 'text'");
     }
 
@@ -92,7 +92,7 @@ public sealed class TextCorpusTests
 
         var missing = () => TextCorpus.Load(folder.File("nope.txt"), tokenizer);
         var empty = () => TextCorpus.Load(folder.File("empty.txt"), tokenizer);
-        var allBad = () => TextCorpus.FromReader(new StringReader("oops\n"), "bad.jsonl", tokenizer, new TextCorpusOptions { SkipMalformedLines = true });
+        var allBad = () => TextCorpus.FromReader(new StringReader("oops\n"), "bad.jsonl", tokenizer, new TextCorpusOptions { SkipMalformed = true });
 
         missing.Should().Throw<FileNotFoundException>().WithMessage("*nope.txt*does not exist*");
         empty.Should().Throw<InvalidDataException>().WithMessage("*empty.txt*is empty*");

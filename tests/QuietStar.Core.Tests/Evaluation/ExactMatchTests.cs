@@ -80,11 +80,11 @@ public sealed class ExactMatchTests
 
         var result = evaluator.Evaluate(problems, new ExactMatchOptions { Thoughts = ThoughtOptions.None, MaxTokens = 4, BatchSize = 2 });
 
-        result.Count.Should().Be(5);
+        result.N.Should().Be(5);
         result.Items.Should().HaveCount(5);
         result.Correct.Should().Be(result.Items.Count(i => i.Correct));
-        result.Low.Should().BeLessThanOrEqualTo(result.Accuracy);
-        result.High.Should().BeGreaterThanOrEqualTo(result.Accuracy);
+        result.Lower.Should().BeLessThanOrEqualTo(result.Accuracy);
+        result.Upper.Should().BeGreaterThanOrEqualTo(result.Accuracy);
         result.Items.Should().OnlyContain(i => i.Thoughts.Count == 0);
     }
 
@@ -104,7 +104,7 @@ public sealed class ExactMatchTests
         pieces.Select(p => p.Thought!.TalkStep).Should().Equal(0, 1, 2, 0, 1, 2, 0, 1);
         pieces[1].Thought!.TokenIds.Should().Equal(pieces[0].Thought!.TokenIds, "the second token is spoken along the first token's thought");
         everyToken.Select(p => p.Thought!.TalkStep).Should().OnlyContain(s => s == 0);
-        generator.SpeakTokens(new ThoughtOptions()).Should().Be(3, "the model's own decoding mode and M");
-        generator.SpeakTokens(new ThoughtOptions { Decoding = ThoughtDecoding.EveryToken }).Should().Be(1);
+        generator.TalkTokens(new ThoughtOptions()).Should().Be(3, "the model's own decoding mode and M");
+        generator.TalkTokens(new ThoughtOptions { Decoding = ThoughtDecoding.EveryToken }).Should().Be(1);
     }
 }

@@ -80,8 +80,41 @@ public sealed class PipelineEvaluationTests : IDisposable
 
         var result = pipeline.EvaluateExactMatch(data, "three problems", new ExactMatchOptions { Limit = 2, MaxTokens = 2 });
 
-        result.Count.Should().Be(2);
+        result.N.Should().Be(2);
         result.Items.Select(i => i.Expected).Should().Equal("3", "4");
+    }
+
+    [Fact]
+    public void Exact_match_skips_and_counts_malformed_lines_when_asked_from_a_reader_and_from_a_file()
+    {
+        const string Data = """
+            {"question": "What is 1 + 2?", "answer": "#### 3"}
+            {"question": "What is 2 + 2?"
+            {"question": "What is 3 + 2?", "answer": "#### 5"}
+            """;
+        var options = new ExactMatchOptions { MaxTokens = 2, SkipMalformed = true };
+        string path = Path.Combine(Path.GetTempPath(), $"quietstar-exact-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllText(path, Data);
+        try
+        {
+            using var data = new StringReader(Data);
+            using var clean = new StringReader(Data.Split('\n')[0]);
+
+            var fromReader = pipeline.EvaluateExactMatch(data, "one bad line", options);
+            var fromFile = pipeline.EvaluateExactMatch(path, options);
+            var withoutBadLines = pipeline.EvaluateExactMatch(clean, "no bad line", options);
+
+            fromReader.N.Should().Be(2);
+            fromReader.SkippedMalformed.Should().Be(1);
+            fromReader.Items.Select(i => i.Expected).Should().Equal("3", "5");
+            fromFile.N.Should().Be(2);
+            fromFile.SkippedMalformed.Should().Be(1);
+            withoutBadLines.SkippedMalformed.Should().Be(0);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Fact]

@@ -50,10 +50,10 @@ public sealed class GenerationErrorTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0, false, 1.0, 0.9, "MaxTokens must be positive, got 0.*")]
-    [InlineData(10, false, 0.0, 0.9, "Temperature must be a positive number, got 0*Greedy*")]
-    [InlineData(10, false, 1.0, 0.0, "TopP must be in (0, 1], got 0.*")]
-    [InlineData(10, false, 1.0, 1.5, "TopP must be in (0, 1], got 1.5.*")]
+    [InlineData(0, false, 1.0, 0.9, "GenerationOptions.MaxTokens must be positive, got 0.*")]
+    [InlineData(10, false, 0.0, 0.9, "GenerationOptions.Temperature must be a positive number, got 0*Greedy*")]
+    [InlineData(10, false, 1.0, 0.0, "GenerationOptions.TopP must be in (0, 1], got 0.*")]
+    [InlineData(10, false, 1.0, 1.5, "GenerationOptions.TopP must be in (0, 1], got 1.5.*")]
     public void Invalid_options_are_rejected_naming_the_option(int maxTokens, bool greedy, double temperature, double topP, string message)
     {
         var options = new GenerationOptions { MaxTokens = maxTokens, Greedy = greedy, Temperature = temperature, TopP = topP };
@@ -68,7 +68,7 @@ public sealed class GenerationErrorTests : IDisposable
         var generator = new TextGenerator(stories.Model, stories.Tokenizer);
 
         FluentActions.Invoking(() => generator.Stream("Hi", new GenerationOptions { StopStrings = [""] }))
-            .Should().Throw<ArgumentException>().WithMessage("StopStrings must not contain null or empty strings.*");
+            .Should().Throw<ArgumentException>().WithMessage("GenerationOptions.StopStrings must not contain null or empty strings.*");
         FluentActions.Invoking(() => generator.GenerateBatch([], new GenerationOptions()))
             .Should().Throw<ArgumentException>().WithMessage("Give at least one prompt.*");
     }

@@ -45,6 +45,21 @@ public sealed class PipelineGenerationTests : IDisposable
     }
 
     [Fact]
+    public async Task Options_changed_after_the_call_do_not_change_the_request()
+    {
+        var options = Greedy(tokens: 3);
+        var thoughts = new ThoughtOptions { IncludeThoughts = true };
+
+        var stream = pipeline.GenerateAsync("The cat", options, thoughts);
+        var batch = pipeline.GenerateBatchAsync(["The cat"], options, thoughts);
+        options.MaxTokens = 0;          // invalid: the requests were validated with 3
+        thoughts.Think = false;
+
+        (await Collect(stream)).Should().HaveCount(3).And.OnlyContain(p => p.Thought != null);
+        (await batch).Single().TokenIds.Should().HaveCount(3);
+    }
+
+    [Fact]
     public async Task Without_thoughts_the_pieces_have_none_and_equal_plain_decoding()
     {
         var plain = pipeline.CreateTextGenerator().Generate("abc", Greedy());
@@ -142,7 +157,7 @@ public sealed class PipelineGenerationTests : IDisposable
     public void Bad_requests_are_refused_by_the_call_with_the_problem_named()
     {
         var zero = () => pipeline.GenerateAsync("a", new GenerationOptions { MaxTokens = 0 });
-        zero.Should().Throw<ArgumentException>().WithMessage("*MaxTokens must be positive*");
+        zero.Should().Throw<ArgumentException>().WithMessage("GenerationOptions.MaxTokens must be positive*");
 
         var tooLong = () => pipeline.GenerateAsync(new string('x', 600), Greedy());
         tooLong.Should().Throw<ArgumentException>().WithMessage("*context of 512*");

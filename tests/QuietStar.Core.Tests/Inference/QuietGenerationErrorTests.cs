@@ -47,11 +47,11 @@ public sealed class QuietGenerationErrorTests
         var generator = QuietStarGenerator.For(model, EvaluationFixtures.Tok512);
 
         FluentActions.Invoking(() => generator.Stream(Prompt, new GenerationOptions { Greedy = true }, new ThoughtOptions { Think = false, IncludeThoughts = true }))
-            .Should().Throw<ArgumentException>().WithMessage("IncludeThoughts needs Think*");
+            .Should().Throw<ArgumentException>().WithMessage("ThoughtOptions.IncludeThoughts needs Think*");
         FluentActions.Invoking(() => QuietStarGenerator.For(model, EvaluationFixtures.Tok512, thoughtTokens: 0))
             .Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => generator.Stream(Prompt, new GenerationOptions { MaxTokens = 0 }, new ThoughtOptions()))
-            .Should().Throw<ArgumentException>().WithMessage("MaxTokens must be positive*");
+            .Should().Throw<ArgumentException>().WithMessage("GenerationOptions.MaxTokens must be positive*");
         FluentActions.Invoking(() => generator.GenerateBatch([], new GenerationOptions(), new ThoughtOptions()))
             .Should().Throw<ArgumentException>().WithMessage("Give at least one prompt.*");
     }

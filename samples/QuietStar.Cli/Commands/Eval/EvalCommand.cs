@@ -107,10 +107,10 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
         return new Dictionary<string, object?>
         {
             ["task"] = EvalTask.Gsm8k.Name,
-            ["n"] = result.Count,
+            ["n"] = result.N,
             ["exact_match"] = result.Accuracy,
             ["correct"] = result.Correct,
-            ["interval_95"] = new[] { result.Low, result.High },
+            ["interval_95"] = new[] { result.Lower, result.Upper },
             ["correct_items"] = string.Concat(result.Items.Select(item => item.Correct ? '1' : '0')),
             ["examples"] = result.Items.Take(4).Select(item => new Dictionary<string, object?>
             {
@@ -130,7 +130,7 @@ internal sealed class EvalCommand(CliConsole console) : Command<EvalSettings>
                 ["thought_tokens"] = model?.ThoughtTokens,
                 ["thought_sampling"] = model is not null ? settings.ChosenThoughtSampling.ToString().ToLowerInvariant() : null,
                 ["decoding"] = decoding is { } mode ? DecodingFlag.Name(mode) : null,
-                ["speak_tokens"] = model is null ? null : DecodingFlag.SpeakTokens(model, thoughts),
+                ["speak_tokens"] = model is null ? null : DecodingFlag.TalkTokens(model, thoughts),
                 ["max_tokens"] = options.MaxTokens,
                 ["answer_prefix"] = options.AnswerPrefix,
                 ["answer_after"] = options.AnswerAfter,

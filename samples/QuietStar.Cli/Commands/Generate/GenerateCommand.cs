@@ -21,7 +21,7 @@ internal sealed class GenerateCommand(CliConsole console) : Command<GenerateSett
         var thoughts = settings.ToThoughtOptions();
         if (thoughts.Think)
         {
-            int speak = DecodingFlag.SpeakTokens(model.Pipeline.Options, thoughts);
+            int speak = DecodingFlag.TalkTokens(model.Pipeline.Options, thoughts);
             string when = speak == 1 ? "before every token" : $"once every {speak} tokens, speaking along the thought";
             console.Diagnostics.MarkupLineInterpolated($"[grey]thinking {when}: START, {model.Pipeline.Options.ThoughtTokens} thought tokens, END[/]");
         }

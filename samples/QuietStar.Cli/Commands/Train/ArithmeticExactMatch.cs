@@ -47,7 +47,7 @@ internal static class ArithmeticExactMatch
             result[variant] = new Dictionary<string, object?>
             {
                 ["exact_match"] = scored.Accuracy,
-                ["interval_95"] = new[] { scored.Low, scored.High },
+                ["interval_95"] = new[] { scored.Lower, scored.Upper },
                 ["examples"] = scored.Items.Take(3).Select(item => new Dictionary<string, object?>
                 {
                     ["question"] = item.Question,
