@@ -132,6 +132,7 @@ internal sealed class OptionFlags
         ("BatchSize", "--batch"),
         ("TextNllOptions.SequenceLength", "--seq-len"),
         ("TextNllOptions.BatchSize", "--batch"),
+        ("TextNllOptions.Limit", "--limit"),
         ("AnswerProbabilityOptions.SequenceLength", "--seq-len"),
         ("AnswerProbabilityOptions.BatchSize", "--batch"),
         ("AnswerProbabilityOptions.Limit", "--limit"),
