@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using QuietStar.Core.Common;
@@ -26,86 +27,111 @@ public sealed record StepMetrics
     }
 
     /// <summary>Total loss.</summary>
+    [JsonPropertyName("loss")]
     public required double Loss { get; init; }
 
     /// <summary>Mean base next-token NLL over real targets (nats).</summary>
+    [JsonPropertyName("base_nll")]
     public required double BaseNll { get; init; }
 
     /// <summary>Mean talk NLL per talk step s (nats); entry 0 is the post-thought next-token NLL.</summary>
+    [JsonPropertyName("talk_nll")]
     public required IReadOnlyList<double> TalkNll { get; init => field = ReadableList.Of(value); }  // prints as [2.31, 2.29]
 
     /// <summary>Mean of <see cref="TalkNll"/>.</summary>
+    [JsonPropertyName("mean_talk_nll")]
     public double MeanTalkNll => TalkNll.Average();
 
     /// <summary>Mean talk NLL for the next token minus the base NLL of the same tokens (negative = thinking helps).</summary>
+    [JsonPropertyName("talk_minus_base")]
     public double TalkMinusBase => TalkNll[0] - BaseNll;
 
     /// <summary>Unweighted policy loss.</summary>
+    [JsonPropertyName("policy_loss")]
     public required double PolicyLoss { get; init; }
 
     /// <summary>Policy loss times its weight, as it entered <see cref="Loss"/>.</summary>
+    [JsonPropertyName("weighted_policy_loss")]
     public required double WeightedPolicyLoss { get; init; }
 
     /// <summary>LM part of the loss.</summary>
+    [JsonPropertyName("language_modeling_loss")]
     public required double LanguageModelingLoss { get; init; }
 
     /// <summary>The weight the policy loss entered the total with (0 when excluded; ramped during the policy-weight warm-up).</summary>
+    [JsonPropertyName("policy_weight")]
     public required double PolicyWeight { get; init; }
 
     /// <summary>
     /// <see cref="WeightedPolicyLoss"/> / <see cref="LanguageModelingLoss"/>: how large the REINFORCE term is next to the
     /// LM loss (0 when the LM loss is 0). At the reference's weight 1e6 on a tiny model it reaches 10³ and more.
     /// </summary>
+    [JsonPropertyName("policy_to_language_modeling_ratio")]
     public double PolicyToLanguageModelingRatio => LanguageModelingLoss == 0 ? 0 : WeightedPolicyLoss / LanguageModelingLoss;
 
     /// <summary>
     /// Mean mixing weight w over the entries that entered a scored prediction: all rows and talk steps, positions whose
     /// target is real (padding and the tail rolled around from the start excluded).
     /// </summary>
+    [JsonPropertyName("mixing_weight_mean")]
     public required double MixingWeightMean { get; init; }
 
     /// <summary>Smallest mixing weight.</summary>
     [Pooled(Pooling.Min)]
+    [JsonPropertyName("mixing_weight_min")]
     public required double MixingWeightMin { get; init; }
 
     /// <summary>Largest mixing weight.</summary>
     [Pooled(Pooling.Max)]
+    [JsonPropertyName("mixing_weight_max")]
     public required double MixingWeightMax { get; init; }
 
     /// <summary>Standard deviation of the mixing weights (over the same entries as the mean).</summary>
+    [JsonPropertyName("mixing_weight_std")]
     public required double MixingWeightStd { get; init; }
 
     /// <summary>10th percentile of the mixing weights (linear interpolation between order statistics).</summary>
+    [JsonPropertyName("mixing_weight_p10")]
     public required double MixingWeightP10 { get; init; }
 
     /// <summary>Median of the mixing weights.</summary>
+    [JsonPropertyName("mixing_weight_p50")]
     public required double MixingWeightP50 { get; init; }
 
     /// <summary>90th percentile of the mixing weights.</summary>
+    [JsonPropertyName("mixing_weight_p90")]
     public required double MixingWeightP90 { get; init; }
 
     /// <summary>Mean reward (talk log-likelihood gain over the base for the next M tokens).</summary>
+    [JsonPropertyName("reward_mean")]
     public required double RewardMean { get; init; }
 
     /// <summary>Fraction of (row, position) pairs whose training advantage is positive.</summary>
+    [JsonPropertyName("positive_advantage_fraction")]
     public required double PositiveAdvantageFraction { get; init; }
 
     /// <summary>Standard deviation of the baselined advantages before any normalisation (nats): how much the thoughts' rewards differ.</summary>
+    [JsonPropertyName("advantage_std")]
     public required double AdvantageStd { get; init; }
 
     /// <summary>Mean entropy of the thought-token distributions at temperature 1 over real positions and thought tokens (nats).</summary>
+    [JsonPropertyName("thought_entropy")]
     public required double ThoughtEntropy { get; init; }
 
     /// <summary>Mean KL of the thought-token distributions to the base pass's next-token distribution at the same position (nats).</summary>
+    [JsonPropertyName("thought_kl")]
     public required double ThoughtKl { get; init; }
 
     /// <summary>The entropy bonus as it entered <see cref="Loss"/>: −β_H·<see cref="ThoughtEntropy"/> (0 when off).</summary>
+    [JsonPropertyName("weighted_entropy_bonus")]
     public required double WeightedEntropyBonus { get; init; }
 
     /// <summary>The KL term as it entered <see cref="Loss"/>: β_KL·<see cref="ThoughtKl"/> (0 when off).</summary>
+    [JsonPropertyName("weighted_thought_kl")]
     public required double WeightedThoughtKl { get; init; }
 
     /// <summary>Number of distinct thought token strings at the real positions of the batch (out of R·L at most); 1 means collapse.</summary>
+    [JsonPropertyName("distinct_thoughts")]
     public required int DistinctThoughts { get; init; }
 
     /// <summary>

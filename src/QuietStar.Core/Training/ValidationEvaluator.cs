@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using QuietStar.Core.Algorithm;
 using QuietStar.Core.Common;
 using QuietStar.Core.Data;
@@ -152,29 +153,38 @@ internal static class ValidationEvaluator
 public sealed record ValidationMetrics
 {
     /// <summary>Mean base NLL over all scored tokens.</summary>
+    [JsonPropertyName("base_nll")]
     public required double BaseNll { get; init; }
 
     /// <summary>Mean talk NLL (mixed prediction after a thought) over the same tokens.</summary>
+    [JsonPropertyName("talk_nll")]
     public required double TalkNll { get; init; }
 
     /// <summary>Mean base NLL over the hardest tokens (by base NLL).</summary>
+    [JsonPropertyName("hard_base_nll")]
     public required double HardBaseNll { get; init; }
 
     /// <summary>Mean talk NLL over the same hardest tokens.</summary>
+    [JsonPropertyName("hard_talk_nll")]
     public required double HardTalkNll { get; init; }
 
     /// <summary>Mean mixing weight w over the scored tokens (0 without thoughts).</summary>
+    [JsonPropertyName("mean_mixing_weight")]
     public required double MeanMixingWeight { get; init; }
 
     /// <summary>Tokens scored.</summary>
+    [JsonPropertyName("tokens")]
     public required long Tokens { get; init; }
 
     /// <summary>Tokens in the hard subset.</summary>
+    [JsonPropertyName("hard_tokens")]
     public required long HardTokens { get; init; }
 
     /// <summary><see cref="TalkNll"/> − <see cref="BaseNll"/>; negative when thinking helps.</summary>
+    [JsonPropertyName("talk_minus_base")]
     public double TalkMinusBase => TalkNll - BaseNll;
 
     /// <summary><see cref="HardTalkNll"/> − <see cref="HardBaseNll"/>.</summary>
+    [JsonPropertyName("hard_talk_minus_base")]
     public double HardTalkMinusBase => HardTalkNll - HardBaseNll;
 }
