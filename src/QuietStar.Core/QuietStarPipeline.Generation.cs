@@ -219,10 +219,11 @@ public sealed partial class QuietStarPipeline
     /// <summary>
     /// Copies of the request's options (defaults when null; <paramref name="includeThoughts"/> for the default thoughts):
     /// the options are mutable, and a request validated now runs later, maybe on another thread, so a caller changing
-    /// its options afterwards must not change the request.
+    /// its options afterwards must not change the request. The stop strings are copied too: they may be the caller's own
+    /// list, which the request reads on every token. A null list stays null, for <see cref="GenerationOptions.Validate"/> to refuse.
     /// </summary>
     private static (GenerationOptions Decoding, ThoughtOptions Thinking) Snapshot(GenerationOptions? options, ThoughtOptions? thoughts, bool includeThoughts) =>
-        (options is null ? new GenerationOptions() : options with { },
+        (options is null ? new GenerationOptions() : options with { StopStrings = options.StopStrings is null ? null! : [.. options.StopStrings] },
          thoughts is null ? new ThoughtOptions { IncludeThoughts = includeThoughts } : thoughts with { });
 
     private async Task<IReadOnlyList<GeneratedText>> RunBatch(QuietStarGenerator generator, string[] prompts, GenerationOptions options,

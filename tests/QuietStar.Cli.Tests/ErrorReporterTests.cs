@@ -1,6 +1,7 @@
 using FluentAssertions;
 using QuietStar.Cli.Infrastructure;
 using QuietStar.Core.Algorithm;
+using QuietStar.Core.Evaluation;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Training;
 using Xunit;
@@ -25,6 +26,10 @@ public sealed class ErrorReporterTests
         { "train", () => new QuietStarOptions { TalkTokens = 0 }.Validate(), "error: --talk-tokens must be at least 1 (got 0)." },
         { "bench soak", () => new TrainingOptions { SequenceLength = 1 }.Validate(), "error: --seq-len must be at least 2 tokens (got 1)." },
         { "bench decode", () => new GenerationOptions { MaxTokens = 0 }.Validate(), "error: --max-tokens must be positive, got 0." },
+        { "eval", () => new ExactMatchOptions { MaxTokens = 0 }.Validate(), "error: --max-tokens must be at least 1 (got 0)." },
+        { "eval", () => new ExactMatchOptions { BatchSize = 0 }.Validate(), "error: --batch must be at least 1 (got 0)." },
+        { "eval", () => new TextNllOptions { Limit = 0 }.Validate(), "error: --limit must be at least 1 when set (got 0)." },
+        { "eval", () => new AnswerProbabilityOptions { SequenceLength = 2 }.Validate(), "error: --seq-len must be at least 3 (got 2)." },
     };
 
     [Theory]

@@ -129,7 +129,6 @@ internal sealed class OptionFlags
         ("ExactMatchOptions.BatchSize", "--batch"),
         ("ExactMatchOptions.Limit", "--limit"),
         ("MaxTokens", "--max-tokens"),
-        ("BatchSize", "--batch"),
         ("TextNllOptions.SequenceLength", "--seq-len"),
         ("TextNllOptions.BatchSize", "--batch"),
         ("TextNllOptions.Limit", "--limit"),

@@ -9,7 +9,7 @@ namespace QuietStar.Core.Algorithm;
 
 /// <summary>
 /// The named numbers of one objective evaluation or optimizer step, for logging, progress and reports. A new metric is
-/// one property here and one line in <see cref="From"/>: <see cref="Mean"/> pools every property generically.
+/// one property here and one line where the metrics are read: <see cref="Mean"/> pools every property generically.
 /// </summary>
 public sealed record StepMetrics
 {

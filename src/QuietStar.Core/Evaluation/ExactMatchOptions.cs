@@ -15,6 +15,7 @@ public sealed record ExactMatchOptions
     /// <summary>
     /// Whether and how the model thinks (decoding mode, thought sampling); <see cref="ThoughtOptions.None"/> decodes
     /// with the base model alone. Default: think as the model was trained to (a plain model decodes without thoughts).
+    /// A <c>with</c> copy of these options shares this object; give the copy a new one to change it alone.
     /// </summary>
     public ThoughtOptions Thoughts { get; set; } = new();
 

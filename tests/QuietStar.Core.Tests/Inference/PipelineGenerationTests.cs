@@ -1,4 +1,5 @@
 using FluentAssertions;
+using QuietStar.Core.Algorithm;
 using QuietStar.Core.Inference;
 using QuietStar.Core.Testing;
 using Xunit;
@@ -47,16 +48,33 @@ public sealed class PipelineGenerationTests : IDisposable
     [Fact]
     public async Task Options_changed_after_the_call_do_not_change_the_request()
     {
-        var options = Greedy(tokens: 3);
-        var thoughts = new ThoughtOptions { IncludeThoughts = true };
+        List<string> stops = [];
+        var options = Greedy(tokens: 3) with { StopStrings = stops };
+        var thoughts = new ThoughtOptions { IncludeThoughts = true, Sampling = ThoughtSampling.Greedy };
+        var expected = pipeline.GenerateBatch(["The cat"], Greedy(tokens: 3), new ThoughtOptions { Sampling = ThoughtSampling.Greedy }).Single();
+        expected.Text.Should().NotBeEmpty("its first character becomes a stop string below");
 
-        var stream = pipeline.GenerateAsync("The cat", options, thoughts);
+        // The stream holds the pipeline's turn while it is enumerated, so the batch, validated now, runs only after
+        // everything below has been changed: its worker reads the options long after the call returned.
+        await using var stream = pipeline.GenerateAsync("The cat", options, thoughts).GetAsyncEnumerator();
+        (await stream.MoveNextAsync()).Should().BeTrue();
         var batch = pipeline.GenerateBatchAsync(["The cat"], options, thoughts);
-        options.MaxTokens = 0;          // invalid: the requests were validated with 3
+        options.MaxTokens = 1;
+        stops.Add(expected.Text[..1]);  // would stop both at once
         thoughts.Think = false;
+        thoughts.Sampling = ThoughtSampling.Uniform;
 
-        (await Collect(stream)).Should().HaveCount(3).And.OnlyContain(p => p.Thought != null);
-        (await batch).Single().TokenIds.Should().HaveCount(3);
+        int streamed = 1;
+        while (await stream.MoveNextAsync())
+        {
+            streamed++;
+            stream.Current.Thought.Should().NotBeNull();
+        }
+
+        streamed.Should().Be(3);
+        var generated = (await batch).Single();
+        generated.TokenIds.Should().Equal(expected.TokenIds);
+        generated.Text.Should().Be(expected.Text);
     }
 
     [Fact]

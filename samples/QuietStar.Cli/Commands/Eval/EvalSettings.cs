@@ -160,7 +160,6 @@ internal sealed class EvalSettings : ModelSettings
         (MaxTokens < 1, $"--max-tokens must be at least 1 (got {MaxTokens})."),
         (Samples < 1, $"--samples must be at least 1 (got {Samples})."),
         (ThoughtTokens < 1, $"--thought-tokens must be at least 1 (got {ThoughtTokens})."),
-        (Seed < 0, $"--seed must be 0 or more (got {Seed})."),
         (SequenceLength < 3, $"--seq-len must be at least 3 (got {SequenceLength})."),
         (Batch < 1, $"--batch must be at least 1 (got {Batch})."),
     }.FirstOrDefault(check => check.Bad).Problem;
