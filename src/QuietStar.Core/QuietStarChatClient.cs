@@ -5,26 +5,10 @@ using Microsoft.Extensions.AI;
 namespace QuietStar.Core;
 
 /// <summary>
-/// A Microsoft.Extensions.AI <see cref="IChatClient"/> over a <see cref="QuietStarPipeline"/>: the conversation is
-/// rendered with a <see cref="ChatTemplate"/> and continued with quiet decoding. Streaming updates carry each token's
-/// text as <see cref="TextContent"/> and, before it, the hidden thought it was predicted from as
-/// <see cref="TextReasoningContent"/> whose <see cref="AIContent.AdditionalProperties"/> hold <c>mixing_weight</c>
-/// (float), <c>talk_step</c> (int) and <c>token_index</c> (int); every update with a thought also has
-/// <c>mixing_weight</c> in its own <see cref="ChatResponseUpdate.AdditionalProperties"/>.
+/// A Microsoft.Extensions.AI <see cref="IChatClient"/> over a <see cref="QuietStarPipeline"/>, made by
+/// <see cref="QuietStarPipeline.AsChatClient"/>, whose documentation says what the updates carry and which chat options
+/// are read. Thread-safe: requests go through the pipeline's generation, which serves them one at a time.
 /// </summary>
-/// <remarks>
-/// <para>
-/// Options: <see cref="ChatOptions.MaxOutputTokens"/> (default: 256, or what the context leaves), <see cref="ChatOptions.Temperature"/>
-/// (0 is greedy), <see cref="ChatOptions.TopP"/>, <see cref="ChatOptions.Seed"/> (also seeds the thoughts),
-/// <see cref="ChatOptions.StopSequences"/> (added to the template's), <see cref="ChatOptions.Instructions"/> (a system
-/// message first), and <see cref="ChatOptions.Reasoning"/>: effort <see cref="ReasoningEffort.None"/> decodes without
-/// thoughts, output <see cref="ReasoningOutput.None"/> thinks without showing the thoughts. Tools and response formats are not supported and are ignored.
-/// </para>
-/// <para>
-/// Thread-safe: requests go through the pipeline's <see cref="QuietStarPipeline.GenerateAsync(string, GenerationOptions?, ThoughtOptions?, CancellationToken)"/>,
-/// which serves them one at a time. The client does not own the pipeline; disposing the client leaves it open.
-/// </para>
-/// </remarks>
 internal sealed class QuietStarChatClient : IChatClient
 {
     /// <summary>Default reply budget when <see cref="ChatOptions.MaxOutputTokens"/> is not set (lowered to what the context leaves).</summary>

@@ -1,6 +1,6 @@
-using System.Text.Json.Serialization;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using System.Text.Json.Serialization;
 using QuietStar.Core.Common;
 using TorchSharp;
 using static TorchSharp.torch;

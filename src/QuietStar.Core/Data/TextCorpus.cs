@@ -4,15 +4,13 @@ using System.Text.Unicode;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using QuietStar.Core.Tokenization;
-using QuietStar.Core.Training;
 
 namespace QuietStar.Core.Data;
 
 /// <summary>
 /// A tokenised text corpus: documents read once from plain-text or JSON Lines files, each encoded as
-/// <c>[BOS] text [EOS]</c> (each marker only if the tokenizer defines it). Immutable; <see cref="QuietStarTrainer.Train"/>
-/// holds out <see cref="TrainingOptions.ValidationFraction"/> of its documents for validation and draws training
-/// sequences from the rest.
+/// <c>[BOS] text [EOS]</c> (each marker only if the tokenizer defines it). Immutable; the trainer holds out
+/// <c>TrainingOptions.ValidationFraction</c> of its documents for validation and draws training sequences from the rest.
 /// </summary>
 public sealed class TextCorpus
 {

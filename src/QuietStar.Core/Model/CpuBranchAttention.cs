@@ -28,7 +28,7 @@ namespace QuietStar.Core.Model;
 /// there (a base pass that has already diverged) reaches query t as NaN, as it would in SDPA's partly masked blocks.
 /// </para>
 /// Inputs: q <c>[B, nH, L, D]</c>, kᵀ and vᵀ <c>[B, nKV, Lp/8, D, 8]</c> from <see cref="TransposedPrefix"/> (Lp = ⌈L/16⌉·16),
-/// the key bias <c>[B, Lp]</c> from <see cref="KeyBias"/> (padding), the scale, whether any key is padding (if not, the
+/// the key bias <c>[B|1, Lp]</c> from <see cref="KeyBias"/> (padding; one row serves every row of the batch), the scale, whether any key is padding (if not, the
 /// bias is skipped), then n branch keys and n branch values <c>[B, nKV, L, D]</c>, all contiguous float32 on the CPU;
 /// output <c>[B, nH, L, D]</c>.
 /// </summary>
@@ -94,7 +94,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     {
         var (q, kT, vT, keyBias, scale, padded, branchKeys, branchValues) = Unpack(vars);
         CheckInputs(q, kT, vT, keyBias, branchKeys, branchValues);
-        var shape = Shape.Of(q, kT, branchKeys.Count, padded);
+        var shape = Shape.Of(q, kT, keyBias, branchKeys.Count, padded);
         var output = torch.empty(q.shape, dtype: q.dtype, device: q.device);                     // [B, nH, L, D]
         var lse = torch.empty(shape.B, shape.Heads, shape.L, dtype: q.dtype, device: q.device);   // [B, nH, L]
         using var ownKeys = torch.stack(branchKeys, dim: 3);                                     // [B, nKV, L, n, D]
@@ -116,7 +116,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         var ownKeys = torch.stack(saved.Tensors.Skip(6).Take(n), dim: 3);                        // [B, nKV, L, n, D]
         var ownValues = torch.stack(saved.Tensors.Skip(6 + n), dim: 3);                          // [B, nKV, L, n, D]
         double scale = (double)ctx.get_data("scale");
-        var shape = Shape.Of(q, kT, n, (bool)ctx.get_data("padded"));
+        var shape = Shape.Of(q, kT, keyBias, n, (bool)ctx.get_data("padded"));
         var dOut = gradOutput.to_type(q.dtype).contiguous();                                      // [B, nH, L, D]
         var dq = torch.empty(q.shape, dtype: q.dtype, device: q.device);
         var dkT = torch.zeros(kT.shape, dtype: q.dtype, device: q.device);                        // [B, nKV, Lp/8, D, 8]
@@ -148,7 +148,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         long padded = RoundUp(l, Block);
         long[] prefix = [b, kvHeads, padded / Lanes, d, Lanes], block = [b, kvHeads, l, d];
         bool ok = kvHeads > 0 && heads % kvHeads == 0 && keys.Count >= 1 && keys.Count == values.Count
-            && kT.shape.SequenceEqual(prefix) && vT.shape.SequenceEqual(prefix) && keyBias.shape.SequenceEqual(new[] { b, padded })
+            && kT.shape.SequenceEqual(prefix) && vT.shape.SequenceEqual(prefix) && (keyBias.shape.SequenceEqual(new[] { b, padded }) || keyBias.shape.SequenceEqual(new[] { 1, padded }))
             && keys.Concat(values).All(t => t.shape.SequenceEqual(block));
         bool layout = new[] { q, kT, vT, keyBias }.Concat(keys).Concat(values)
             .All(t => t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU && t.is_contiguous());
@@ -156,7 +156,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         {
             throw new ArgumentException(
                 $"CpuBranchAttention expects contiguous float32 CPU tensors: q [B, nH, L, D], kᵀ and vᵀ [B, nKV, Lp/8, D, 8] with Lp = ⌈L/16⌉·16 "
-                + $"(TransposedPrefix) with nH a multiple of nKV, the key bias [B, Lp] (KeyBias), and n ≥ 1 branch keys and values [B, nKV, L, D]; "
+                + $"(TransposedPrefix) with nH a multiple of nKV, the key bias [B|1, Lp] (KeyBias), and n ≥ 1 branch keys and values [B, nKV, L, D]; "
                 + $"got q {Describe(q)}, kᵀ {Describe(kT)}, vᵀ {Describe(vT)}, bias {Describe(keyBias)}, {keys.Count} keys, {values.Count} values.");
         }
     }
@@ -200,7 +200,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         Span<float> output = Floats(outT), lse = Floats(lseT);
         ref float kT = ref At(kTT, ((b * s.KvHeads) + kv) * d * stride);                           // [Lp/8, D, 8] of (b, kv)
         ref float vT = ref At(vTT, ((b * s.KvHeads) + kv) * d * stride);                           // [Lp/8, D, 8] of (b, kv)
-        ref float bias = ref At(biasT, b * stride);                                                 // [Lp] of row b: 0, or −∞ for padding
+        ref float bias = ref At(biasT, b * s.BiasRowStride);                                        // [Lp] of row b: 0, or −∞ for padding
         int branchChunks = (int)RoundUp(n, Lanes);
         // Prefix chunks, then the n branch scores (padded): on the stack up to 32 KiB, so the kernel allocates nothing on the
         // managed heap per task (fewer collections, and so fewer chances for TorchSharp's scalar race, docs/build.md).
@@ -295,7 +295,7 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
         ref float vT = ref At(vTT, prefix);
         ref float dkT = ref At(dkTT, prefix);
         ref float dvT = ref At(dvTT, prefix);
-        ref float bias = ref At(biasT, b * stride);                                                 // [Lp] of row b
+        ref float bias = ref At(biasT, b * s.BiasRowStride);                                        // [Lp] of row b
         Span<Vector256<float>> dqAcc = stackalloc Vector256<float>[d];
         Span<Vector256<float>> qv = stackalloc Vector256<float>[d];                                // scale · q_c, broadcast
         Span<Vector256<float>> dov = stackalloc Vector256<float>[d];                               // dO_c, broadcast
@@ -572,12 +572,13 @@ internal sealed class CpuBranchAttention : torch.autograd.SingleTensorFunction<C
     }
 
     /// <summary>The sizes of one call.</summary>
-    private readonly record struct Shape(int B, int Heads, int KvHeads, int Groups, int L, int D, int Branches, int Stride, bool Padded)
+    private readonly record struct Shape(int B, int Heads, int KvHeads, int Groups, int L, int D, int Branches, int Stride, int BiasRowStride, bool Padded)
     {
-        public static Shape Of(Tensor q, Tensor kT, int branches, bool padded)
+        public static Shape Of(Tensor q, Tensor kT, Tensor keyBias, int branches, bool padded)
         {
-            int heads = (int)q.shape[1], kvHeads = (int)kT.shape[1];
-            return new Shape((int)q.shape[0], heads, kvHeads, heads / kvHeads, (int)q.shape[2], (int)q.shape[3], branches, (int)kT.shape[2] * Lanes, padded);
+            int heads = (int)q.shape[1], kvHeads = (int)kT.shape[1], stride = (int)kT.shape[2] * Lanes;
+            int biasRowStride = keyBias.shape[0] == 1 ? 0 : stride;                               // one bias row shared by every row
+            return new Shape((int)q.shape[0], heads, kvHeads, heads / kvHeads, (int)q.shape[2], (int)q.shape[3], branches, stride, biasRowStride, padded);
         }
     }
 }

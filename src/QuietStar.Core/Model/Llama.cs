@@ -479,7 +479,7 @@ internal sealed class AttentionPlan
 
     /// <summary>
     /// The CPU kernel's key bias <c>[B|1, Lp]</c> (<see cref="CpuBranchAttention.KeyBias"/>: 0, or −∞ for the padded keys
-    /// of <see cref="KeyIsReal"/>), built once per call for every layer; null where the kernel cannot run (not CPU
+    /// of <see cref="KeyIsReal"/>), built once per call and read as it is by every layer (a single row serves the whole batch); null where the kernel cannot run (not CPU
     /// float32, or a prefix mask of another form).
     /// </summary>
     public Tensor? KeyBias { get; }
@@ -708,9 +708,8 @@ internal sealed class SelfAttention : nn.Module
             }
 
             var (keysT, valuesT, blocks) = cache.AppendBranch(layer, key.contiguous(), value.contiguous(), CpuBranchAttention.TransposedPrefix); // [B, nKV, Lp/8, D, 8] each
-            var keyBias = plan.KeyBias.expand(query.shape[0], -1).contiguous();                                                                      // [B, Lp]
             bool padded = plan.KeyIsReal is not null;
-            return CpuBranchAttention.apply([query.contiguous(), keysT, valuesT, keyBias, scale, padded, .. blocks.Select(bk => bk.Key), .. blocks.Select(bk => bk.Value)]); // [B, nH, L, D]
+            return CpuBranchAttention.apply([query.contiguous(), keysT, valuesT, plan.KeyBias, scale, padded, .. blocks.Select(bk => bk.Key), .. blocks.Select(bk => bk.Value)]); // [B, nH, L, D]
         }
 
         // Contiguous blocks, so that the batched products below read them as views (no copy per block and step).
